@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { configJsonSchema, describeIssues, loadConfig, parseConfigText } from '../config/index.ts';
+import type { GuardstreamConfig } from '../config/index.ts';
+import { isGuardstreamError } from '../errors/index.ts';
+import { buildGateway } from '../gateway/index.ts';
+import { brokerFromConfig, packageRoot, startKafka } from '../kafka/index.ts';
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); used by long-running commands. */
+  untilStopped: () => Promise<string>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+const USAGE = `Usage: guardstream <command> [options]
+
+Commands:
+  up                        Start Kafka (embedded unless a cluster is configured) and the HTTP server
+  kafka start|stop|status   Manage the embedded single-node Kafka broker
+  config schema             Print the JSON Schema of guardstream.yaml
+  config check FILE         Validate a configuration file; lists every error (exit 2 if any)
+  help                      Show this help
+
+Options:
+  -c, --config FILE         Configuration file (default: ./guardstream.yaml if present)
+      --json                Machine-readable output where supported
+  -v, --version             Print the version
+`;
+
+function version(): string {
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const { values, positionals } = parsed;
+  if (values.version === true) {
+    io.out(`${version()}\n`);
+    return EXIT_OK;
+  }
+  const [command, subcommand, ...rest] = positionals;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+        io.out(USAGE);
+        return EXIT_OK;
+      case 'config':
+        return configCommand(subcommand, rest, io);
+      case 'kafka':
+        return await kafkaCommand(subcommand, values, io);
+      case 'up':
+        return await upCommand(values, io);
+      default:
+        io.err(`Unknown command: ${command}\n\n${USAGE}`);
+        return EXIT_USAGE;
+    }
+  } catch (error) {
+    if (isGuardstreamError(error)) {
+      io.err(`${error.code}: ${error.message}\n`);
+      return error.code === 'GS_ERR_CONFIG_INVALID' || error.code === 'GS_ERR_CONFIG_NOT_FOUND'
+        ? EXIT_USAGE
+        : EXIT_FAILURE;
+    }
+    io.err(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+}
+
+type Flags = ReturnType<typeof parse>['values'];
+
+function configFrom(values: Flags, io: CliIo): GuardstreamConfig {
+  return loadConfig({
+    ...(values.config === undefined ? {} : { file: values.config }),
+    env: io.env,
+    cwd: io.cwd,
+  });
+}
+
+function configCommand(subcommand: string | undefined, rest: readonly string[], io: CliIo): number {
+  if (subcommand === 'schema') {
+    io.out(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    return EXIT_OK;
+  }
+  if (subcommand === 'check') {
+    const [file] = rest;
+    if (file === undefined) {
+      io.err('Usage: guardstream config check FILE\n');
+      return EXIT_USAGE;
+    }
+    let text: string;
+    try {
+      text = readFileSync(join(io.cwd, file), 'utf8');
+    } catch (error) {
+      io.err(`Cannot read ${file}: ${(error as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    const result = parseConfigText(text, io.env);
+    if (result.ok) {
+      io.out(`${file}: OK\n`);
+      return EXIT_OK;
+    }
+    io.err(
+      `${file}: ${result.issues.length} error${result.issues.length === 1 ? '' : 's'}\n${describeIssues(result.issues, file)}\n`,
+    );
+    return EXIT_USAGE;
+  }
+  io.err('Usage: guardstream config schema | guardstream config check FILE\n');
+  return EXIT_USAGE;
+}
+
+async function kafkaCommand(
+  subcommand: string | undefined,
+  values: Flags,
+  io: CliIo,
+): Promise<number> {
+  const config = configFrom(values, io);
+  if (config.kafka.bootstrapServers.length > 0 && subcommand !== 'status') {
+    io.err(
+      `kafka.bootstrapServers names a cluster (${config.kafka.bootstrapServers.join(',')}); the embedded broker is not used.\n`,
+    );
+    return EXIT_USAGE;
+  }
+  const progress = (message: string): void => {
+    io.err(`${message}\n`);
+  };
+  const broker = brokerFromConfig(config, { attached: false, onProgress: progress });
+  switch (subcommand) {
+    case 'start': {
+      const status = await broker.status();
+      if (status.running) {
+        io.out(`Kafka already running on ${broker.bootstrapServers} (pid ${String(status.pid)})\n`);
+        return EXIT_OK;
+      }
+      await broker.start();
+      io.out(
+        `Kafka running on ${broker.bootstrapServers} (pid ${String(broker.runningPid())}); log: ${broker.logFile}\n`,
+      );
+      return EXIT_OK;
+    }
+    case 'stop': {
+      const stopped = await broker.stop();
+      io.out(stopped ? 'Kafka stopped\n' : 'Kafka was not running\n');
+      return EXIT_OK;
+    }
+    case 'status': {
+      if (config.kafka.bootstrapServers.length > 0) {
+        const { probeMetadata } = await import('../kafka/index.ts');
+        const probe = await probeMetadata(config.kafka.bootstrapServers, 3_000);
+        const report = {
+          external: true,
+          bootstrapServers: config.kafka.bootstrapServers,
+          reachable: probe.reachable,
+          clusterId: probe.clusterId,
+          brokers: probe.brokers,
+        };
+        io.out(
+          values.json === true
+            ? `${JSON.stringify(report)}\n`
+            : `External cluster ${report.bootstrapServers.join(',')}: ${probe.reachable ? 'reachable' : 'NOT reachable'}\n`,
+        );
+        return probe.reachable ? EXIT_OK : EXIT_FAILURE;
+      }
+      const status = await broker.status();
+      if (values.json === true) {
+        io.out(`${JSON.stringify(status)}\n`);
+      } else if (status.running) {
+        io.out(
+          `Kafka running on ${status.bootstrapServers} (pid ${String(status.pid)}), ${status.reachable ? `answering metadata (cluster ${String(status.clusterId)})` : 'NOT answering yet'}; log: ${status.logFile}\n`,
+        );
+      } else {
+        io.out(`Kafka not running (would listen on ${status.bootstrapServers})\n`);
+      }
+      return status.running && status.reachable ? EXIT_OK : EXIT_FAILURE;
+    }
+    default:
+      io.err('Usage: guardstream kafka start|stop|status\n');
+      return EXIT_USAGE;
+  }
+}
+
+async function upCommand(values: Flags, io: CliIo): Promise<number> {
+  const config = configFrom(values, io);
+  const progress = (message: string): void => {
+    io.err(`${message}\n`);
+  };
+  const kafka = await startKafka(config, { onProgress: progress });
+  const gateway = buildGateway({
+    bootstrapServers: kafka.bootstrapServers,
+    logger:
+      config.log.level === 'silent'
+        ? false
+        : { level: config.log.level === 'info' ? 'warn' : config.log.level },
+  });
+  try {
+    await gateway.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    await kafka.stop();
+    throw error;
+  }
+  const base = `http://${config.server.host}:${config.server.port}`;
+  const kafkaWhere =
+    kafka.mode === 'external'
+      ? `external cluster ${kafka.bootstrapServers.join(',')}`
+      : `${kafka.mode === 'embedded-reused' ? 'embedded broker (already running)' : 'embedded broker'} ${kafka.bootstrapServers.join(',')}, log ${kafka.broker?.logFile ?? ''}`;
+  io.out(
+    [
+      'Guardstream is up.',
+      `  Kafka:   ${kafkaWhere}`,
+      `  HTTP:    ${base}`,
+      `  Health:  curl ${base}/healthz`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  const reason = await io.untilStopped();
+  io.err(`Received ${reason}; stopping…\n`);
+  await gateway.close();
+  await kafka.stop();
+  io.err('Stopped.\n');
+  return EXIT_OK;
+}

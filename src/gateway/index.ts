@@ -1,0 +1,91 @@
+import Fastify from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
+import { probeMetadata } from '../kafka/index.ts';
+import type { MetadataProbe } from '../kafka/index.ts';
+
+export interface GatewayOptions {
+  bootstrapServers: readonly string[];
+  /** Fastify's logger; off unless the caller wants request logs. */
+  logger?: boolean | { level: string };
+  /** How long a broker probe result is reused, so health checks cannot hammer the cluster. */
+  healthCacheMs?: number;
+  bodyLimitBytes?: number;
+}
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  kafka: {
+    reachable: boolean;
+    bootstrapServers: readonly string[];
+    clusterId: string | null;
+    brokers: number;
+  };
+  uptimeSeconds: number;
+}
+
+function brokerHealth(
+  bootstrapServers: readonly string[],
+  cacheMs: number,
+): () => Promise<MetadataProbe> {
+  let cached: { at: number; probe: Promise<MetadataProbe> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (cached === undefined || now - cached.at > cacheMs) {
+      cached = { at: now, probe: probeMetadata(bootstrapServers, 1_500) };
+    }
+    return cached.probe;
+  };
+}
+
+/** Builds the HTTP server without listening, so tests can drive it with `inject`. */
+export function buildGateway(options: GatewayOptions): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    return503OnClosing: true,
+  });
+  const startedAt = Date.now();
+  const probe = brokerHealth(options.bootstrapServers, options.healthCacheMs ?? 1_000);
+
+  app.setErrorHandler((error: FastifyError | GuardstreamError, request, reply) => {
+    if (isGuardstreamError(error)) {
+      if (error.httpStatus >= 500) request.log.error({ err: error }, error.message);
+      return reply.status(error.httpStatus).send(error.toBody());
+    }
+    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      return reply
+        .status(status)
+        .send(new GuardstreamError('GS_ERR_INVALID_REQUEST', { message: error.message }).toBody());
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send(new GuardstreamError('GS_ERR_INTERNAL').toBody());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const error = new GuardstreamError('GS_ERR_NOT_FOUND', {
+      message: `No route for ${request.method} ${request.url}`,
+    });
+    return reply.status(404).send(error.toBody());
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    const kafka = await probe();
+    const report: HealthReport = {
+      status: kafka.reachable ? 'ok' : 'degraded',
+      kafka: {
+        reachable: kafka.reachable,
+        bootstrapServers: options.bootstrapServers,
+        clusterId: kafka.clusterId,
+        brokers: kafka.brokers,
+      },
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    };
+    // 200 while the process serves: an orchestrator should not restart the gateway because
+    // Kafka is down; readiness belongs to the broker status inside the body.
+    return reply.status(200).send(report);
+  });
+
+  return app;
+}

@@ -1,0 +1,6 @@
+export * from './errors/index.ts';
+export * from './config/index.ts';
+export * from './kafka/index.ts';
+export * from './gateway/index.ts';
+export { runCli } from './cli/index.ts';
+export type { CliIo } from './cli/index.ts';

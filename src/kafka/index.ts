@@ -1,0 +1,31 @@
+export {
+  LocalBroker,
+  ensureKafkaInstalled,
+  defaultLibsDir,
+  freePort,
+  isPortFree,
+  probeMetadata,
+} from './broker.ts';
+export type { BrokerStatus, InstallOptions, LocalBrokerOptions, MetadataProbe } from './broker.ts';
+export {
+  JsonConsumer,
+  JsonProducer,
+  TopicAdmin,
+  compactedTopicConfigs,
+  decodeJson,
+  encodeJson,
+} from './client.ts';
+export type {
+  ConsumerOptions,
+  IncomingRecord,
+  KafkaConnection,
+  OutgoingRecord,
+  ProduceReceipt,
+  RecordHeaders,
+  TopicDescription,
+  TopicSpec,
+} from './client.ts';
+export { toKafkaError } from './errors.ts';
+export { brokerFromConfig, startKafka } from './runtime.ts';
+export type { KafkaRuntime } from './runtime.ts';
+export { packageRoot } from './paths.ts';
