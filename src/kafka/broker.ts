@@ -348,6 +348,7 @@ export class LocalBroker {
     if (existsSync(join(this.logDirs, 'meta.properties'))) return;
     // Kafka cluster ids are 16 random bytes in URL-safe base64 (22 characters).
     const clusterId = randomBytes(16).toString('base64url');
+    // `=` keeps an id that starts with "-" from being read as an option.
     const result = spawnSync(
       'java',
       [
@@ -357,8 +358,7 @@ export class LocalBroker {
         'kafka.tools.StorageTool',
         'format',
         '--standalone',
-        '-t',
-        clusterId,
+        `--cluster-id=${clusterId}`,
         '-c',
         serverProperties,
       ],

@@ -88,18 +88,61 @@ export function decodeJson(
  * Produces JSON values with string keys and headers. Idempotent with acks=all by default: a
  * retried send never duplicates a record, which the no-loss guarantees downstream rely on.
  */
+export interface ProducerOptions {
+  idempotent?: boolean;
+  /**
+   * Upper bound on one `send`, like Kafka's `delivery.timeout.ms`. While the cluster is down the
+   * idempotent client keeps retrying on its own; past this bound the caller gets a retryable
+   * GS_ERR_KAFKA_TIMEOUT. The outcome is then unknown (the batch may still land), which is
+   * at-least-once: consumers must tolerate a duplicate, never a loss.
+   */
+  deliveryTimeoutMs?: number;
+}
+
 export class JsonProducer<Value = unknown> {
   private readonly producer: Producer;
+  private readonly deliveryTimeoutMs: number;
+  /**
+   * The tail of the in-flight chain. @platformatic/kafka 1.x assigns idempotent sequence
+   * numbers when a send completes, so two concurrent sends to one partition share a sequence
+   * and the broker drops the second as a duplicate (measured: 20 concurrent sends, 1 record
+   * written). One send in flight at a time keeps every record; callers batch for throughput.
+   */
+  private inFlight: Promise<unknown> = Promise.resolve();
 
-  constructor(connection: KafkaConnection, options: { idempotent?: boolean } = {}) {
+  constructor(connection: KafkaConnection, options: ProducerOptions = {}) {
     this.producer = new Producer({
       ...baseOptions(connection),
       idempotent: options.idempotent ?? true,
       acks: ProduceAcks.ALL,
     });
+    this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
   }
 
   async send(records: readonly OutgoingRecord<Value>[]): Promise<ProduceReceipt> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new GuardstreamError('GS_ERR_KAFKA_TIMEOUT', {
+            message: `Kafka produce was not acknowledged within ${this.deliveryTimeoutMs} ms; the cluster may be unavailable`,
+            details: { operation: 'produce', deliveryTimeoutMs: this.deliveryTimeoutMs },
+          }),
+        );
+      }, this.deliveryTimeoutMs);
+    });
+    // Chain on the real send, not on the caller's deadline: a send that timed out for its
+    // caller may still be in flight and must finish before the next one starts.
+    const attempt = this.inFlight.then(() => this.sendNow(records));
+    this.inFlight = attempt.catch(() => undefined);
+    try {
+      return await Promise.race([attempt, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async sendNow(records: readonly OutgoingRecord<Value>[]): Promise<ProduceReceipt> {
     try {
       const result = await this.producer.send({
         messages: records.map((record) => {
@@ -302,8 +345,16 @@ export class TopicAdmin {
   }
 
   async describeTopic(name: string): Promise<TopicDescription> {
+    // Asking metadata for a missing topic would auto-create it on brokers that allow that.
+    if (!(await this.listTopics()).includes(name)) {
+      throw new GuardstreamError('GS_ERR_NOT_FOUND', { message: `Topic ${name} does not exist` });
+    }
     try {
-      const metadata = await this.admin.metadata({ topics: [name], forceUpdate: true });
+      const metadata = await this.admin.metadata({
+        topics: [name],
+        forceUpdate: true,
+        autocreateTopics: false,
+      });
       const topic = metadata.topics.get(name);
       if (topic === undefined) {
         throw new GuardstreamError('GS_ERR_NOT_FOUND', { message: `Topic ${name} does not exist` });

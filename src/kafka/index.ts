@@ -21,6 +21,7 @@ export type {
   KafkaConnection,
   OutgoingRecord,
   ProduceReceipt,
+  ProducerOptions,
   RecordHeaders,
   TopicDescription,
   TopicSpec,
