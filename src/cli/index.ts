@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configJsonSchema, describeIssues, loadConfig, parseConfigText } from '../config/index.ts';
 import type { GuardstreamConfig } from '../config/index.ts';
@@ -120,7 +120,7 @@ function configCommand(subcommand: string | undefined, rest: readonly string[], 
     }
     let text: string;
     try {
-      text = readFileSync(join(io.cwd, file), 'utf8');
+      text = readFileSync(resolve(io.cwd, file), 'utf8');
     } catch (error) {
       io.err(`Cannot read ${file}: ${(error as Error).message}\n`);
       return EXIT_USAGE;

@@ -84,11 +84,11 @@ export function parseConfigText(
     return {
       ok: false,
       issues: doc.errors.map((error) => {
-        const line = error.linePos?.[0].line;
+        const line = lineCounter.linePos(error.pos[0]).line;
         return {
           path: '',
           message: `YAML: ${error.message.split('\n')[0] ?? error.code}`,
-          ...(line === undefined ? {} : { line }),
+          line,
         };
       }),
     };

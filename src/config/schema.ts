@@ -16,6 +16,7 @@ export const embeddedKafkaSchema = z
       .number()
       .int()
       .min(1000)
+      .max(600_000)
       .default(60_000)
       .describe('How long to wait for the broker to answer metadata requests.'),
   })
@@ -29,7 +30,11 @@ export const kafkaSchema = z
       .describe(
         'An existing cluster (host:port list). Empty means Guardstream starts its embedded broker.',
       ),
-    clientId: z.string().min(1).default('guardstream'),
+    clientId: z
+      .string()
+      .min(1)
+      .default('guardstream')
+      .describe('Kafka client id prefix, visible in broker logs and quotas.'),
     embedded: embeddedKafkaSchema.prefault({}),
   })
   .describe('Kafka connection and the embedded development broker.');
@@ -42,7 +47,10 @@ export const serverSchema = z
   .describe('The HTTP server (health, API, console).');
 
 export const logSchema = z.strictObject({
-  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  level: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Log level of Guardstream processes.'),
 });
 
 export const configSchema = z
