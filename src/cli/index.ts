@@ -5,6 +5,7 @@ import { configJsonSchema, describeIssues, loadConfig, parseConfigText } from '.
 import type { GuardstreamConfig } from '../config/index.ts';
 import { isGuardstreamError } from '../errors/index.ts';
 import { buildGateway } from '../gateway/index.ts';
+import { evalCommand, scanTextCommand } from './guard-commands.ts';
 import { brokerFromConfig, packageRoot, startKafka } from '../kafka/index.ts';
 
 export interface CliIo {
@@ -25,6 +26,8 @@ const USAGE = `Usage: guardstream <command> [options]
 Commands:
   up                        Start Kafka (embedded unless a cluster is configured) and the HTTP server
   kafka start|stop|status   Manage the embedded single-node Kafka broker
+  scan-text TEXT            Run a stage's guard policy on TEXT and print the findings
+  eval --data FILE.jsonl    Measure a stage's policy on labelled lines {"text","label","source"?}
   config schema             Print the JSON Schema of guardstream.yaml
   config check FILE         Validate a configuration file; lists every error (exit 2 if any)
   help                      Show this help
@@ -32,6 +35,8 @@ Commands:
 Options:
   -c, --config FILE         Configuration file (default: ./guardstream.yaml if present)
       --json                Machine-readable output where supported
+      --stage STAGE         ingest | input | retrieval | output (default: input)
+      --data FILE           Labelled JSONL for eval
   -v, --version             Print the version
 `;
 
@@ -68,6 +73,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await kafkaCommand(subcommand, values, io);
       case 'up':
         return await upCommand(values, io);
+      case 'scan-text':
+        return scanTextCommand([subcommand, ...rest].filter((part) => part !== undefined).join(' '), values, io);
+      case 'eval':
+        return await evalCommand(values, io);
       default:
         io.err(`Unknown command: ${command}\n\n${USAGE}`);
         return EXIT_USAGE;
@@ -92,12 +101,14 @@ function parse(argv: readonly string[]) {
     options: {
       config: { type: 'string', short: 'c' },
       json: { type: 'boolean' },
+      stage: { type: 'string' },
+      data: { type: 'string' },
       version: { type: 'boolean', short: 'v' },
     },
   });
 }
 
-type Flags = ReturnType<typeof parse>['values'];
+export type Flags = ReturnType<typeof parse>['values'];
 
 function configFrom(values: Flags, io: CliIo): GuardstreamConfig {
   return loadConfig({

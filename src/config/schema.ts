@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { guardPolicySchema } from '../guard/policy.ts';
 
 const port = z.number().int().min(1).max(65535);
 
@@ -58,6 +59,7 @@ export const configSchema = z
     kafka: kafkaSchema.prefault({}),
     server: serverSchema.prefault({}),
     log: logSchema.prefault({}),
+    guard: guardPolicySchema.prefault({}),
   })
   .describe('guardstream.yaml: the one Guardstream configuration file.');
 

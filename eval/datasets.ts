@@ -1,0 +1,15 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../src/kafka/index.ts';
+
+/**
+ * The shared, licensed datasets live beside the repository (`../shared/datasets`) and are
+ * never copied into it. GUARDSTREAM_DATASETS points elsewhere when needed.
+ */
+export function datasetsDir(): string {
+  const dir = resolve(process.env.GUARDSTREAM_DATASETS ?? join(packageRoot(), '..', 'shared', 'datasets'));
+  if (!existsSync(dir)) {
+    throw new Error(`Datasets not found at ${dir}; set GUARDSTREAM_DATASETS`);
+  }
+  return dir;
+}

@@ -1,0 +1,22 @@
+export { defineDetector, stages } from './types.ts';
+export type { DetectionContext, Detector, DetectorMeta, Finding, Span, Stage } from './types.ts';
+export { DetectorRegistry } from './registry.ts';
+export type { BoundDetector, RegisteredDetector } from './registry.ts';
+export { piiDetector, piiConfigSchema, piiKinds } from './pii.ts';
+export type { PiiKind } from './pii.ts';
+export { ibanShapeValid, ibanValid, inseeValid, luhnValid, shannonEntropy, ssnValid } from './checksums.ts';
+export { secretsDetector, secretsConfigSchema } from './secrets.ts';
+export { invisibleTextDetector, invisibleTextConfigSchema } from './invisible-text.ts';
+
+import { invisibleTextDetector } from './invisible-text.ts';
+import { piiDetector } from './pii.ts';
+import { DetectorRegistry } from './registry.ts';
+import { secretsDetector } from './secrets.ts';
+
+/** A new registry holding the built-in detectors. Each call builds its own: no singletons. */
+export function builtInDetectors(): DetectorRegistry {
+  return new DetectorRegistry()
+    .register(piiDetector)
+    .register(secretsDetector)
+    .register(invisibleTextDetector);
+}

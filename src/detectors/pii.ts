@@ -1,0 +1,172 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { z } from 'zod';
+import { ibanShapeValid, ibanValid, inseeValid, luhnValid, ssnValid } from './checksums.ts';
+import { defineDetector } from './types.ts';
+import type { Finding } from './types.ts';
+
+export const piiKinds = [
+  'email',
+  'phone',
+  'credit_card',
+  'iban',
+  'us_ssn',
+  'uk_nino',
+  'fr_insee',
+  'ip_address',
+  'date_of_birth',
+  'street_address',
+] as const;
+export type PiiKind = (typeof piiKinds)[number];
+
+interface Candidate {
+  kind: PiiKind;
+  start: number;
+  end: number;
+  score: number;
+}
+
+// Every pattern below is written by us, anchored on fixed tokens and with bounded repetition,
+// so matching stays linear in practice even on adversarial input.
+const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b/g;
+const CARD = /\b\d(?:[ -]?\d){11,18}\b/g;
+// IBANs are written compact or in groups of four ("GB29 NWBK 6016 …").
+const IBAN = /\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b/gi;
+const SSN = /\b\d{3}-\d{2}-\d{4}\b/g;
+const NINO = /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/gi;
+const INSEE = /\b[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}\b/g;
+const IPV4 = /(?<![\d.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\d]|\.\d)/g;
+const IPV6 = /(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])/g;
+// Phones: optional +country code, optional (area), then 2–5 groups of digits with separators.
+const PHONE =
+  /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|-\d)/gi;
+const PHONE_COMPACT = /(?<![\w+])\+\d{8,15}(?!\w)/g;
+const PHONE_AFTER = /^\W{0,3}(?:office|fax|mobile|home|work|cell|tel)\b/i;
+const PHONE_CONTEXT = /\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|t[ée]l[ée]phone|portable|telefon|handy|tel[ée]fono|m[óo]vil)\b/i;
+const ISO_DATE = /(?:19|20)\d{2}-\d{2}-\d{2}/;
+const DATE = /\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? (?:19|20)\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? \d{1,2},? (?:19|20)\d{2})\b/gi;
+const BIRTH_CONTEXT = /\b(?:born|birth|d\.?o\.?b|birthday|née?|naissance|geboren|geburtsdatum|nacid[oa]|nacimiento)\b/i;
+const STREET =
+  /\b\d{1,5}[A-Za-z]? (?:[A-Z][A-Za-z'-]{1,20} ){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|Way|Terrace|Parkway|Pkwy|Highway|Hwy|Strasse|Straße|Rue|Calle|Via)\b\.?/g;
+
+const ninoInvalidPrefixes = new Set(['BG', 'GB', 'NK', 'KN', 'TN', 'NT', 'ZZ']);
+
+function* matches(pattern: RegExp, text: string): Generator<RegExpExecArray> {
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    yield match;
+    if (match[0].length === 0) pattern.lastIndex += 1;
+  }
+}
+
+function digitsOf(value: string): string {
+  return value.replace(/\D/g, '');
+}
+
+function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
+  const found: Candidate[] = [];
+  const add = (kind: PiiKind, match: RegExpExecArray, score: number): void => {
+    if (enabled.has(kind)) found.push({ kind, start: match.index, end: match.index + match[0].length, score });
+  };
+  for (const match of matches(EMAIL, text)) add('email', match, 0.99);
+  for (const match of matches(CARD, text)) {
+    // "+44 7700…" is a phone number even when its digits happen to pass Luhn.
+    if (text[match.index - 1] === '+') continue;
+    const digits = digitsOf(match[0]);
+    if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits)) add('credit_card', match, 0.95);
+  }
+  for (const match of matches(IBAN, text)) {
+    // A well-formed IBAN with a wrong check digit is still an account number, likely mistyped.
+    if (ibanValid(match[0])) add('iban', match, 0.99);
+    else if (ibanShapeValid(match[0])) add('iban', match, 0.6);
+  }
+  for (const match of matches(SSN, text)) if (ssnValid(match[0])) add('us_ssn', match, 0.9);
+  for (const match of matches(NINO, text)) {
+    if (!ninoInvalidPrefixes.has(match[0].slice(0, 2).toUpperCase())) add('uk_nino', match, 0.85);
+  }
+  for (const match of matches(INSEE, text)) if (inseeValid(match[0])) add('fr_insee', match, 0.95);
+  for (const match of matches(IPV4, text)) if (isIPv4(match[0])) add('ip_address', match, 0.9);
+  for (const match of matches(IPV6, text)) {
+    if (match[0].split(':').length >= 3 && isIPv6(match[0]) && /[0-9A-Fa-f]/.test(match[0])) {
+      add('ip_address', match, 0.9);
+    }
+  }
+  for (const match of matches(DATE, text)) {
+    const before = text.slice(Math.max(0, match.index - 40), match.index);
+    if (BIRTH_CONTEXT.test(before)) add('date_of_birth', match, 0.8);
+  }
+  const streets: { start: number; end: number }[] = [];
+  for (const match of matches(STREET, text)) {
+    streets.push({ start: match.index, end: match.index + match[0].length });
+    add('street_address', match, 0.6);
+  }
+  for (const match of matches(PHONE_COMPACT, text)) add('phone', match, 0.85);
+  for (const match of matches(PHONE, text)) {
+    const end = match.index + match[0].length;
+    // "3536 1659 Hoog St": the last digits start a street address, not a phone number.
+    if (streets.some((street) => street.start > match.index && street.start < end)) continue;
+    const number = match[0].replace(/ ?(?:x|ext\.?) ?\d{1,5}$/i, '');
+    const digits = digitsOf(number);
+    const marked = number.startsWith('+') || number.includes('(');
+    const inContext =
+      PHONE_CONTEXT.test(text.slice(Math.max(0, match.index - 40), match.index)) ||
+      PHONE_AFTER.test(text.slice(end, end + 15));
+    // Unmarked digit groups are only phones when long enough to be a full national number
+    // (8+ digits) or introduced as one; short groups are usually house numbers or codes.
+    const minimum = marked || inContext ? 7 : 8;
+    const plausible = digits.length >= minimum && digits.length <= 15;
+    const notOther = !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(number) && !ISO_DATE.test(number);
+    if (plausible && notOther) add('phone', match, marked || inContext ? 0.85 : 0.7);
+  }
+  return found;
+}
+
+/** More specific (checksummed) kinds win when spans overlap, e.g. a card over a phone. */
+const precedence: Readonly<Record<PiiKind, number>> = {
+  iban: 9,
+  credit_card: 8,
+  fr_insee: 8,
+  email: 7,
+  us_ssn: 7,
+  uk_nino: 6,
+  ip_address: 6,
+  date_of_birth: 5,
+  phone: 4,
+  street_address: 3,
+};
+
+function resolveOverlaps(candidates: Candidate[]): Candidate[] {
+  const ordered = [...candidates].sort(
+    (a, b) => precedence[b.kind] - precedence[a.kind] || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  );
+  const kept: Candidate[] = [];
+  for (const candidate of ordered) {
+    if (kept.every((other) => candidate.end <= other.start || candidate.start >= other.end)) kept.push(candidate);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+export const piiConfigSchema = z.strictObject({
+  kinds: z.array(z.enum(piiKinds)).default([...piiKinds]).describe('Which kinds of PII to look for.'),
+});
+
+export const piiDetector = defineDetector({
+  meta: {
+    name: 'pii',
+    description:
+      'Structured personal data: email, phone, payment card (Luhn), IBAN (mod 97), US SSN, UK NINO, French INSEE, IP addresses, dates of birth in context, street addresses.',
+    stages: ['ingest', 'input', 'retrieval', 'output'],
+    cost: 'cheap',
+    kinds: piiKinds,
+  },
+  configSchema: piiConfigSchema,
+  detect(text, config): Finding[] {
+    const candidates = collect(text, new Set(config.kinds));
+    return resolveOverlaps(candidates).map((candidate) => ({
+      detector: 'pii',
+      kind: candidate.kind,
+      span: { start: candidate.start, end: candidate.end },
+      score: candidate.score,
+      evidence: `${candidate.kind} (${candidate.end - candidate.start} chars)`,
+    }));
+  },
+});

@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import type { DetectionContext, Detector, DetectorMeta, Finding } from './types.ts';
+
+export type BoundDetector = (text: string, context: DetectionContext) => Finding[];
+
+/** A detector with its config type erased behind `bind`, which validates the config once. */
+export interface RegisteredDetector {
+  meta: DetectorMeta;
+  configSchema: z.ZodType;
+  /** Validates `config` against the detector's schema (throws a ZodError) and binds it. */
+  bind(config: unknown): BoundDetector;
+}
+
+function erase<Schema extends z.ZodType>(detector: Detector<Schema>): RegisteredDetector {
+  return {
+    meta: detector.meta,
+    configSchema: detector.configSchema,
+    bind(config) {
+      const parsed = detector.configSchema.parse(config ?? {});
+      return (text, context) => detector.detect(text, parsed, context);
+    },
+  };
+}
+
+/** An explicit set of detectors by name. Nothing registers itself on import. */
+export class DetectorRegistry {
+  private readonly byName = new Map<string, RegisteredDetector>();
+
+  register<Schema extends z.ZodType>(detector: Detector<Schema>): this {
+    if (this.byName.has(detector.meta.name)) {
+      throw new Error(`Detector ${detector.meta.name} is registered twice`);
+    }
+    this.byName.set(detector.meta.name, erase(detector));
+    return this;
+  }
+
+  get(name: string): RegisteredDetector | undefined {
+    return this.byName.get(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+}

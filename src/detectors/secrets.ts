@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { shannonEntropy } from './checksums.ts';
+import { defineDetector } from './types.ts';
+import type { Finding } from './types.ts';
+
+interface SecretPattern {
+  kind: string;
+  pattern: RegExp;
+  score: number;
+  /** Index of the capture group holding the secret itself; 0 = the whole match. */
+  group?: number;
+  accept?: (value: string) => boolean;
+}
+
+const placeholder =
+  /^(?:|null|none|nil|true|false|undefined|x+|\*+|\.+|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|your[_-]?\w*|example|changeit_here|redacted|\[redacted\]|xxx+)$/i;
+
+// Fixed patterns written for this detector: anchored on vendor prefixes or key names, with
+// bounded repetition only.
+const patterns: readonly SecretPattern[] = [
+  { kind: 'private_key', pattern: /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/g, score: 0.99 },
+  { kind: 'putty_private_key', pattern: /PuTTY-User-Key-File-\d: /g, score: 0.99 },
+  { kind: 'aws_access_key_id', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g, score: 0.95 },
+  {
+    kind: 'aws_secret_access_key',
+    pattern: /aws.{0,20}?(?:secret|key).{0,20}?[=:]\s{0,5}["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
+    score: 0.95,
+    group: 1,
+  },
+  { kind: 'github_token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g, score: 0.98 },
+  { kind: 'gitlab_token', pattern: /\bglpat-[A-Za-z0-9_-]{20,64}\b/g, score: 0.98 },
+  { kind: 'slack_token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,72}\b/g, score: 0.97 },
+  { kind: 'slack_webhook', pattern: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]{20,80}/g, score: 0.97 },
+  { kind: 'stripe_key', pattern: /\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,99}\b/g, score: 0.97 },
+  { kind: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g, score: 0.95 },
+  { kind: 'npm_token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g, score: 0.97 },
+  { kind: 'openai_key', pattern: /\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,200}\b/g, score: 0.9 },
+  { kind: 'anthropic_key', pattern: /\bsk-ant-[A-Za-z0-9_-]{20,200}\b/g, score: 0.97 },
+  { kind: 'sendgrid_key', pattern: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g, score: 0.97 },
+  { kind: 'twilio_key', pattern: /\bSK[0-9a-f]{32}\b/g, score: 0.8 },
+  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{5,2000}\.eyJ[A-Za-z0-9_-]{5,4000}\.[A-Za-z0-9_-]{5,2000}/g, score: 0.9 },
+  {
+    kind: 'connection_string_password',
+    pattern: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@"']{1,64}:([^\s@/"']{1,128})@[^\s/"']{1,255}/gi,
+    score: 0.95,
+    group: 1,
+  },
+  {
+    kind: 'basic_auth_header',
+    pattern: /\bAuthorization:\s{0,5}(?:Basic|Bearer)\s{1,5}([A-Za-z0-9+/=._-]{8,4096})/gi,
+    score: 0.9,
+    group: 1,
+  },
+  {
+    // key = value / "key": "value" / key: value, where the key names a credential.
+    kind: 'credential_assignment',
+    pattern:
+      /(["']?)([A-Za-z0-9_.-]{0,40}?(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|auth|credentials?|private[_-]?key|access[_-]?key|encrypted[A-Za-z]{0,20}))\1[ \t]{0,5}(?:=|:|=>)[ \t]{0,5}(["']?)([^\s"',;]{1,512})/gi,
+    score: 0.85,
+    group: 4,
+    accept: (value) => !placeholder.test(value) && value.length >= 4,
+  },
+];
+
+/** A long, varied token assigned or quoted: likely a key even without a known prefix. */
+const HIGH_ENTROPY = /["'=:]\s{0,3}([A-Za-z0-9+/=_-]{32,512})(?![A-Za-z0-9+/=_-])/g;
+
+export const secretsConfigSchema = z.strictObject({
+  highEntropy: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      minBitsPerChar: z.number().min(0).max(8).default(4.3),
+    })
+    .prefault({})
+    .describe('Flag long, varied tokens without a known prefix.'),
+});
+
+export const secretsDetector = defineDetector({
+  meta: {
+    name: 'secrets',
+    description:
+      'Credentials: private keys, cloud and SaaS tokens, JWTs, connection strings with passwords, credential assignments, high-entropy tokens.',
+    stages: ['ingest', 'input', 'retrieval', 'output'],
+    cost: 'cheap',
+    kinds: [...patterns.map((entry) => entry.kind), 'high_entropy_string'],
+  },
+  configSchema: secretsConfigSchema,
+  detect(text, config): Finding[] {
+    const findings: Finding[] = [];
+    const taken: { start: number; end: number }[] = [];
+    const free = (start: number, end: number): boolean =>
+      taken.every((span) => end <= span.start || start >= span.end);
+    for (const entry of patterns) {
+      entry.pattern.lastIndex = 0;
+      for (let match = entry.pattern.exec(text); match !== null; match = entry.pattern.exec(text)) {
+        const value = match[entry.group ?? 0] ?? '';
+        if (entry.accept !== undefined && !entry.accept(value)) continue;
+        const start = match.index + match[0].lastIndexOf(value);
+        const end = start + value.length;
+        if (!free(start, end)) continue;
+        taken.push({ start, end });
+        findings.push({
+          detector: 'secrets',
+          kind: entry.kind,
+          span: { start, end },
+          score: entry.score,
+          evidence: `${entry.kind} (${value.length} chars)`,
+        });
+      }
+    }
+    if (config.highEntropy.enabled) {
+      HIGH_ENTROPY.lastIndex = 0;
+      for (let match = HIGH_ENTROPY.exec(text); match !== null; match = HIGH_ENTROPY.exec(text)) {
+        const value = match[1] ?? '';
+        const start = match.index + match[0].length - value.length;
+        const end = start + value.length;
+        const varied = /[a-z]/.test(value) && /[A-Z0-9]/.test(value);
+        if (!varied || !free(start, end)) continue;
+        const bits = shannonEntropy(value);
+        if (bits < config.highEntropy.minBitsPerChar) continue;
+        taken.push({ start, end });
+        findings.push({
+          detector: 'secrets',
+          kind: 'high_entropy_string',
+          span: { start, end },
+          score: Math.min(0.9, 0.5 + (bits - config.highEntropy.minBitsPerChar) / 4),
+          evidence: `high-entropy token (${value.length} chars, ${bits.toFixed(2)} bits/char)`,
+        });
+      }
+    }
+    return findings.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
+  },
+});

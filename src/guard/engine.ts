@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { GuardstreamError } from '../errors/index.ts';
+import type { DetectionContext, DetectorRegistry, BoundDetector, Finding, Stage } from '../detectors/index.ts';
+import type { Action, DetectorRule, GuardPolicy } from './policy.ts';
+import { PlaceholderVault } from './vault.ts';
+
+export interface DetectorOutcome {
+  detector: string;
+  status: 'ok' | 'error' | 'timeout';
+  ms: number;
+  findings: number;
+  error?: string;
+}
+
+export interface GuardResult {
+  stage: Stage;
+  /** What the policy decided. In monitor mode `effective` is always `allow`. */
+  decision: Action;
+  effective: Action;
+  /** Findings at or above their rule's threshold, each with the action its rule assigns. */
+  findings: (Finding & { action: Action })[];
+  /** The text with `redact` spans rewritten; equal to the input when nothing was redacted. */
+  text: string;
+  outcomes: DetectorOutcome[];
+  reasons: string[];
+  totalMs: number;
+}
+
+interface BoundRule {
+  rule: DetectorRule;
+  run: BoundDetector;
+}
+
+const severity: Readonly<Record<Action, number>> = { allow: 0, flag: 1, redact: 2, block: 3 };
+
+function strongest(a: Action, b: Action): Action {
+  return severity[a] >= severity[b] ? a : b;
+}
+
+/**
+ * The one policy engine. The contract processor and the HTTP gateway both call `check`, so a
+ * policy means the same on a stream and on a request. Detectors and their configs are
+ * validated when the engine is built, not per call.
+ */
+export class GuardEngine {
+  private readonly bound: Record<Stage, BoundRule[]>;
+
+  constructor(
+    private readonly policy: GuardPolicy,
+    registry: DetectorRegistry,
+  ) {
+    const bind = (stage: Stage): BoundRule[] =>
+      policy.stages[stage].detectors.map((rule, index) => {
+        const detector = registry.get(rule.detector);
+        if (detector === undefined) {
+          throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+            message: `guard.stages.${stage}.detectors.${index}.detector: unknown detector "${rule.detector}" (known: ${registry.names().join(', ')})`,
+          });
+        }
+        try {
+          return { rule, run: detector.bind(rule.config) };
+        } catch (error) {
+          throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+            message: `guard.stages.${stage}.detectors.${index}.config: ${(error as Error).message}`,
+            cause: error,
+          });
+        }
+      });
+    this.bound = { ingest: bind('ingest'), input: bind('input'), retrieval: bind('retrieval'), output: bind('output') };
+  }
+
+  check(text: string, context: DetectionContext, vault: PlaceholderVault = new PlaceholderVault()): GuardResult {
+    const started = performance.now();
+    const stage = context.stage;
+    const stagePolicy = this.policy.stages[stage];
+    const outcomes: DetectorOutcome[] = [];
+    const findings: (Finding & { action: Action })[] = [];
+    const reasons: string[] = [];
+    let decision: Action = 'allow';
+
+    if (text.length > stagePolicy.maxChars) {
+      reasons.push(`length ${text.length} exceeds ${stagePolicy.maxChars} characters`);
+      return this.finish(stage, 'block', findings, text, outcomes, reasons, started);
+    }
+    // Lone surrogates cannot be encoded for any model or topic; normalise rather than crash.
+    const safeText = text.isWellFormed() ? text : text.toWellFormed();
+
+    for (const { rule, run } of this.bound[stage]) {
+      const detectorStarted = performance.now();
+      let found: Finding[];
+      try {
+        found = run(safeText, context);
+      } catch (error) {
+        const ms = performance.now() - detectorStarted;
+        outcomes.push({ detector: rule.detector, status: 'error', ms, findings: 0, error: (error as Error).message });
+        if (rule.onError === 'block') {
+          decision = 'block';
+          reasons.push(`${rule.detector} failed: fail-closed`);
+        }
+        continue;
+      }
+      const ms = performance.now() - detectorStarted;
+      // Detectors are synchronous and pure, so an overrun is observed after the fact; the
+      // decision still fails closed, so a slow path can never be a bypass.
+      if (ms > rule.timeoutMs) {
+        outcomes.push({ detector: rule.detector, status: 'timeout', ms, findings: found.length });
+        if (rule.onError === 'block') {
+          decision = 'block';
+          reasons.push(`${rule.detector} exceeded ${rule.timeoutMs} ms: fail-closed`);
+        }
+        continue;
+      }
+      const kept = found.filter((finding) => finding.score >= rule.threshold);
+      outcomes.push({ detector: rule.detector, status: 'ok', ms, findings: kept.length });
+      for (const finding of kept) findings.push({ ...finding, action: rule.action });
+      if (kept.length > 0) {
+        decision = strongest(decision, rule.action);
+        if (rule.action !== 'allow') reasons.push(`${rule.detector}: ${[...new Set(kept.map((f) => f.kind))].join(', ')}`);
+      }
+    }
+    const rewritten = decision === 'redact' ? redact(safeText, findings, this.bound[stage], vault) : safeText;
+    return this.finish(stage, decision, findings, rewritten, outcomes, reasons, started);
+  }
+
+  private finish(
+    stage: Stage,
+    decision: Action,
+    findings: (Finding & { action: Action })[],
+    text: string,
+    outcomes: DetectorOutcome[],
+    reasons: string[],
+    started: number,
+  ): GuardResult {
+    return {
+      stage,
+      decision,
+      effective: this.policy.mode === 'monitor' ? 'allow' : decision,
+      findings,
+      text,
+      outcomes,
+      reasons,
+      totalMs: performance.now() - started,
+    };
+  }
+}
+
+function redact(
+  text: string,
+  findings: readonly (Finding & { action: Action })[],
+  rules: readonly BoundRule[],
+  vault: PlaceholderVault,
+): string {
+  const styleOf = new Map(rules.map(({ rule }) => [rule.detector, rule.redaction]));
+  const spans = findings
+    .filter((finding) => finding.action === 'redact' && finding.span !== undefined)
+    .map((finding) => ({ finding, start: finding.span?.start ?? 0, end: finding.span?.end ?? 0 }))
+    .sort((a, b) => a.start - b.start || b.end - a.end);
+  let output = '';
+  let cursor = 0;
+  for (const { finding, start, end } of spans) {
+    if (start < cursor) continue;
+    const value = text.slice(start, end);
+    const style = styleOf.get(finding.detector) ?? 'placeholder';
+    const replacement =
+      style === 'mask'
+        ? '*'.repeat(Math.min(value.length, 16))
+        : style === 'hash'
+          ? `[${finding.kind}:${createHash('sha256').update(value).digest('hex').slice(0, 12)}]`
+          : vault.placeholderFor(finding.kind, value);
+    output += text.slice(cursor, start) + replacement;
+    cursor = end;
+  }
+  return output + text.slice(cursor);
+}
+
+/** Replaces every finding's span with a stable placeholder; `vault.restore` undoes it. */
+export function anonymize(text: string, findings: readonly Finding[], vault: PlaceholderVault): string {
+  return redact(
+    text,
+    findings.map((finding) => ({ ...finding, action: 'redact' as const })),
+    [],
+    vault,
+  );
+}

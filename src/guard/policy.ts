@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+export const actionSchema = z.enum(['allow', 'flag', 'redact', 'block']);
+export type Action = z.infer<typeof actionSchema>;
+
+export const detectorRuleSchema = z.strictObject({
+  detector: z.string().min(1).describe('Name of a registered detector.'),
+  config: z.record(z.string(), z.unknown()).default({}).describe("The detector's own configuration."),
+  threshold: z.number().min(0).max(1).default(0.5).describe('Findings scoring below this are ignored.'),
+  action: actionSchema.default('block').describe('What a finding at or above the threshold does.'),
+  redaction: z
+    .enum(['placeholder', 'mask', 'hash'])
+    .default('placeholder')
+    .describe('How `redact` rewrites a span: [EMAIL_1], *****, or a salted-free sha256 prefix.'),
+  timeoutMs: z.number().int().positive().default(50).describe('Budget for this detector on one text.'),
+  onError: z
+    .enum(['block', 'allow'])
+    .default('block')
+    .describe('Fail closed (block) unless the policy says otherwise when a detector throws or overruns.'),
+});
+export type DetectorRule = z.output<typeof detectorRuleSchema>;
+
+export const stagePolicySchema = z.strictObject({
+  maxChars: z
+    .number()
+    .int()
+    .positive()
+    .default(200_000)
+    .describe('Longer texts are blocked before any detector runs (length limit).'),
+  detectors: z.array(detectorRuleSchema).default([]),
+});
+export type StagePolicy = z.output<typeof stagePolicySchema>;
+
+const rule = (detector: string, action: Action, threshold = 0.5): z.input<typeof detectorRuleSchema> => ({
+  detector,
+  action,
+  threshold,
+});
+
+export const defaultStagePolicies: Readonly<Record<string, z.input<typeof stagePolicySchema>>> = {
+  ingest: { detectors: [rule('invisible_text', 'block'), rule('secrets', 'redact'), rule('pii', 'redact')] },
+  input: { maxChars: 32_000, detectors: [rule('invisible_text', 'block'), rule('secrets', 'redact'), rule('pii', 'flag')] },
+  retrieval: { detectors: [rule('invisible_text', 'block'), rule('secrets', 'redact'), rule('pii', 'flag')] },
+  output: { detectors: [rule('secrets', 'block'), rule('pii', 'redact'), rule('invisible_text', 'redact')] },
+};
+
+export const guardPolicySchema = z
+  .strictObject({
+    mode: z
+      .enum(['enforce', 'monitor'])
+      .default('enforce')
+      .describe('monitor: decide and report, but let everything through (dry run).'),
+    stages: z
+      .strictObject({
+        ingest: stagePolicySchema.prefault(defaultStagePolicies.ingest ?? {}),
+        input: stagePolicySchema.prefault(defaultStagePolicies.input ?? {}),
+        retrieval: stagePolicySchema.prefault(defaultStagePolicies.retrieval ?? {}),
+        output: stagePolicySchema.prefault(defaultStagePolicies.output ?? {}),
+      })
+      .prefault({}),
+  })
+  .describe('Which detectors run at which stage, with thresholds, actions and budgets.');
+export type GuardPolicy = z.output<typeof guardPolicySchema>;
