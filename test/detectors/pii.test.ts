@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  ibanValid,
+  inseeValid,
+  luhnValid,
+  piiDetector,
+  ssnValid,
+} from '../../src/detectors/index.ts';
+
+const config = piiDetector.configSchema.parse({});
+const kinds = (text: string): string[] =>
+  piiDetector.detect(text, config, { stage: 'input' }).map((f) => f.kind);
+const found = (text: string): string[] =>
+  piiDetector
+    .detect(text, config, { stage: 'input' })
+    .map((f) => text.slice(f.span?.start, f.span?.end));
+
+describe('pii detector', () => {
+  it('validates checksums from the specifications', () => {
+    assert.equal(luhnValid('4111111111111111'), true);
+    assert.equal(luhnValid('4111111111111112'), false);
+    assert.equal(ibanValid('GB82 WEST 1234 5698 7654 32'), true);
+    assert.equal(ibanValid('GB82 WEST 1234 5698 7654 33'), false);
+    assert.equal(ibanValid('DE89370400440532013000'), true);
+    assert.equal(inseeValid('2 84 12 76 451 089 93'), true);
+    assert.equal(inseeValid('2 84 12 76 451 089 94'), false);
+    assert.equal(ssnValid('123-45-6789'), true);
+    assert.equal(ssnValid('666-45-6789'), false);
+    assert.equal(ssnValid('123-00-6789'), false);
+  });
+
+  it('finds each structured type with its span', () => {
+    assert.deepEqual(found('write to jane.doe+x@mail.example.co.uk today'), [
+      'jane.doe+x@mail.example.co.uk',
+    ]);
+    assert.deepEqual(kinds('card 4111-1111-1111-1111 exp 12/29'), ['credit_card']);
+    assert.deepEqual(kinds('IBAN GB82 WEST 1234 5698 7654 32 please'), ['iban']);
+    assert.deepEqual(kinds('SSN 123-45-6789'), ['us_ssn']);
+    assert.deepEqual(kinds('NI number AB 12 34 56 C'), ['uk_nino']);
+    assert.deepEqual(kinds('numéro de sécu 2 84 12 76 451 089 93'), ['fr_insee']);
+    assert.deepEqual(found('from 192.168.10.254 and 2001:db8::8a2e:370:7334'), [
+      '192.168.10.254',
+      '2001:db8::8a2e:370:7334',
+    ]);
+    assert.deepEqual(kinds('born on 14/07/1989 in Lyon'), ['date_of_birth']);
+    assert.deepEqual(kinds('meeting on 14/07/1989 in Lyon'), []);
+    assert.deepEqual(kinds('ship to 221 Baker Street, London'), ['street_address']);
+  });
+
+  it('finds phone numbers in international formats', () => {
+    for (const phone of [
+      '+44 20 7946 0958',
+      '+1 (415) 555-2671',
+      '+33 1 42 68 53 00',
+      '06 12 34 56 78',
+      '+4915112345678',
+      '(415) 555-2671 x123',
+    ]) {
+      assert.deepEqual(kinds(`call ${phone} now`), ['phone'], phone);
+    }
+  });
+
+  it('does not call dates, versions, IPs or Luhn-failing numbers PII of the wrong kind', () => {
+    assert.deepEqual(kinds('released 2024-03-01 as version 1.2.3'), []);
+    assert.equal(kinds('order 4111 1111 1111 1112').includes('credit_card'), false);
+    assert.deepEqual(kinds('server 10.0.0.1'), ['ip_address']);
+    assert.deepEqual(kinds('how do I kill a Python process?'), []);
+  });
+
+  it('honours its kinds configuration', () => {
+    const emailOnly = piiDetector.configSchema.parse({ kinds: ['email'] });
+    assert.deepEqual(
+      piiDetector
+        .detect('a@b.io 4111111111111111', emailOnly, { stage: 'input' })
+        .map((f) => f.kind),
+      ['email'],
+    );
+    assert.throws(() => piiDetector.configSchema.parse({ kinds: ['shoe_size'] }));
+  });
+});

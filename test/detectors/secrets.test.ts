@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { secretsDetector } from '../../src/detectors/index.ts';
+
+const config = secretsDetector.configSchema.parse({});
+const kinds = (text: string): string[] =>
+  secretsDetector.detect(text, config, { stage: 'ingest' }).map((f) => f.kind);
+
+describe('secrets detector', () => {
+  it('finds vendor tokens by their prefixes', () => {
+    assert.deepEqual(kinds('key AKIAIOSFODNN7EXAMPLE'), ['aws_access_key_id']);
+    assert.deepEqual(kinds(`token ghp_${'a1B2'.repeat(9)}`), ['github_token']);
+    assert.deepEqual(kinds(`slack xoxb-123456789012-abcdefABCDEF`), ['slack_token']);
+    assert.deepEqual(kinds('stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc'), ['stripe_key']);
+    assert.deepEqual(kinds('-----BEGIN RSA PRIVATE KEY-----\nMIIE…'), ['private_key']);
+  });
+
+  it('finds JWTs, connection strings with passwords, and credential assignments', () => {
+    const jwt =
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    assert.deepEqual(kinds(`Authorization header ${jwt}`), ['jwt']);
+    assert.deepEqual(kinds('DATABASE_URL=postgres://app:s3cr3t-pw@db.internal:5432/prod'), [
+      'connection_string_password',
+    ]);
+    assert.deepEqual(kinds('"password": "hunter22"'), ['credential_assignment']);
+    assert.deepEqual(kinds('db_password = swordfish!23'), ['credential_assignment']);
+  });
+
+  it('leaves placeholders and ordinary prose alone', () => {
+    assert.deepEqual(kinds('"password": ""'), []);
+    assert.deepEqual(kinds('password: ${DB_PASSWORD}'), []);
+    assert.deepEqual(kinds('"passwordField": "password"'), []);
+    assert.deepEqual(kinds('Reset your password from the account page.'), []);
+  });
+
+  it('reports the span of the secret value, not of the whole assignment', () => {
+    const text = 'api_key = "Zx81kLmQ"';
+    const [finding] = secretsDetector.detect(text, config, { stage: 'ingest' });
+    assert.equal(text.slice(finding?.span?.start, finding?.span?.end), 'Zx81kLmQ');
+  });
+});
