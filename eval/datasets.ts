@@ -7,7 +7,9 @@ import { packageRoot } from '../src/kafka/index.ts';
  * never copied into it. GUARDSTREAM_DATASETS points elsewhere when needed.
  */
 export function datasetsDir(): string {
-  const dir = resolve(process.env.GUARDSTREAM_DATASETS ?? join(packageRoot(), '..', 'shared', 'datasets'));
+  const dir = resolve(
+    process.env.GUARDSTREAM_DATASETS ?? join(packageRoot(), '..', 'shared', 'datasets'),
+  );
   if (!existsSync(dir)) {
     throw new Error(`Datasets not found at ${dir}; set GUARDSTREAM_DATASETS`);
   }

@@ -35,21 +35,51 @@ const overlaps = (a: { start: number; end: number }, b: { start: number; end: nu
   a.start < b.end && b.start < a.end;
 
 const config = piiDetector.configSchema.parse({});
-const results: Record<string, Record<string, { gold: number; recalled: number; predicted: number; precise: number; recall: number; precision: number }>> = {};
+const results: Record<
+  string,
+  Record<
+    string,
+    {
+      gold: number;
+      recalled: number;
+      predicted: number;
+      precise: number;
+      recall: number;
+      precision: number;
+    }
+  >
+> = {};
 for (const [name, path] of Object.entries(files)) {
   const records = JSON.parse(readFileSync(join(datasetsDir(), path), 'utf8')) as PresidioRecord[];
-  const tally = new Map<string, { gold: number; recalled: number; predicted: number; precise: number }>();
-  for (const kind of Object.values(typeToKind)) tally.set(kind, { gold: 0, recalled: 0, predicted: 0, precise: 0 });
+  const tally = new Map<
+    string,
+    { gold: number; recalled: number; predicted: number; precise: number }
+  >();
+  for (const kind of Object.values(typeToKind))
+    tally.set(kind, { gold: 0, recalled: 0, predicted: 0, precise: 0 });
   for (const record of records) {
     const findings = piiDetector.detect(record.full_text, config, { stage: 'ingest' });
     const gold = record.spans
-      .map((span) => ({ kind: typeToKind[span.entity_type], start: span.start_position, end: span.end_position }))
-      .filter((span): span is { kind: string; start: number; end: number } => span.kind !== undefined);
+      .map((span) => ({
+        kind: typeToKind[span.entity_type],
+        start: span.start_position,
+        end: span.end_position,
+      }))
+      .filter(
+        (span): span is { kind: string; start: number; end: number } => span.kind !== undefined,
+      );
     for (const span of gold) {
       const entry = tally.get(span.kind);
       if (entry === undefined) continue;
       entry.gold += 1;
-      if (findings.some((finding) => finding.kind === span.kind && finding.span !== undefined && overlaps(finding.span, span))) {
+      if (
+        findings.some(
+          (finding) =>
+            finding.kind === span.kind &&
+            finding.span !== undefined &&
+            overlaps(finding.span, span),
+        )
+      ) {
         entry.recalled += 1;
       }
     }
@@ -58,13 +88,18 @@ for (const [name, path] of Object.entries(files)) {
       if (entry === undefined || finding.span === undefined) continue;
       const span = finding.span;
       entry.predicted += 1;
-      if (gold.some((goldSpan) => goldSpan.kind === finding.kind && overlaps(goldSpan, span))) entry.precise += 1;
+      if (gold.some((goldSpan) => goldSpan.kind === finding.kind && overlaps(goldSpan, span)))
+        entry.precise += 1;
     }
   }
   results[name] = Object.fromEntries(
     [...tally].map(([kind, t]) => [
       kind,
-      { ...t, recall: t.gold === 0 ? 1 : t.recalled / t.gold, precision: t.predicted === 0 ? 1 : t.precise / t.predicted },
+      {
+        ...t,
+        recall: t.gold === 0 ? 1 : t.recalled / t.gold,
+        precision: t.predicted === 0 ? 1 : t.precise / t.predicted,
+      },
     ]),
   );
 }
@@ -74,7 +109,9 @@ for (const [name, byKind] of Object.entries(results)) {
   console.log(`\n${name}`);
   console.log('kind          gold  recall  precision');
   for (const [kind, r] of Object.entries(byKind)) {
-    console.log(`${kind.padEnd(13)} ${String(r.gold).padStart(4)}  ${r.recall.toFixed(3)}   ${r.precision.toFixed(3)}  (pred ${r.predicted})`);
+    console.log(
+      `${kind.padEnd(13)} ${String(r.gold).padStart(4)}  ${r.recall.toFixed(3)}   ${r.precision.toFixed(3)}  (pred ${r.predicted})`,
+    );
   }
 }
 console.log(`\nwrote ${out}`);

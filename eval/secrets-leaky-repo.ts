@@ -14,7 +14,11 @@ const counts = readFileSync(join(root, '.leaky-meta/secrets.csv'), 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '' && !line.startsWith('#'))
   .map((line) => line.split(','))
-  .map(([file, risk, informative]) => ({ file: file ?? '', risk: Number(risk), informative: Number(informative) }));
+  .map(([file, risk, informative]) => ({
+    file: file ?? '',
+    risk: Number(risk),
+    informative: Number(informative),
+  }));
 
 const config = secretsDetector.configSchema.parse({});
 const rows = [];
@@ -24,14 +28,22 @@ for (const { file, risk, informative } of counts) {
   const text = readFileSync(path, 'utf8');
   const findings = secretsDetector.detect(text, config, { stage: 'ingest' });
   const lineStarts = [0];
-  for (let index = 0; index < text.length; index += 1) if (text[index] === '\n') lineStarts.push(index + 1);
+  for (let index = 0; index < text.length; index += 1)
+    if (text[index] === '\n') lineStarts.push(index + 1);
   const lineOf = (offset: number): number => {
     let line = 0;
     while (line + 1 < lineStarts.length && (lineStarts[line + 1] ?? Infinity) <= offset) line += 1;
     return line + 1;
   };
   const flagged = new Set(findings.map((finding) => lineOf(finding.span?.start ?? 0)));
-  rows.push({ file, riskyLines: risk, informativeLines: informative, flaggedLines: flagged.size, allRiskFound: flagged.size >= risk, kinds: [...new Set(findings.map((f) => f.kind))] });
+  rows.push({
+    file,
+    riskyLines: risk,
+    informativeLines: informative,
+    flaggedLines: flagged.size,
+    allRiskFound: flagged.size >= risk,
+    kinds: [...new Set(findings.map((f) => f.kind))],
+  });
 }
 const summary = {
   files: rows.length,
@@ -39,8 +51,13 @@ const summary = {
   filesWithAllRiskFound: rows.filter((row) => row.allRiskFound).length,
   rows,
 };
-writeFileSync(join(packageRoot(), 'eval/results/secrets-leaky-repo.json'), `${JSON.stringify(summary, null, 2)}\n`);
+writeFileSync(
+  join(packageRoot(), 'eval/results/secrets-leaky-repo.json'),
+  `${JSON.stringify(summary, null, 2)}\n`,
+);
 for (const row of rows) {
-  console.log(`${row.allRiskFound ? 'ok  ' : 'MISS'} ${row.file.padEnd(30)} risky ${row.riskyLines}  informative ${row.informativeLines}  flagged ${row.flaggedLines}  ${row.kinds.join(',')}`);
+  console.log(
+    `${row.allRiskFound ? 'ok  ' : 'MISS'} ${row.file.padEnd(30)} risky ${row.riskyLines}  informative ${row.informativeLines}  flagged ${row.flaggedLines}  ${row.kinds.join(',')}`,
+  );
 }
 console.log(`${summary.filesWithAllRiskFound}/${summary.files} files with every risky line found`);

@@ -34,10 +34,15 @@ export function scanTextCommand(text: string, values: Flags, io: CliIo): number 
   if (values.json === true) {
     io.out(`${JSON.stringify(result)}\n`);
   } else {
-    io.out(`decision: ${result.decision}${result.effective === result.decision ? '' : ` (monitor mode: ${result.effective})`}\n`);
+    io.out(
+      `decision: ${result.decision}${result.effective === result.decision ? '' : ` (monitor mode: ${result.effective})`}\n`,
+    );
     for (const finding of result.findings) {
-      const where = finding.span === undefined ? '' : ` [${finding.span.start}, ${finding.span.end})`;
-      io.out(`  ${finding.action.padEnd(6)} ${finding.detector}/${finding.kind}${where} score ${finding.score.toFixed(2)}: ${finding.evidence}\n`);
+      const where =
+        finding.span === undefined ? '' : ` [${finding.span.start}, ${finding.span.end})`;
+      io.out(
+        `  ${finding.action.padEnd(6)} ${finding.detector}/${finding.kind}${where} score ${finding.score.toFixed(2)}: ${finding.evidence}\n`,
+      );
     }
     for (const reason of result.reasons) io.out(`  reason: ${reason}\n`);
     if (result.text !== text) io.out(`redacted: ${result.text}\n`);
@@ -59,12 +64,20 @@ function parseLine(line: string, number: number): EvalLine {
     throw new GuardstreamError('GS_ERR_INVALID_REQUEST', { message: `line ${number}: not JSON` });
   }
   const record = parsed as Partial<EvalLine> | null;
-  if (record === null || typeof record.text !== 'string' || (record.label !== 0 && record.label !== 1)) {
+  if (
+    record === null ||
+    typeof record.text !== 'string' ||
+    (record.label !== 0 && record.label !== 1)
+  ) {
     throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
       message: `line ${number}: expected {"text": string, "label": 0|1, "source"?: string}`,
     });
   }
-  return { text: record.text, label: record.label, ...(typeof record.source === 'string' ? { source: record.source } : {}) };
+  return {
+    text: record.text,
+    label: record.label,
+    ...(typeof record.source === 'string' ? { source: record.source } : {}),
+  };
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -82,9 +95,15 @@ export async function evalCommand(values: Flags, io: CliIo): Promise<number> {
   }
   const stage = stageOf(values);
   const engine = engineFor(values, io);
-  const lines = createInterface({ input: createReadStream(resolve(io.cwd, values.data)), crlfDelay: Infinity });
+  const lines = createInterface({
+    input: createReadStream(resolve(io.cwd, values.data)),
+    crlfDelay: Infinity,
+  });
   const latencies: number[] = [];
-  const bySource = new Map<string, { n: number; tp: number; fp: number; positives: number; negatives: number }>();
+  const bySource = new Map<
+    string,
+    { n: number; tp: number; fp: number; positives: number; negatives: number }
+  >();
   let n = 0;
   let tp = 0;
   let fp = 0;
@@ -99,7 +118,13 @@ export async function evalCommand(values: Flags, io: CliIo): Promise<number> {
     const result = engine.check(line.text, { stage });
     latencies.push(performance.now() - started);
     const predicted = result.decision !== 'allow';
-    const source = bySource.get(line.source ?? 'unknown') ?? { n: 0, tp: 0, fp: 0, positives: 0, negatives: 0 };
+    const source = bySource.get(line.source ?? 'unknown') ?? {
+      n: 0,
+      tp: 0,
+      fp: 0,
+      positives: 0,
+      negatives: 0,
+    };
     n += 1;
     source.n += 1;
     if (line.label === 1) {
@@ -128,10 +153,16 @@ export async function evalCommand(values: Flags, io: CliIo): Promise<number> {
     tpr,
     fpr: rate(fp, negatives),
     precision,
-    f1: tpr === null || precision === null || tpr + precision === 0 ? null : (2 * tpr * precision) / (tpr + precision),
+    f1:
+      tpr === null || precision === null || tpr + precision === 0
+        ? null
+        : (2 * tpr * precision) / (tpr + precision),
     latency_ms: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) },
     by_source: Object.fromEntries(
-      [...bySource].map(([name, s]) => [name, { n: s.n, tpr: rate(s.tp, s.positives), fpr: rate(s.fp, s.negatives) }]),
+      [...bySource].map(([name, s]) => [
+        name,
+        { n: s.n, tpr: rate(s.tp, s.positives), fpr: rate(s.fp, s.negatives) },
+      ]),
     ),
   };
   if (values.json === true) {
@@ -143,7 +174,9 @@ export async function evalCommand(values: Flags, io: CliIo): Promise<number> {
     `\nstage ${stage}: n ${n}  TPR ${show(report.tpr)}  FPR ${show(report.fpr)}  precision ${show(report.precision)}  F1 ${show(report.f1)}  latency p50 ${report.latency_ms.p50.toFixed(3)} ms  p99 ${report.latency_ms.p99.toFixed(3)} ms\n`,
   );
   for (const [name, s] of Object.entries(report.by_source)) {
-    io.out(`  ${name.padEnd(24)} n ${String(s.n).padStart(6)}  TPR ${show(s.tpr)}  FPR ${show(s.fpr)}\n`);
+    io.out(
+      `  ${name.padEnd(24)} n ${String(s.n).padStart(6)}  TPR ${show(s.tpr)}  FPR ${show(s.fpr)}\n`,
+    );
   }
   return 0;
 }

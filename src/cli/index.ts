@@ -74,7 +74,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'up':
         return await upCommand(values, io);
       case 'scan-text':
-        return scanTextCommand([subcommand, ...rest].filter((part) => part !== undefined).join(' '), values, io);
+        return scanTextCommand(
+          [subcommand, ...rest].filter((part) => part !== undefined).join(' '),
+          values,
+          io,
+        );
       case 'eval':
         return await evalCommand(values, io);
       default:

@@ -23,6 +23,7 @@ function mod97(numeric: string): number {
 }
 
 /** Country code → IBAN length (ISO 13616 registry, the common SEPA and non-SEPA countries). */
+// prettier-ignore
 const ibanLengths: Readonly<Record<string, number>> = {
   AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BR: 29, CH: 21, CR: 22,
   CY: 28, CZ: 24, DE: 22, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FO: 18, FR: 27, GB: 22,
@@ -36,7 +37,9 @@ const ibanLengths: Readonly<Record<string, number>> = {
 export function ibanShapeValid(candidate: string): boolean {
   const iban = candidate.replace(/\s+/g, '').toUpperCase();
   const expected = ibanLengths[iban.slice(0, 2)];
-  return expected !== undefined && iban.length === expected && /^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(iban);
+  return (
+    expected !== undefined && iban.length === expected && /^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(iban)
+  );
 }
 
 /** ISO 13616 IBAN check: known country length and mod 97 == 1. */
@@ -70,7 +73,13 @@ export function ssnValid(candidate: string): boolean {
   const digits = candidate.replace(/\D/g, '');
   if (digits.length !== 9) return false;
   const area = digits.slice(0, 3);
-  return area !== '000' && area !== '666' && area[0] !== '9' && digits.slice(3, 5) !== '00' && digits.slice(5) !== '0000';
+  return (
+    area !== '000' &&
+    area !== '666' &&
+    area[0] !== '9' &&
+    digits.slice(3, 5) !== '00' &&
+    digits.slice(5) !== '0000'
+  );
 }
 
 /** Shannon entropy in bits per character. */

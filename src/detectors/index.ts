@@ -4,7 +4,14 @@ export { DetectorRegistry } from './registry.ts';
 export type { BoundDetector, RegisteredDetector } from './registry.ts';
 export { piiDetector, piiConfigSchema, piiKinds } from './pii.ts';
 export type { PiiKind } from './pii.ts';
-export { ibanShapeValid, ibanValid, inseeValid, luhnValid, shannonEntropy, ssnValid } from './checksums.ts';
+export {
+  ibanShapeValid,
+  ibanValid,
+  inseeValid,
+  luhnValid,
+  shannonEntropy,
+  ssnValid,
+} from './checksums.ts';
 export { secretsDetector, secretsConfigSchema } from './secrets.ts';
 export { invisibleTextDetector, invisibleTextConfigSchema } from './invisible-text.ts';
 

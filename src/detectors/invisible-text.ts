@@ -3,25 +3,47 @@ import { defineDetector } from './types.ts';
 import type { Finding } from './types.ts';
 
 const classes: readonly { kind: string; test: (code: number) => boolean; what: string }[] = [
-  { kind: 'unicode_tag', test: (code) => code >= 0xe0000 && code <= 0xe007f, what: 'Unicode tag characters (invisible ASCII smuggling)' },
+  {
+    kind: 'unicode_tag',
+    test: (code) => code >= 0xe0000 && code <= 0xe007f,
+    what: 'Unicode tag characters (invisible ASCII smuggling)',
+  },
   {
     kind: 'zero_width',
-    test: (code) => (code >= 0x200b && code <= 0x200f) || (code >= 0x2060 && code <= 0x2064) || code === 0xfeff || code === 0x180e,
+    test: (code) =>
+      (code >= 0x200b && code <= 0x200f) ||
+      (code >= 0x2060 && code <= 0x2064) ||
+      code === 0xfeff ||
+      code === 0x180e,
     what: 'zero-width characters',
   },
-  { kind: 'bidi_control', test: (code) => (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069), what: 'bidirectional overrides' },
-  { kind: 'private_use', test: (code) => (code >= 0xe000 && code <= 0xf8ff) || (code >= 0xf0000 && code <= 0x10fffd), what: 'private-use characters' },
+  {
+    kind: 'bidi_control',
+    test: (code) => (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069),
+    what: 'bidirectional overrides',
+  },
+  {
+    kind: 'private_use',
+    test: (code) => (code >= 0xe000 && code <= 0xf8ff) || (code >= 0xf0000 && code <= 0x10fffd),
+    what: 'private-use characters',
+  },
 ];
 
 export const invisibleTextConfigSchema = z.strictObject({
   /** Isolated zero-width joiners occur in emoji sequences and some scripts; runs do not. */
-  minRun: z.number().int().min(1).default(1).describe('Shortest run of invisible characters reported.'),
+  minRun: z
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .describe('Shortest run of invisible characters reported.'),
 });
 
 export const invisibleTextDetector = defineDetector({
   meta: {
     name: 'invisible_text',
-    description: 'Invisible or direction-changing characters used to smuggle instructions past readers: tag characters, zero-width characters, bidi overrides, private-use code points.',
+    description:
+      'Invisible or direction-changing characters used to smuggle instructions past readers: tag characters, zero-width characters, bidi overrides, private-use code points.',
     stages: ['ingest', 'input', 'retrieval', 'output'],
     cost: 'cheap',
     kinds: classes.map((entry) => entry.kind),
@@ -46,7 +68,8 @@ export const invisibleTextDetector = defineDetector({
         count += 1;
       }
       // A lone ZWJ/ZWNJ between letters is ordinary in emoji and Indic/Persian text.
-      const ordinary = entry.kind === 'zero_width' && count === 1 && (code === 0x200d || code === 0x200c);
+      const ordinary =
+        entry.kind === 'zero_width' && count === 1 && (code === 0x200d || code === 0x200c);
       if (count >= config.minRun && !ordinary) {
         findings.push({
           detector: 'invisible_text',

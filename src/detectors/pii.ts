@@ -27,24 +27,29 @@ interface Candidate {
 
 // Every pattern below is written by us, anchored on fixed tokens and with bounded repetition,
 // so matching stays linear in practice even on adversarial input.
-const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b/g;
+const EMAIL =
+  /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b/g;
 const CARD = /\b\d(?:[ -]?\d){11,18}\b/g;
 // IBANs are written compact or in groups of four ("GB29 NWBK 6016 …").
 const IBAN = /\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b/gi;
 const SSN = /\b\d{3}-\d{2}-\d{4}\b/g;
 const NINO = /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/gi;
 const INSEE = /\b[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}\b/g;
-const IPV4 = /(?<![\d.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\d]|\.\d)/g;
+const IPV4 =
+  /(?<![\d.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\d]|\.\d)/g;
 const IPV6 = /(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])/g;
 // Phones: optional +country code, optional (area), then 2–5 groups of digits with separators.
 const PHONE =
   /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|-\d)/gi;
 const PHONE_COMPACT = /(?<![\w+])\+\d{8,15}(?!\w)/g;
 const PHONE_AFTER = /^\W{0,3}(?:office|fax|mobile|home|work|cell|tel)\b/i;
-const PHONE_CONTEXT = /\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|t[ée]l[ée]phone|portable|telefon|handy|tel[ée]fono|m[óo]vil)\b/i;
+const PHONE_CONTEXT =
+  /\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|t[ée]l[ée]phone|portable|telefon|handy|tel[ée]fono|m[óo]vil)\b/i;
 const ISO_DATE = /(?:19|20)\d{2}-\d{2}-\d{2}/;
-const DATE = /\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? (?:19|20)\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? \d{1,2},? (?:19|20)\d{2})\b/gi;
-const BIRTH_CONTEXT = /\b(?:born|birth|d\.?o\.?b|birthday|née?|naissance|geboren|geburtsdatum|nacid[oa]|nacimiento)\b/i;
+const DATE =
+  /\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? (?:19|20)\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? \d{1,2},? (?:19|20)\d{2})\b/gi;
+const BIRTH_CONTEXT =
+  /\b(?:born|birth|d\.?o\.?b|birthday|née?|naissance|geboren|geburtsdatum|nacid[oa]|nacimiento)\b/i;
 const STREET =
   /\b\d{1,5}[A-Za-z]? (?:[A-Z][A-Za-z'-]{1,20} ){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|Way|Terrace|Parkway|Pkwy|Highway|Hwy|Strasse|Straße|Rue|Calle|Via)\b\.?/g;
 
@@ -65,14 +70,16 @@ function digitsOf(value: string): string {
 function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
   const found: Candidate[] = [];
   const add = (kind: PiiKind, match: RegExpExecArray, score: number): void => {
-    if (enabled.has(kind)) found.push({ kind, start: match.index, end: match.index + match[0].length, score });
+    if (enabled.has(kind))
+      found.push({ kind, start: match.index, end: match.index + match[0].length, score });
   };
   for (const match of matches(EMAIL, text)) add('email', match, 0.99);
   for (const match of matches(CARD, text)) {
     // "+44 7700…" is a phone number even when its digits happen to pass Luhn.
     if (text[match.index - 1] === '+') continue;
     const digits = digitsOf(match[0]);
-    if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits)) add('credit_card', match, 0.95);
+    if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits))
+      add('credit_card', match, 0.95);
   }
   for (const match of matches(IBAN, text)) {
     // A well-formed IBAN with a wrong check digit is still an account number, likely mistyped.
@@ -136,17 +143,24 @@ const precedence: Readonly<Record<PiiKind, number>> = {
 
 function resolveOverlaps(candidates: Candidate[]): Candidate[] {
   const ordered = [...candidates].sort(
-    (a, b) => precedence[b.kind] - precedence[a.kind] || b.end - b.start - (a.end - a.start) || a.start - b.start,
+    (a, b) =>
+      precedence[b.kind] - precedence[a.kind] ||
+      b.end - b.start - (a.end - a.start) ||
+      a.start - b.start,
   );
   const kept: Candidate[] = [];
   for (const candidate of ordered) {
-    if (kept.every((other) => candidate.end <= other.start || candidate.start >= other.end)) kept.push(candidate);
+    if (kept.every((other) => candidate.end <= other.start || candidate.start >= other.end))
+      kept.push(candidate);
   }
   return kept.sort((a, b) => a.start - b.start);
 }
 
 export const piiConfigSchema = z.strictObject({
-  kinds: z.array(z.enum(piiKinds)).default([...piiKinds]).describe('Which kinds of PII to look for.'),
+  kinds: z
+    .array(z.enum(piiKinds))
+    .default([...piiKinds])
+    .describe('Which kinds of PII to look for.'),
 });
 
 export const piiDetector = defineDetector({

@@ -18,19 +18,36 @@ const placeholder =
 // Fixed patterns written for this detector: anchored on vendor prefixes or key names, with
 // bounded repetition only.
 const patterns: readonly SecretPattern[] = [
-  { kind: 'private_key', pattern: /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/g, score: 0.99 },
+  {
+    kind: 'private_key',
+    pattern: /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----/g,
+    score: 0.99,
+  },
   { kind: 'putty_private_key', pattern: /PuTTY-User-Key-File-\d: /g, score: 0.99 },
-  { kind: 'aws_access_key_id', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g, score: 0.95 },
+  {
+    kind: 'aws_access_key_id',
+    pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g,
+    score: 0.95,
+  },
   {
     kind: 'aws_secret_access_key',
-    pattern: /aws.{0,20}?(?:secret|key).{0,20}?[=:]\s{0,5}["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
+    pattern:
+      /aws.{0,20}?(?:secret|key).{0,20}?[=:]\s{0,5}["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
     score: 0.95,
     group: 1,
   },
-  { kind: 'github_token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g, score: 0.98 },
+  {
+    kind: 'github_token',
+    pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g,
+    score: 0.98,
+  },
   { kind: 'gitlab_token', pattern: /\bglpat-[A-Za-z0-9_-]{20,64}\b/g, score: 0.98 },
   { kind: 'slack_token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,72}\b/g, score: 0.97 },
-  { kind: 'slack_webhook', pattern: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]{20,80}/g, score: 0.97 },
+  {
+    kind: 'slack_webhook',
+    pattern: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]{20,80}/g,
+    score: 0.97,
+  },
   { kind: 'stripe_key', pattern: /\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,99}\b/g, score: 0.97 },
   { kind: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g, score: 0.95 },
   { kind: 'npm_token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g, score: 0.97 },
@@ -38,7 +55,11 @@ const patterns: readonly SecretPattern[] = [
   { kind: 'anthropic_key', pattern: /\bsk-ant-[A-Za-z0-9_-]{20,200}\b/g, score: 0.97 },
   { kind: 'sendgrid_key', pattern: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g, score: 0.97 },
   { kind: 'twilio_key', pattern: /\bSK[0-9a-f]{32}\b/g, score: 0.8 },
-  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{5,2000}\.eyJ[A-Za-z0-9_-]{5,4000}\.[A-Za-z0-9_-]{5,2000}/g, score: 0.9 },
+  {
+    kind: 'jwt',
+    pattern: /\beyJ[A-Za-z0-9_-]{5,2000}\.eyJ[A-Za-z0-9_-]{5,4000}\.[A-Za-z0-9_-]{5,2000}/g,
+    score: 0.9,
+  },
   {
     kind: 'connection_string_password',
     pattern: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@"']{1,64}:([^\s@/"']{1,128})@[^\s/"']{1,255}/gi,

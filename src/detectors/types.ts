@@ -48,6 +48,8 @@ export interface Detector<Schema extends z.ZodType = z.ZodType> {
   detect: (text: string, config: z.output<Schema>, context: DetectionContext) => Finding[];
 }
 
-export function defineDetector<Schema extends z.ZodType>(detector: Detector<Schema>): Detector<Schema> {
+export function defineDetector<Schema extends z.ZodType>(
+  detector: Detector<Schema>,
+): Detector<Schema> {
   return detector;
 }

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { GuardstreamError } from '../errors/index.ts';
-import type { DetectionContext, DetectorRegistry, BoundDetector, Finding, Stage } from '../detectors/index.ts';
+import type {
+  DetectionContext,
+  DetectorRegistry,
+  BoundDetector,
+  Finding,
+  Stage,
+} from '../detectors/index.ts';
 import type { Action, DetectorRule, GuardPolicy } from './policy.ts';
 import { PlaceholderVault } from './vault.ts';
 
@@ -67,10 +73,19 @@ export class GuardEngine {
           });
         }
       });
-    this.bound = { ingest: bind('ingest'), input: bind('input'), retrieval: bind('retrieval'), output: bind('output') };
+    this.bound = {
+      ingest: bind('ingest'),
+      input: bind('input'),
+      retrieval: bind('retrieval'),
+      output: bind('output'),
+    };
   }
 
-  check(text: string, context: DetectionContext, vault: PlaceholderVault = new PlaceholderVault()): GuardResult {
+  check(
+    text: string,
+    context: DetectionContext,
+    vault: PlaceholderVault = new PlaceholderVault(),
+  ): GuardResult {
     const started = performance.now();
     const stage = context.stage;
     const stagePolicy = this.policy.stages[stage];
@@ -93,7 +108,13 @@ export class GuardEngine {
         found = run(safeText, context);
       } catch (error) {
         const ms = performance.now() - detectorStarted;
-        outcomes.push({ detector: rule.detector, status: 'error', ms, findings: 0, error: (error as Error).message });
+        outcomes.push({
+          detector: rule.detector,
+          status: 'error',
+          ms,
+          findings: 0,
+          error: (error as Error).message,
+        });
         if (rule.onError === 'block') {
           decision = 'block';
           reasons.push(`${rule.detector} failed: fail-closed`);
@@ -116,10 +137,12 @@ export class GuardEngine {
       for (const finding of kept) findings.push({ ...finding, action: rule.action });
       if (kept.length > 0) {
         decision = strongest(decision, rule.action);
-        if (rule.action !== 'allow') reasons.push(`${rule.detector}: ${[...new Set(kept.map((f) => f.kind))].join(', ')}`);
+        if (rule.action !== 'allow')
+          reasons.push(`${rule.detector}: ${[...new Set(kept.map((f) => f.kind))].join(', ')}`);
       }
     }
-    const rewritten = decision === 'redact' ? redact(safeText, findings, this.bound[stage], vault) : safeText;
+    const rewritten =
+      decision === 'redact' ? redact(safeText, findings, this.bound[stage], vault) : safeText;
     return this.finish(stage, decision, findings, rewritten, outcomes, reasons, started);
   }
 
@@ -175,7 +198,11 @@ function redact(
 }
 
 /** Replaces every finding's span with a stable placeholder; `vault.restore` undoes it. */
-export function anonymize(text: string, findings: readonly Finding[], vault: PlaceholderVault): string {
+export function anonymize(
+  text: string,
+  findings: readonly Finding[],
+  vault: PlaceholderVault,
+): string {
   return redact(
     text,
     findings.map((finding) => ({ ...finding, action: 'redact' as const })),

@@ -5,18 +5,33 @@ export type Action = z.infer<typeof actionSchema>;
 
 export const detectorRuleSchema = z.strictObject({
   detector: z.string().min(1).describe('Name of a registered detector.'),
-  config: z.record(z.string(), z.unknown()).default({}).describe("The detector's own configuration."),
-  threshold: z.number().min(0).max(1).default(0.5).describe('Findings scoring below this are ignored.'),
+  config: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe("The detector's own configuration."),
+  threshold: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe('Findings scoring below this are ignored.'),
   action: actionSchema.default('block').describe('What a finding at or above the threshold does.'),
   redaction: z
     .enum(['placeholder', 'mask', 'hash'])
     .default('placeholder')
     .describe('How `redact` rewrites a span: [EMAIL_1], *****, or a salted-free sha256 prefix.'),
-  timeoutMs: z.number().int().positive().default(50).describe('Budget for this detector on one text.'),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(50)
+    .describe('Budget for this detector on one text.'),
   onError: z
     .enum(['block', 'allow'])
     .default('block')
-    .describe('Fail closed (block) unless the policy says otherwise when a detector throws or overruns.'),
+    .describe(
+      'Fail closed (block) unless the policy says otherwise when a detector throws or overruns.',
+    ),
 });
 export type DetectorRule = z.output<typeof detectorRuleSchema>;
 
@@ -31,17 +46,30 @@ export const stagePolicySchema = z.strictObject({
 });
 export type StagePolicy = z.output<typeof stagePolicySchema>;
 
-const rule = (detector: string, action: Action, threshold = 0.5): z.input<typeof detectorRuleSchema> => ({
+const rule = (
+  detector: string,
+  action: Action,
+  threshold = 0.5,
+): z.input<typeof detectorRuleSchema> => ({
   detector,
   action,
   threshold,
 });
 
 export const defaultStagePolicies: Readonly<Record<string, z.input<typeof stagePolicySchema>>> = {
-  ingest: { detectors: [rule('invisible_text', 'block'), rule('secrets', 'redact'), rule('pii', 'redact')] },
-  input: { maxChars: 32_000, detectors: [rule('invisible_text', 'block'), rule('secrets', 'redact'), rule('pii', 'flag')] },
-  retrieval: { detectors: [rule('invisible_text', 'block'), rule('secrets', 'redact'), rule('pii', 'flag')] },
-  output: { detectors: [rule('secrets', 'block'), rule('pii', 'redact'), rule('invisible_text', 'redact')] },
+  ingest: {
+    detectors: [rule('invisible_text', 'block'), rule('secrets', 'redact'), rule('pii', 'redact')],
+  },
+  input: {
+    maxChars: 32_000,
+    detectors: [rule('invisible_text', 'block'), rule('secrets', 'redact'), rule('pii', 'flag')],
+  },
+  retrieval: {
+    detectors: [rule('invisible_text', 'block'), rule('secrets', 'redact'), rule('pii', 'flag')],
+  },
+  output: {
+    detectors: [rule('secrets', 'block'), rule('pii', 'redact'), rule('invisible_text', 'redact')],
+  },
 };
 
 export const guardPolicySchema = z

@@ -22,7 +22,10 @@ export class PlaceholderVault {
 
   /** Restores every placeholder this vault issued; unknown bracketed text is left alone. */
   restore(text: string): string {
-    return text.replace(/\[[A-Z0-9_]{1,40}_\d{1,6}\]/g, (placeholder) => this.byPlaceholder.get(placeholder) ?? placeholder);
+    return text.replace(
+      /\[[A-Z0-9_]{1,40}_\d{1,6}\]/g,
+      (placeholder) => this.byPlaceholder.get(placeholder) ?? placeholder,
+    );
   }
 
   get size(): number {
