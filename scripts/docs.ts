@@ -6,6 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configJsonSchema, envOverrides } from '../src/config/index.ts';
 import { errorCatalogue } from '../src/errors/index.ts';
+import { defaultStagePolicies, detectorRuleSchema } from '../src/guard/index.ts';
+import { z } from 'zod';
 import { packageRoot } from '../src/kafka/index.ts';
 
 export function errorsPage(): string {
@@ -65,7 +67,7 @@ function rowsFor(node: SchemaNode, path: string[]): string[] {
         : '';
     const env = envOverrides.find((override) => override.path.join('.') === childPath.join('.'));
     rows.push(
-      `| \`${childPath.join('.')}\` | ${type}${range} | \`${JSON.stringify(child.default)}\` | ${env === undefined ? '' : `\`${env.variable}\``} | ${child.description ?? ''} |`,
+      `| \`${childPath.join('.')}\` | ${type}${range} | ${child.default === undefined ? 'required' : `\`${JSON.stringify(child.default)}\``} | ${env === undefined ? '' : `\`${env.variable}\``} | ${child.description ?? ''} |`,
     );
   }
   return rows;
@@ -91,6 +93,27 @@ the key's path like a bad value in the file.
 | key | type | default | env | description |
 |---|---|---|---|---|
 ${rowsFor(schema, []).join('\n')}
+
+## Guard rules
+
+Each entry of \`guard.stages.<stage>.detectors\` is a rule:
+
+| key | type | default | description |
+|---|---|---|---|
+${rowsFor(z.toJSONSchema(detectorRuleSchema, { io: 'input' }) as SchemaNode, [])
+  .map((row) => row.replace(/ \| [^|]* \| ([^|]*) \|$/, ' | $1 |'))
+  .join('\n')}
+
+Default policy per stage (detector → action at threshold 0.5):
+
+| stage | max chars | rules |
+|---|---|---|
+${Object.entries(defaultStagePolicies)
+  .map(
+    ([stage, policy]) =>
+      `| \`${stage}\` | ${policy.maxChars ?? 200_000} | ${(policy.detectors ?? []).map((rule) => `\`${rule.detector}\` → ${rule.action ?? 'block'}`).join(', ')} |`,
+  )
+  .join('\n')}
 
 ## Example
 

@@ -19,11 +19,14 @@ export const detectorRuleSchema = z.strictObject({
   redaction: z
     .enum(['placeholder', 'mask', 'hash'])
     .default('placeholder')
-    .describe('How `redact` rewrites a span: [EMAIL_1], *****, or a salted-free sha256 prefix.'),
+    .describe(
+      'How `redact` rewrites a span: [EMAIL_1], *****, or an unsalted sha256 prefix (use placeholder for low-entropy values).',
+    ),
   timeoutMs: z
     .number()
     .int()
-    .positive()
+    .min(1)
+    .max(60_000)
     .default(50)
     .describe('Budget for this detector on one text.'),
   onError: z
@@ -39,7 +42,8 @@ export const stagePolicySchema = z.strictObject({
   maxChars: z
     .number()
     .int()
-    .positive()
+    .min(1)
+    .max(50_000_000)
     .default(200_000)
     .describe('Longer texts are blocked before any detector runs (length limit).'),
   detectors: z.array(detectorRuleSchema).default([]),
