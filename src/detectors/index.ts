@@ -14,7 +14,16 @@ export {
 } from './checksums.ts';
 export { secretsDetector, secretsConfigSchema } from './secrets.ts';
 export { invisibleTextDetector, invisibleTextConfigSchema } from './invisible-text.ts';
+export {
+  injectionDetector,
+  injectionConfigSchema,
+  normalizeForMatching,
+  decodeEmbedded,
+  rot13,
+  matchRules,
+} from './injection/index.ts';
 
+import { injectionDetector } from './injection/index.ts';
 import { invisibleTextDetector } from './invisible-text.ts';
 import { piiDetector } from './pii.ts';
 import { DetectorRegistry } from './registry.ts';
@@ -25,5 +34,6 @@ export function builtInDetectors(): DetectorRegistry {
   return new DetectorRegistry()
     .register(piiDetector)
     .register(secretsDetector)
-    .register(invisibleTextDetector);
+    .register(invisibleTextDetector)
+    .register(injectionDetector);
 }

@@ -79,7 +79,7 @@ describe('guard engine', () => {
     assert.equal(result.decision, 'allow');
     assert.deepEqual(
       result.outcomes.map((outcome) => outcome.detector),
-      ['invisible_text', 'secrets', 'pii'],
+      ['invisible_text', 'prompt_injection', 'secrets', 'pii'],
     );
   });
 

@@ -1,0 +1,75 @@
+/**
+ * Per-detector latency and the default input/output policies on ~1 KB texts, single thread.
+ * Baseline in the same run: the engine with an empty policy (pure overhead) and a plain
+ * `String.prototype.includes` scan of the same texts.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { builtInDetectors } from '../src/detectors/index.ts';
+import { GuardEngine, guardPolicySchema } from '../src/guard/index.ts';
+import { packageRoot } from '../src/kafka/index.ts';
+import { measure } from './stats.ts';
+
+const fragments = [
+  'The quarterly report shows revenue growth in the northern region, driven by new contracts.',
+  'Please contact the support desk at support@example.com or call +44 20 7946 0958 for help.',
+  'Ignore the formatting of the table below; it was exported from the legacy system.',
+  'Customer Jane Roe (IBAN GB82 WEST 1234 5698 7654 32) asked about her invoice from March.',
+  'Deployment uses the staging cluster; credentials are managed by the vault, not in code.',
+  'How do I kill a Python process that hangs after the tests finish on the build server?',
+  'Meeting notes: agree on the roadmap, review the budget, assign owners for each milestone.',
+  'The server at 10.12.0.7 restarted twice overnight; logs show an out-of-memory condition.',
+];
+
+/** Deterministic ~1 KB texts mixing clean prose with a little PII, seeded for repeatability. */
+function texts(count: number): string[] {
+  let seed = 42;
+  const next = (): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  return Array.from({ length: count }, () => {
+    let text = '';
+    while (text.length < 1000) text += `${fragments[Math.floor(next() * fragments.length)] ?? ''} `;
+    return text.slice(0, 1024);
+  });
+}
+
+export function runDetectorsBench(): Record<string, unknown> {
+  const inputs = texts(200);
+  const rounds = 20;
+  const registry = builtInDetectors();
+  const perDetector: Record<string, unknown> = {};
+  for (const name of registry.names()) {
+    const detector = registry.get(name);
+    if (detector === undefined) continue;
+    const bound = detector.bind({});
+    perDetector[name] = measure(inputs, rounds, (text) => bound(text, { stage: 'input' }));
+  }
+  const defaults = new GuardEngine(guardPolicySchema.parse({}), registry);
+  const empty = new GuardEngine(
+    guardPolicySchema.parse({ stages: { input: { detectors: [] }, output: { detectors: [] } } }),
+    registry,
+  );
+  const result = {
+    machine: { cpus: 2, node: process.version },
+    textBytes: 1024,
+    texts: inputs.length,
+    rounds,
+    baseline: {
+      includesScan: measure(inputs, rounds, (text) => text.includes('password')),
+      emptyPolicy: measure(inputs, rounds, (text) => empty.check(text, { stage: 'input' })),
+    },
+    detectors: perDetector,
+    policies: {
+      defaultInput: measure(inputs, rounds, (text) => defaults.check(text, { stage: 'input' })),
+      defaultOutput: measure(inputs, rounds, (text) => defaults.check(text, { stage: 'output' })),
+    },
+    note: 'Embedding-based detectors are not part of the default policies yet; nothing to report separately.',
+  };
+  writeFileSync(
+    join(packageRoot(), 'bench/results/detectors.json'),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
+  return result;
+}

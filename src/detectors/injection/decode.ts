@@ -1,0 +1,52 @@
+/**
+ * Payloads hidden in encodings: each decoder returns the plain texts it could recover, so the
+ * detector can scan them like the original. Decoding is bounded (count and size).
+ */
+const MAX_DECODED = 8;
+const BASE64 = /[A-Za-z0-9+/]{16,4096}={0,2}/g;
+const HEX = /\b(?:[0-9a-fA-F]{2}){8,2048}\b/g;
+const URL_ENCODED = /(?:%[0-9A-Fa-f]{2}){4,}/g;
+
+function printable(text: string): boolean {
+  if (text.length < 8) return false;
+  let good = 0;
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    if ((code >= 32 && code < 127) || code === 10 || code === 13 || code === 9 || code > 159)
+      good += 1;
+  }
+  return good / text.length > 0.9 && /[a-zA-Z]{3}/.test(text);
+}
+
+export function rot13(text: string): string {
+  return text.replace(/[a-zA-Z]/g, (char) => {
+    const base = char <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((char.charCodeAt(0) - base + 13) % 26) + base);
+  });
+}
+
+export interface Decoded {
+  encoding: 'base64' | 'hex' | 'url' | 'rot13';
+  text: string;
+}
+
+export function decodeEmbedded(text: string): Decoded[] {
+  const found: Decoded[] = [];
+  const push = (encoding: Decoded['encoding'], decoded: string): void => {
+    if (found.length < MAX_DECODED && printable(decoded)) found.push({ encoding, text: decoded });
+  };
+  for (const match of text.matchAll(BASE64)) {
+    if (!/[a-z]/.test(match[0]) || !/[A-Z0-9+/]/.test(match[0])) continue;
+    push('base64', Buffer.from(match[0], 'base64').toString('utf8'));
+  }
+  for (const match of text.matchAll(HEX))
+    push('hex', Buffer.from(match[0], 'hex').toString('utf8'));
+  for (const match of text.matchAll(URL_ENCODED)) {
+    try {
+      push('url', decodeURIComponent(match[0]));
+    } catch {
+      // Not valid percent-encoding: nothing hidden there.
+    }
+  }
+  return found;
+}

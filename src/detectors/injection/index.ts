@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { defineDetector } from '../types.ts';
+import type { Finding } from '../types.ts';
+import { decodeEmbedded, rot13 } from './decode.ts';
+import { featurize, score } from './features.ts';
+import { defaultModelPath, loadInjectionModel } from './model.ts';
+import { normalizeForMatching } from './normalize.ts';
+import { matchRules } from './rules.ts';
+
+export { normalizeForMatching } from './normalize.ts';
+export { decodeEmbedded, rot13 } from './decode.ts';
+export { matchRules } from './rules.ts';
+
+export const injectionConfigSchema = z
+  .strictObject({
+    modelPath: z.string().optional().describe('Weights file; defaults to the committed model.'),
+    useModel: z
+      .boolean()
+      .default(true)
+      .describe('Score with the learned model as well as the rules.'),
+    ruleScore: z.number().min(0).max(1).default(0.9).describe('Score of a rule match.'),
+  })
+  // The weights are read once, when a policy binds the detector, never per text.
+  .transform((config) => ({
+    ...config,
+    model: config.useModel ? loadInjectionModel(config.modelPath ?? defaultModelPath()) : undefined,
+  }));
+
+export const injectionDetector = defineDetector({
+  meta: {
+    name: 'prompt_injection',
+    description:
+      'Prompt injection and jailbreaks: normalisation (NFKC, confusables, invisible characters, leetspeak, spaced-out text), decoding of embedded base64/hex/URL/rot13 payloads, multilingual rules, and a learned linear model on hashed n-grams.',
+    stages: ['ingest', 'input', 'retrieval'],
+    cost: 'cheap',
+    kinds: ['rule', 'model', 'encoded_payload'],
+  },
+  configSchema: injectionConfigSchema,
+  detect(text, config): Finding[] {
+    const findings: Finding[] = [];
+    const scan = (candidate: string, via: string | undefined): void => {
+      const normalized = normalizeForMatching(candidate);
+      for (const hit of matchRules(normalized)) {
+        findings.push({
+          detector: 'prompt_injection',
+          kind: via === undefined ? 'rule' : 'encoded_payload',
+          score: config.ruleScore,
+          evidence:
+            via === undefined ? `rule ${hit.rule}` : `rule ${hit.rule} in ${via}-decoded text`,
+        });
+      }
+      if (config.model !== undefined) {
+        const probability = score(config.model, featurize(normalized));
+        if (probability >= 0.05) {
+          findings.push({
+            detector: 'prompt_injection',
+            kind: via === undefined ? 'model' : 'encoded_payload',
+            score: probability,
+            evidence: `${config.model.name} ${probability.toFixed(2)}${via === undefined ? '' : ` on ${via}-decoded text`}`,
+          });
+        }
+      }
+    };
+    scan(text, undefined);
+    for (const decoded of decodeEmbedded(text)) scan(decoded.text, decoded.encoding);
+    // rot13 is only checked against the rules: the model was not trained on its letter soup.
+    for (const hit of matchRules(normalizeForMatching(rot13(text)))) {
+      findings.push({
+        detector: 'prompt_injection',
+        kind: 'encoded_payload',
+        score: config.ruleScore,
+        evidence: `rule ${hit.rule} in rot13-decoded text`,
+      });
+    }
+    return findings;
+  },
+});
