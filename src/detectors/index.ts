@@ -13,6 +13,14 @@ export {
   ssnValid,
 } from './checksums.ts';
 export { secretsDetector, secretsConfigSchema } from './secrets.ts';
+export {
+  bannedSubstringsDetector,
+  exfiltrationDetector,
+  groundednessDetector,
+  groundednessScore,
+  promptLeakDetector,
+  refusalDetector,
+} from './output.ts';
 export { invisibleTextDetector, invisibleTextConfigSchema } from './invisible-text.ts';
 export {
   injectionDetector,
@@ -25,6 +33,13 @@ export {
 
 import { injectionDetector } from './injection/index.ts';
 import { invisibleTextDetector } from './invisible-text.ts';
+import {
+  bannedSubstringsDetector,
+  exfiltrationDetector,
+  groundednessDetector,
+  promptLeakDetector,
+  refusalDetector,
+} from './output.ts';
 import { piiDetector } from './pii.ts';
 import { DetectorRegistry } from './registry.ts';
 import { secretsDetector } from './secrets.ts';
@@ -35,5 +50,10 @@ export function builtInDetectors(): DetectorRegistry {
     .register(piiDetector)
     .register(secretsDetector)
     .register(invisibleTextDetector)
-    .register(injectionDetector);
+    .register(injectionDetector)
+    .register(promptLeakDetector)
+    .register(exfiltrationDetector)
+    .register(refusalDetector)
+    .register(groundednessDetector)
+    .register(bannedSubstringsDetector);
 }

