@@ -10,7 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
+import { harmfulSets, toxicitySets } from './classifier-data.ts';
 import { buildInjectionSets } from './injection-data.ts';
+import type { Example } from './injection-data.ts';
 
 const root = packageRoot();
 const tsx = (script: string, args: string[] = []): string => {
@@ -27,39 +29,33 @@ process.stdout.write(tsx('eval/pii-presidio.ts'));
 console.error('[eval] secrets on leaky-repo…');
 process.stdout.write(tsx('eval/secrets-leaky-repo.ts'));
 
-console.error('[eval] prompt injection on the dev set…');
 const dir = join(root, '.guardstream', 'eval');
 mkdirSync(dir, { recursive: true });
-const devFile = join(dir, 'injection-dev.jsonl');
-writeFileSync(
-  devFile,
-  `${buildInjectionSets()
-    .dev.map((example) => JSON.stringify(example))
-    .join('\n')}\n`,
-);
-const report = tsx('src/cli/main.ts', [
-  'eval',
-  '--config',
-  'eval/policies/injection.yaml',
-  '--data',
-  devFile,
-  '--stage',
-  'input',
-  '--json',
-]);
-writeFileSync(
-  join(root, 'eval/results/injection-dev.json'),
-  `${JSON.stringify(JSON.parse(report), null, 2)}\n`,
-);
-process.stdout.write(
-  tsx('src/cli/main.ts', [
-    'eval',
-    '--config',
-    'eval/policies/injection.yaml',
-    '--data',
+const classifiers: { name: string; policy: string; dev: () => Example[] }[] = [
+  {
+    name: 'injection',
+    policy: 'eval/policies/injection.yaml',
+    dev: () => buildInjectionSets().dev,
+  },
+  { name: 'toxicity', policy: 'eval/policies/toxicity.yaml', dev: () => toxicitySets().dev },
+  { name: 'harmful', policy: 'eval/policies/harmful.yaml', dev: () => harmfulSets().dev },
+];
+for (const { name, policy, dev } of classifiers) {
+  console.error(`[eval] ${name} on its dev set…`);
+  const devFile = join(dir, `${name}-dev.jsonl`);
+  writeFileSync(
     devFile,
-    '--stage',
-    'input',
-  ]),
-);
-console.error('[eval] wrote eval/results/{pii-presidio,secrets-leaky-repo,injection-dev}.json');
+    `${dev()
+      .map((example) => JSON.stringify(example))
+      .join('\n')}\n`,
+  );
+  const args = ['eval', '--config', policy, '--data', devFile, '--stage', 'input'];
+  const report = tsx('src/cli/main.ts', [...args, '--json']);
+  writeFileSync(
+    join(root, `eval/results/${name}-dev.json`),
+    `${JSON.stringify(JSON.parse(report), null, 2)}\n`,
+  );
+  process.stdout.write(`\n${name}:`);
+  process.stdout.write(tsx('src/cli/main.ts', args));
+}
+console.error('[eval] wrote eval/results/*.json');

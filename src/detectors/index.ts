@@ -13,6 +13,9 @@ export {
   ssnValid,
 } from './checksums.ts';
 export { secretsDetector, secretsConfigSchema } from './secrets.ts';
+export { harmfulRequestDetector, toxicityDetector } from './classifiers.ts';
+export { bundledModelPath, featurize, loadLinearModel, score } from './linear-model.ts';
+export type { LinearModel, NamedLinearModel } from './linear-model.ts';
 export {
   bannedSubstringsDetector,
   exfiltrationDetector,
@@ -31,6 +34,7 @@ export {
   matchRules,
 } from './injection/index.ts';
 
+import { harmfulRequestDetector, toxicityDetector } from './classifiers.ts';
 import { injectionDetector } from './injection/index.ts';
 import { invisibleTextDetector } from './invisible-text.ts';
 import {
@@ -55,5 +59,7 @@ export function builtInDetectors(): DetectorRegistry {
     .register(exfiltrationDetector)
     .register(refusalDetector)
     .register(groundednessDetector)
-    .register(bannedSubstringsDetector);
+    .register(bannedSubstringsDetector)
+    .register(toxicityDetector)
+    .register(harmfulRequestDetector);
 }

@@ -62,7 +62,8 @@ const rule = (
 
 /**
  * Defaults. Prompt injection blocks user input; on documents (ingest, retrieval) it only flags
- * until its false-positive rate on ordinary documents is low enough to block (docs/results.md).
+ * until its false-positive rate on ordinary documents is low enough to block. Harmful requests
+ * and toxicity flag rather than block for the same reason (figures in docs/results.md).
  */
 export const defaultStagePolicies: Readonly<Record<string, z.input<typeof stagePolicySchema>>> = {
   ingest: {
@@ -78,6 +79,8 @@ export const defaultStagePolicies: Readonly<Record<string, z.input<typeof stageP
     detectors: [
       rule('invisible_text', 'block'),
       rule('prompt_injection', 'block'),
+      rule('harmful_request', 'flag'),
+      rule('toxicity', 'flag'),
       rule('secrets', 'redact'),
       rule('pii', 'flag'),
     ],
@@ -98,6 +101,7 @@ export const defaultStagePolicies: Readonly<Record<string, z.input<typeof stageP
       rule('secrets', 'block'),
       rule('pii', 'redact'),
       rule('invisible_text', 'redact'),
+      rule('toxicity', 'flag'),
     ],
   },
 };

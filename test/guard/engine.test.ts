@@ -79,7 +79,7 @@ describe('guard engine', () => {
     assert.equal(result.decision, 'allow');
     assert.deepEqual(
       result.outcomes.map((outcome) => outcome.detector),
-      ['invisible_text', 'prompt_injection', 'secrets', 'pii'],
+      ['invisible_text', 'prompt_injection', 'harmful_request', 'toxicity', 'secrets', 'pii'],
     );
   });
 
@@ -122,7 +122,9 @@ describe('guard engine', () => {
 
   it('survives bad input: empty, lone surrogates, over-long and pathological repetition', () => {
     const engine = defaultEngine();
-    assert.equal(engine.check('', { stage: 'input' }).decision, 'allow');
+    for (const short of ['', 'hi', 'ok', 'thanks!', 'yes please']) {
+      assert.equal(engine.check(short, { stage: 'input' }).decision, 'allow', short);
+    }
     assert.equal(engine.check('abc\ud800def', { stage: 'input' }).decision, 'allow');
     const huge = engine.check('a'.repeat(1024 * 1024), { stage: 'input' });
     assert.equal(huge.decision, 'block');

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { wordCount } from '../classifiers.ts';
 import { defineDetector } from '../types.ts';
 import type { Finding } from '../types.ts';
 import { decodeEmbedded, rot13 } from './decode.ts';
-import { featurize, score } from './features.ts';
-import { defaultModelPath, loadInjectionModel } from './model.ts';
+import { bundledModelPath, featurize, loadLinearModel, score } from '../linear-model.ts';
 import { normalizeForMatching } from './normalize.ts';
 import { matchRules } from './rules.ts';
 
@@ -19,11 +19,19 @@ export const injectionConfigSchema = z
       .default(true)
       .describe('Score with the learned model as well as the rules.'),
     ruleScore: z.number().min(0).max(1).default(0.9).describe('Score of a rule match.'),
+    minWords: z
+      .number()
+      .int()
+      .min(1)
+      .default(4)
+      .describe('Shorter texts are checked by the rules only: too little evidence for the model.'),
   })
   // The weights are read once, when a policy binds the detector, never per text.
   .transform((config) => ({
     ...config,
-    model: config.useModel ? loadInjectionModel(config.modelPath ?? defaultModelPath()) : undefined,
+    model: config.useModel
+      ? loadLinearModel(config.modelPath ?? bundledModelPath('prompt-injection'))
+      : undefined,
   }));
 
 export const injectionDetector = defineDetector({
@@ -49,7 +57,7 @@ export const injectionDetector = defineDetector({
             via === undefined ? `rule ${hit.rule}` : `rule ${hit.rule} in ${via}-decoded text`,
         });
       }
-      if (config.model !== undefined) {
+      if (config.model !== undefined && wordCount(normalized) >= config.minWords) {
         const probability = score(config.model, featurize(normalized));
         if (probability >= 0.05) {
           findings.push({

