@@ -2,12 +2,14 @@
  * `npm run bench -- <name> [...]`: runs the named benchmarks (all when none is named) and
  * writes each one's JSON to bench/results/<name>.json.
  */
+import { runAdversarialBench } from './adversarial.ts';
 import { runDetectorsBench } from './detectors.ts';
 
 const benches: Readonly<
   Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>>
 > = {
   detectors: runDetectorsBench,
+  adversarial: runAdversarialBench,
 };
 
 const requested = process.argv.slice(2);

@@ -82,8 +82,10 @@ export const promptLeakDetector = defineDetector({
   },
 });
 
+// Inner classes exclude the opening delimiters, so "[[[[…" or "[a](http://x/[a](http://x/…"
+// cannot make every position rescan hundreds of characters.
 const MARKDOWN_LINK =
-  /(!?)\[[^\]\n]{0,500}\]\(\s{0,5}<?(https?:\/\/[^\s)>]{1,4000})>?(?:\s{1,5}"[^"\n]{0,200}")?\s{0,5}\)/gi;
+  /(!?)\[[^[\]\n]{0,500}\]\(\s{0,5}<?(https?:\/\/[^\s()<>[\]"']{1,2048})>?(?:\s{1,5}"[^"\n]{0,200}")?\s{0,5}\)/gi;
 const HTML_SRC =
   /<(?:img|iframe|script|link|source|video|audio)\b[^>]{0,500}?\b(?:src|href)\s{0,3}=\s{0,3}["']?(https?:\/\/[^\s"'>]{1,4000})/gi;
 const REFERENCE_DEF = /^\s{0,3}\[[^\]\n]{1,100}\]:\s{0,5}(https?:\/\/\S{1,4000})/gim;

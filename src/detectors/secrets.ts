@@ -84,7 +84,10 @@ const patterns: readonly SecretPattern[] = [
 ];
 
 /** A long, varied token assigned or quoted: likely a key even without a known prefix. */
-const HIGH_ENTROPY = /["'=:]\s{0,3}([A-Za-z0-9+/=_-]{32,512})(?![A-Za-z0-9+/=_-])/g;
+// The delimiter must not sit inside a token itself ("=a=a=a…"), or every "=" would start a
+// fresh 512-character scan.
+const HIGH_ENTROPY =
+  /(?<![A-Za-z0-9+/_-])["'=:]\s{0,3}([A-Za-z0-9+/=_-]{32,512})(?![A-Za-z0-9+/=_-])/g;
 
 export const secretsConfigSchema = z.strictObject({
   highEntropy: z

@@ -1,0 +1,66 @@
+/**
+ * Pathological inputs (ReDoS shapes, long runs of one delimiter) of just under the ingest
+ * limit, through the default policy at ingest and output. Records each detector's time and
+ * whether any overran its budget (an overrun fails closed, but should not happen).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { builtInDetectors } from '../src/detectors/index.ts';
+import { GuardEngine, guardPolicySchema } from '../src/guard/index.ts';
+import { packageRoot } from '../src/kafka/index.ts';
+
+const size = 199_000;
+const repeat = (unit: string): string => unit.repeat(Math.floor(size / unit.length));
+const inputs: Readonly<Record<string, string>> = {
+  spacedDigits: repeat('1 '),
+  letters: repeat('a'),
+  lettersThenAt: `${repeat('a').slice(1)}@`,
+  dashesThenAssignment: `${repeat('-').slice(9)}password=`,
+  plusOnes: repeat('+1'),
+  spacedLetters: repeat('a '),
+  dottedDigits: repeat('1.'),
+  base64: repeat('QUJD'),
+  hex: repeat('ab'),
+  percent: repeat('%41'),
+  colons: repeat('a:'),
+  markdownLinks: repeat('[a](http://x.y/'),
+  ignoreWords: repeat('ignore '),
+  emailFragments: repeat('a@b.'),
+  zeroWidth: repeat('\u200b'),
+  brackets: repeat('['),
+  quotes: repeat('"'),
+  equalsTokens: repeat('=a'),
+};
+
+export function runAdversarialBench(): Record<string, unknown> {
+  const engine = new GuardEngine(guardPolicySchema.parse({}), builtInDetectors());
+  const rows: Record<string, unknown>[] = [];
+  let overruns = 0;
+  let slowest = { input: '', stage: '', detector: '', ms: 0 };
+  for (const stage of ['ingest', 'output'] as const) {
+    for (const [name, text] of Object.entries(inputs)) {
+      const result = engine.check(text, { stage });
+      for (const outcome of result.outcomes) {
+        if (outcome.status !== 'ok') overruns += 1;
+        if (outcome.ms > slowest.ms)
+          slowest = { input: name, stage, detector: outcome.detector, ms: outcome.ms };
+      }
+      rows.push({
+        stage,
+        input: name,
+        chars: text.length,
+        decision: result.decision,
+        totalMs: Math.round(result.totalMs * 10) / 10,
+        notOk: result.outcomes
+          .filter((outcome) => outcome.status !== 'ok')
+          .map((o) => `${o.detector}:${o.status}`),
+      });
+    }
+  }
+  const result = { inputs: rows.length, detectorOverruns: overruns, slowest, rows };
+  writeFileSync(
+    join(packageRoot(), 'bench/results/adversarial.json'),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
+  return result;
+}
