@@ -3,9 +3,9 @@
  * ../shared/datasets with a fixed seed (70 / 15 / 15 per source, so every source is reported
  * on data the model never saw). Nothing here is written into the repository.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { datasetsDir } from './datasets.ts';
+import { datasetsDir, readDataset, readJsonLines } from './datasets.ts';
 import type { Example } from './injection-data.ts';
 import { parseCsv, seededRandom, shuffle } from './injection-data.ts';
 
@@ -20,12 +20,8 @@ function split(examples: Example[], random: () => number, into: Splits): void {
   into.dev.push(...shuffled.slice(validationEnd));
 }
 
-const read = (path: string): string => readFileSync(join(datasetsDir(), path), 'utf8');
-const lines = (path: string): Record<string, unknown>[] =>
-  read(path)
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+const read = readDataset;
+const lines = readJsonLines;
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /** hate-speech-and-offensive-language: class 0 hate or 1 offensive → toxic; 2 neither → not. */

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
 
@@ -14,4 +14,17 @@ export function datasetsDir(): string {
     throw new Error(`Datasets not found at ${dir}; set GUARDSTREAM_DATASETS`);
   }
   return dir;
+}
+
+/** A dataset file's text, by its path under the datasets folder. */
+export function readDataset(path: string): string {
+  return readFileSync(join(datasetsDir(), path), 'utf8');
+}
+
+/** A JSON-lines dataset file's records. */
+export function readJsonLines(path: string): Record<string, unknown>[] {
+  return readDataset(path)
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
-import { datasetsDir } from './datasets.ts';
+import { datasetsDir, readDataset, readJsonLines } from './datasets.ts';
 
 export interface Example {
   text: string;
@@ -63,12 +63,8 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
-const read = (path: string): string => readFileSync(join(datasetsDir(), path), 'utf8');
-const jsonl = (path: string): Record<string, unknown>[] =>
-  read(path)
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+const read = readDataset;
+const jsonl = readJsonLines;
 
 function warden(split: 'train' | 'test'): Example[] {
   const [, ...rows] = parseCsv(read(`llm-warden/datasets/default/jailbreak_dataset_${split}.csv`));
