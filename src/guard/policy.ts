@@ -63,9 +63,9 @@ const rule = (
 });
 
 /**
- * Defaults. Prompt injection blocks user input; on documents (ingest, retrieval) it only flags
- * until its false-positive rate on ordinary documents is low enough to block. Harmful requests
- * and toxicity flag rather than block for the same reason (figures in docs/results.md).
+ * Defaults. Prompt injection blocks user input; on documents (ingest, retrieval) it flags, since
+ * a wrongly dropped document costs more than a reviewed flag. Harmful requests and toxicity
+ * flag rather than block until their false-positive rates allow it (docs/results.md).
  */
 export const defaultStagePolicies: Readonly<Record<string, z.input<typeof stagePolicySchema>>> = {
   ingest: {
