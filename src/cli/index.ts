@@ -6,7 +6,7 @@ import type { GuardstreamConfig } from '../config/index.ts';
 import { isGuardstreamError } from '../errors/index.ts';
 import { buildGateway } from '../gateway/index.ts';
 import { evalCommand, scanTextCommand } from './guard-commands.ts';
-import { brokerFromConfig, packageRoot, startKafka } from '../kafka/index.ts';
+import { brokerFromConfig, packageRoot, probeMetadata, startKafka } from '../kafka/index.ts';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -190,7 +190,6 @@ async function kafkaCommand(
     }
     case 'status': {
       if (config.kafka.bootstrapServers.length > 0) {
-        const { probeMetadata } = await import('../kafka/index.ts');
         const probe = await probeMetadata(config.kafka.bootstrapServers, 3_000);
         const report = {
           external: true,
@@ -232,6 +231,7 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
   const kafka = await startKafka(config, { onProgress: progress });
   const gateway = buildGateway({
     bootstrapServers: kafka.bootstrapServers,
+    // Fastify logs every request at info; at the default level the console shows problems only.
     logger:
       config.log.level === 'silent'
         ? false
