@@ -14,6 +14,7 @@ export {
 } from './checksums.ts';
 export { secretsDetector, secretsConfigSchema } from './secrets.ts';
 export { harmfulRequestDetector, toxicityDetector } from './classifiers.ts';
+export { encodedPayloadDetector } from './encoded-payload.ts';
 export { bundledModelPath, featurize, loadLinearModel, score } from './linear-model.ts';
 export type { LinearModel, NamedLinearModel } from './linear-model.ts';
 export {
@@ -35,6 +36,7 @@ export {
 } from './injection/index.ts';
 
 import { harmfulRequestDetector, toxicityDetector } from './classifiers.ts';
+import { encodedPayloadDetector } from './encoded-payload.ts';
 import { injectionDetector } from './injection/index.ts';
 import { invisibleTextDetector } from './invisible-text.ts';
 import {
@@ -61,5 +63,6 @@ export function builtInDetectors(): DetectorRegistry {
     .register(groundednessDetector)
     .register(bannedSubstringsDetector)
     .register(toxicityDetector)
-    .register(harmfulRequestDetector);
+    .register(harmfulRequestDetector)
+    .register(encodedPayloadDetector);
 }

@@ -28,22 +28,29 @@ export function rot13(text: string): string {
 export interface Decoded {
   encoding: 'base64' | 'hex' | 'url' | 'rot13';
   text: string;
+  /** Where the encoded run sits in the input. */
+  start: number;
+  end: number;
 }
 
 export function decodeEmbedded(text: string): Decoded[] {
   const found: Decoded[] = [];
-  const push = (encoding: Decoded['encoding'], decoded: string): void => {
-    if (found.length < MAX_DECODED && printable(decoded)) found.push({ encoding, text: decoded });
+  const push = (encoding: Decoded['encoding'], decoded: string, match: RegExpMatchArray): void => {
+    if (found.length < MAX_DECODED && printable(decoded)) {
+      const start = match.index ?? 0;
+      found.push({ encoding, text: decoded, start, end: start + match[0].length });
+    }
   };
   for (const match of text.matchAll(BASE64)) {
     if (!/[a-z]/.test(match[0]) || !/[A-Z0-9+/]/.test(match[0])) continue;
-    push('base64', Buffer.from(match[0], 'base64').toString('utf8'));
+    push('base64', Buffer.from(match[0], 'base64').toString('utf8'), match);
   }
-  for (const match of text.matchAll(HEX))
-    push('hex', Buffer.from(match[0], 'hex').toString('utf8'));
+  for (const match of text.matchAll(HEX)) {
+    push('hex', Buffer.from(match[0], 'hex').toString('utf8'), match);
+  }
   for (const match of text.matchAll(URL_ENCODED)) {
     try {
-      push('url', decodeURIComponent(match[0]));
+      push('url', decodeURIComponent(match[0]), match);
     } catch {
       // Not valid percent-encoding: nothing hidden there.
     }

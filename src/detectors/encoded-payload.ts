@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { decodeEmbedded } from './injection/decode.ts';
+import { defineDetector } from './types.ts';
+import type { Finding } from './types.ts';
+
+/**
+ * Text hidden in base64, hex or percent-encoding that decodes to readable text. On its own
+ * this is only suspicious (data URIs and tokens are ordinary); `prompt_injection` scans the
+ * decoded text for instructions.
+ */
+export const encodedPayloadDetector = defineDetector({
+  meta: {
+    name: 'encoded_payload',
+    description: 'Base64, hex or percent-encoded runs that decode to readable text.',
+    stages: ['ingest', 'input', 'retrieval', 'output'],
+    cost: 'cheap',
+    kinds: ['base64', 'hex', 'url'],
+  },
+  configSchema: z.strictObject({
+    minDecodedChars: z
+      .number()
+      .int()
+      .min(1)
+      .default(16)
+      .describe('Shorter decoded texts are ignored.'),
+  }),
+  detect(text, config): Finding[] {
+    return decodeEmbedded(text)
+      .filter((decoded) => decoded.text.length >= config.minDecodedChars)
+      .map((decoded) => ({
+        detector: 'encoded_payload',
+        kind: decoded.encoding,
+        span: { start: decoded.start, end: decoded.end },
+        score: 0.6,
+        evidence: `${decoded.encoding} run decoding to ${decoded.text.length} readable characters`,
+      }));
+  },
+});
