@@ -1,5 +1,6 @@
 import { Admin, ConfigResourceTypes, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Message, MessagesStream } from '@platformatic/kafka';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GuardstreamError } from '../errors/index.ts';
 import { toKafkaError } from './errors.ts';
 
@@ -183,6 +184,8 @@ export interface ConsumerOptions {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   maxWaitTimeMs?: number;
+  /** How long joining the group may keep failing with retryable errors before giving up. */
+  subscribeTimeoutMs?: number;
 }
 
 /**
@@ -207,15 +210,23 @@ export class JsonConsumer<Value = unknown> {
   }
 
   async *consume(topics: readonly string[]): AsyncGenerator<IncomingRecord<Value>> {
-    try {
-      this.stream = await this.consumer.consume({
-        topics: [...topics],
-        mode: 'committed',
-        fallbackMode: this.options.startFrom ?? 'earliest',
-        autocommit: false,
-      });
-    } catch (error) {
-      throw toKafkaError(error, 'subscribe');
+    // Right after a broker (re)start the group coordinator may still be loading; joining is
+    // retried while the error is retryable, up to subscribeTimeoutMs.
+    const deadline = Date.now() + (this.options.subscribeTimeoutMs ?? 30_000);
+    for (;;) {
+      try {
+        this.stream = await this.consumer.consume({
+          topics: [...topics],
+          mode: 'committed',
+          fallbackMode: this.options.startFrom ?? 'earliest',
+          autocommit: false,
+        });
+        break;
+      } catch (error) {
+        const mapped = toKafkaError(error, 'subscribe');
+        if (!mapped.retryable || Date.now() >= deadline) throw mapped;
+        await sleep(500);
+      }
     }
     try {
       for await (const message of this.stream) {
