@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../config/index.ts';
+import { compileContract } from '../contracts/index.ts';
 import { builtInDetectors, stages } from '../detectors/index.ts';
 import type { Stage } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
@@ -19,13 +20,51 @@ function stageOf(values: Flags): Stage {
   return stage as Stage;
 }
 
-function engineFor(values: Flags, io: CliIo): GuardEngine {
-  const config = loadConfig({
+function configFor(values: Flags, io: CliIo): ReturnType<typeof loadConfig> {
+  return loadConfig({
     ...(values.config === undefined ? {} : { file: values.config }),
     env: io.env,
     cwd: io.cwd,
   });
-  return new GuardEngine(config.guard, builtInDetectors());
+}
+
+function engineFor(values: Flags, io: CliIo): GuardEngine {
+  return new GuardEngine(configFor(values, io).guard, builtInDetectors());
+}
+
+/** `guardstream contracts test NAME --record JSON [--key K]`: one record, no Kafka. */
+export function contractsCommand(
+  subcommand: string | undefined,
+  rest: readonly string[],
+  values: Flags,
+  io: CliIo,
+): number {
+  const [name] = rest;
+  if (subcommand !== 'test' || name === undefined || values.record === undefined) {
+    io.err('Usage: guardstream contracts test NAME --record JSON [--key KEY]\n');
+    return 2;
+  }
+  const config = configFor(values, io);
+  const contract = config.contracts.find((candidate) => candidate.name === name);
+  if (contract === undefined) {
+    io.err(
+      `No contract named ${name} (configured: ${config.contracts.map((c) => c.name).join(', ') || 'none'})\n`,
+    );
+    return 2;
+  }
+  const evaluate = compileContract(contract, {
+    guard: new GuardEngine(config.guard, builtInDetectors()),
+    hashSalt: io.env.GUARDSTREAM_HASH_SALT ?? '',
+  });
+  const outcome = evaluate({
+    key: values.key ?? null,
+    value: Buffer.from(values.record),
+    headers: {},
+  });
+  io.out(
+    `${JSON.stringify(outcome.ok ? { ...outcome, target: contract.target } : { ...outcome, dlq: contract.dlq })}\n`,
+  );
+  return outcome.ok ? 0 : 1;
 }
 
 export function scanTextCommand(text: string, values: Flags, io: CliIo): number {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contractSchema } from '../contracts/schema.ts';
 import { guardPolicySchema } from '../guard/policy.ts';
 
 const port = z.number().int().min(1).max(65535);
@@ -60,6 +61,10 @@ export const configSchema = z
     server: serverSchema.prefault({}),
     log: logSchema.prefault({}),
     guard: guardPolicySchema.prefault({}),
+    contracts: z
+      .array(contractSchema)
+      .default([])
+      .describe('Data contracts from raw topics to clean topics, with a dead-letter topic each.'),
   })
   .describe('guardstream.yaml: the one Guardstream configuration file.');
 

@@ -21,6 +21,8 @@ export interface OutgoingRecord<Value> {
   key?: string | null;
   /** `null` produces a tombstone (deletes the key on a compacted topic). */
   value: Value | null;
+  /** Bytes sent exactly as given instead of `value` (a DLQ keeps the original record). */
+  rawValue?: Buffer;
   headers?: RecordHeaders;
   partition?: number;
 }
@@ -160,7 +162,11 @@ export class JsonProducer<Value = unknown> {
             ...(record.key === undefined || record.key === null
               ? {}
               : { key: Buffer.from(record.key) }),
-            ...(record.value === null ? {} : { value: encodeJson(record.value) }),
+            ...(record.rawValue !== undefined
+              ? { value: record.rawValue }
+              : record.value === null
+                ? {}
+                : { value: encodeJson(record.value) }),
             ...(headers === undefined ? {} : { headers }),
             ...(record.partition === undefined ? {} : { partition: record.partition }),
           };

@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { parse as parseCel } from '@marcbachmann/cel-js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { GuardstreamError } from '../errors/index.ts';
+import type { GuardEngine } from '../guard/index.ts';
+import type { Contract } from './schema.ts';
+
+export interface RawRecord {
+  key: string | null;
+  /** `null` is a tombstone. */
+  value: Buffer | null;
+  headers: Readonly<Record<string, string>>;
+}
+
+export type RejectionKind = 'oversized' | 'encoding' | 'json' | 'schema' | 'rule' | 'guard';
+
+export type ContractOutcome =
+  | {
+      ok: true;
+      /** The transformed value; `null` passes a tombstone through so deletes propagate. */
+      value: unknown;
+      redactedFields: number;
+      flagged: string[];
+    }
+  | {
+      ok: false;
+      kind: RejectionKind;
+      reason: string;
+      rule?: string;
+      detector?: string;
+    };
+
+export interface CompileOptions {
+  guard?: GuardEngine;
+  /** Salt for `hash` transforms; keep it secret and stable, or hashes stop joining. */
+  hashSalt?: string;
+}
+
+type CelProgram = (context: Record<string, unknown>) => unknown;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Compiles a contract once (JSON Schema, CEL programs) into a pure function from a raw record
+ * to an outcome. The processor calls it per record; tests and `contracts test` call it directly.
+ */
+export function compileContract(
+  contract: Contract,
+  options: CompileOptions = {},
+): (record: RawRecord) => ContractOutcome {
+  const ajv = new Ajv2020({ allErrors: false, strict: false });
+  let validate:
+    | (((value: unknown) => boolean) & {
+        errors?: { instancePath: string; message?: string }[] | null;
+      })
+    | undefined;
+  if (contract.valueSchema !== undefined) {
+    try {
+      validate = ajv.compile(contract.valueSchema);
+    } catch (error) {
+      throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+        message: `contracts.${contract.name}.valueSchema: ${(error as Error).message}`,
+        cause: error,
+      });
+    }
+  }
+  const rules = contract.rules.map((rule, index) => {
+    try {
+      return { rule, program: parseCel(rule.expression) as CelProgram };
+    } catch (error) {
+      throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+        message: `contracts.${contract.name}.rules.${index}.expression: ${(error as Error).message}`,
+        cause: error,
+      });
+    }
+  });
+
+  return (record) => {
+    if (record.value === null) return { ok: true, value: null, redactedFields: 0, flagged: [] };
+    if (record.value.length > contract.maxRecordBytes) {
+      return {
+        ok: false,
+        kind: 'oversized',
+        reason: `value is ${record.value.length} bytes; the limit is ${contract.maxRecordBytes}`,
+      };
+    }
+    let text: string;
+    try {
+      text = utf8.decode(record.value);
+    } catch {
+      return { ok: false, kind: 'encoding', reason: 'value is not valid UTF-8' };
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      return { ok: false, kind: 'json', reason: `value is not JSON: ${(error as Error).message}` };
+    }
+    if (validate !== undefined && !validate(value)) {
+      const first = validate.errors?.[0];
+      return {
+        ok: false,
+        kind: 'schema',
+        reason: `${first?.instancePath === '' || first === undefined ? '(root)' : first.instancePath} ${first?.message ?? 'is invalid'}`,
+      };
+    }
+    for (const { rule, program } of rules) {
+      let result: unknown;
+      try {
+        result = program({ value, key: record.key ?? '', headers: record.headers });
+      } catch (error) {
+        return {
+          ok: false,
+          kind: 'rule',
+          rule: rule.name,
+          reason: `rule ${rule.name} could not be evaluated: ${(error as Error).message}`,
+        };
+      }
+      if (result !== true) {
+        return {
+          ok: false,
+          kind: 'rule',
+          rule: rule.name,
+          reason: rule.message ?? `rule ${rule.name} is not satisfied`,
+        };
+      }
+    }
+    const flagged: string[] = [];
+    let redactedFields = 0;
+    // Field transforms first: they are the operator's explicit intent; the guard then scans
+    // what is left, so a masked card is not reported again.
+    for (const transform of contract.transforms) {
+      if (
+        applyTransform(value, transform.field.split('.'), transform.action, options.hashSalt ?? '')
+      )
+        redactedFields += 1;
+    }
+    if (contract.guard && options.guard !== undefined) {
+      const guard = options.guard;
+      let blocked: { detector: string; reason: string } | undefined;
+      value = mapStrings(value, (leaf) => {
+        if (blocked !== undefined) return leaf;
+        const result = guard.check(leaf, { stage: 'ingest' });
+        if (result.effective === 'block') {
+          blocked = {
+            detector:
+              result.findings.find((f) => f.action === 'block')?.detector ??
+              result.outcomes.find((o) => o.status !== 'ok')?.detector ??
+              'guard',
+            reason: result.reasons.join('; '),
+          };
+          return leaf;
+        }
+        if (result.decision === 'flag') flagged.push(...result.findings.map((f) => f.detector));
+        if (result.effective === 'redact' && result.text !== leaf) {
+          redactedFields += 1;
+          return result.text;
+        }
+        return leaf;
+      });
+      if (blocked !== undefined)
+        return { ok: false, kind: 'guard', detector: blocked.detector, reason: blocked.reason };
+    }
+    return { ok: true, value, redactedFields, flagged: [...new Set(flagged)] };
+  };
+}
+
+function mapStrings(value: unknown, map: (leaf: string) => string): unknown {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) return value.map((item: unknown) => mapStrings(item, map));
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = mapStrings(item, map);
+    return out;
+  }
+  return value;
+}
+
+function applyTransform(
+  value: unknown,
+  path: readonly string[],
+  action: 'mask' | 'hash' | 'redact',
+  salt: string,
+): boolean {
+  let node: unknown = value;
+  for (const segment of path.slice(0, -1)) {
+    if (typeof node !== 'object' || node === null) return false;
+    node = (node as Record<string, unknown>)[segment];
+  }
+  const leaf = path.at(-1);
+  if (leaf === undefined || typeof node !== 'object' || node === null || !(leaf in node))
+    return false;
+  const container = node as Record<string, unknown>;
+  const current = container[leaf];
+  if (action === 'redact') {
+    Reflect.deleteProperty(container, leaf);
+    return true;
+  }
+  const text = typeof current === 'string' ? current : JSON.stringify(current);
+  container[leaf] =
+    action === 'mask'
+      ? text.length > 8
+        ? `${'*'.repeat(text.length - 4)}${text.slice(-4)}`
+        : '*'.repeat(text.length)
+      : createHash('sha256').update(salt).update(text).digest('hex');
+  return true;
+}

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Producer } from '@platformatic/kafka';
+import { ContractProcessor, DLQ_HEADER_PREFIX, contractSchema } from '../../src/contracts/index.ts';
+import { builtInDetectors } from '../../src/detectors/index.ts';
+import { GuardEngine, guardPolicySchema } from '../../src/guard/index.ts';
+import { JsonConsumer, TopicAdmin } from '../../src/kafka/index.ts';
+import type { IncomingRecord, KafkaConnection } from '../../src/kafka/index.ts';
+import { take, testConnection, uniqueName } from '../helpers/kafka.ts';
+
+describe('contract processor against a real broker', () => {
+  let connection: KafkaConnection;
+  before(async () => {
+    connection = await testConnection();
+  });
+  after(() => undefined);
+
+  it('routes valid records to the target and each bad one to the DLQ with reason headers', async () => {
+    const base = uniqueName('orders');
+    const contract = contractSchema.parse({
+      name: 'orders',
+      source: `${base}.raw`,
+      target: `${base}.clean`,
+      dlq: `${base}.dlq`,
+      valueSchema: {
+        type: 'object',
+        required: ['id', 'amount'],
+        properties: { amount: { type: 'number' } },
+      },
+      rules: [{ name: 'positive_amount', expression: 'value.amount > 0' }],
+    });
+    const admin = new TopicAdmin(connection);
+    await admin.ensureTopics([
+      { name: contract.source },
+      { name: contract.target },
+      { name: contract.dlq },
+    ]);
+    await admin.close();
+
+    const raw = new Producer({
+      clientId: 'raw',
+      bootstrapBrokers: [...connection.bootstrapServers],
+    });
+    const inputs: [string, Buffer][] = [
+      ['good', Buffer.from(JSON.stringify({ id: 'good', amount: 3, contact: 'jane@acme.io' }))],
+      ['not-json', Buffer.from('hello there')],
+      ['bad-utf8', Buffer.from([0x7b, 0xff, 0x7d])],
+      ['schema', Buffer.from(JSON.stringify({ id: 'schema', amount: 'three' }))],
+      ['rule', Buffer.from(JSON.stringify({ id: 'rule', amount: -1 }))],
+      [
+        'smuggled',
+        Buffer.from(
+          JSON.stringify({
+            id: 'smuggled',
+            amount: 1,
+            note: `hi${String.fromCodePoint(0xe0069, 0xe0067)}`,
+          }),
+        ),
+      ],
+    ];
+    try {
+      for (const [key, value] of inputs) {
+        await raw.send({
+          messages: [
+            {
+              topic: contract.source,
+              key: Buffer.from(key),
+              value,
+              headers: new Map([[Buffer.from('source'), Buffer.from('test')]]),
+            },
+          ],
+        });
+      }
+    } finally {
+      await raw.close();
+    }
+
+    const processor = new ContractProcessor(connection, contract, {
+      guard: new GuardEngine(guardPolicySchema.parse({}), builtInDetectors()),
+      groupId: uniqueName('contract'),
+    });
+    const running = processor.run();
+    const targetReader = new JsonConsumer<Record<string, unknown>>(connection, {
+      groupId: uniqueName('t'),
+    });
+    const dlqReader = new JsonConsumer<unknown>(connection, { groupId: uniqueName('d') });
+    let clean: IncomingRecord<Record<string, unknown>>[];
+    let dead: IncomingRecord<unknown>[];
+    try {
+      clean = await take(targetReader.consume([contract.target]), 1, 30_000);
+      dead = await take(dlqReader.consume([contract.dlq]), 5, 30_000);
+    } finally {
+      await targetReader.close();
+      await dlqReader.close();
+      await processor.stop();
+      await running.catch(() => undefined);
+    }
+
+    assert.equal(clean.length, 1);
+    const [first] = clean;
+    assert.ok(first);
+    assert.equal(first.key, 'good');
+    assert.deepEqual(
+      first.value,
+      { id: 'good', amount: 3, contact: '[EMAIL_1]' },
+      'PII is redacted in the target',
+    );
+    assert.equal(first.headers.source, 'test');
+
+    const byKey = new Map(dead.map((record) => [record.key, record]));
+    assert.deepEqual([...byKey.keys()].sort(), [
+      'bad-utf8',
+      'not-json',
+      'rule',
+      'schema',
+      'smuggled',
+    ]);
+    const reason = (key: string): string =>
+      byKey.get(key)?.headers[`${DLQ_HEADER_PREFIX}reason`] ?? '';
+    assert.match(reason('not-json'), /^json: /);
+    assert.match(reason('bad-utf8'), /^encoding: /);
+    assert.match(reason('schema'), /^schema: \/amount must be number/);
+    assert.equal(byKey.get('rule')?.headers[`${DLQ_HEADER_PREFIX}rule`], 'positive_amount');
+    assert.equal(byKey.get('smuggled')?.headers[`${DLQ_HEADER_PREFIX}detector`], 'invisible_text');
+    const notJson = byKey.get('not-json');
+    assert.ok(notJson);
+    assert.deepEqual(
+      notJson.rawValue,
+      Buffer.from('hello there'),
+      'the DLQ keeps the original bytes',
+    );
+    assert.equal(notJson.headers[`${DLQ_HEADER_PREFIX}contract`], 'orders');
+    assert.equal(notJson.headers[`${DLQ_HEADER_PREFIX}topic`], contract.source);
+    assert.match(notJson.headers[`${DLQ_HEADER_PREFIX}offset`] ?? '', /^\d+$/);
+    assert.match(notJson.headers[`${DLQ_HEADER_PREFIX}partition`] ?? '', /^\d+$/);
+    assert.match(notJson.headers[`${DLQ_HEADER_PREFIX}timestamp`] ?? '', /^\d+$/);
+    assert.equal(notJson.headers.source, 'test', 'original headers are kept');
+    assert.deepEqual(processor.counters, { in: 6, out: 1, dlq: 5 });
+  });
+});
