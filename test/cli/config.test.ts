@@ -38,7 +38,13 @@ describe('guardstream config', () => {
       properties: Record<string, unknown>;
     };
     assert.match(schema.$schema, /2020-12/);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['contracts', 'guard', 'kafka', 'log', 'server']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), [
+      'contracts',
+      'guard',
+      'kafka',
+      'log',
+      'server',
+    ]);
   });
 
   it('an unknown command is a usage error (exit 2)', async () => {
