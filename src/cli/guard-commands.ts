@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../config/index.ts';
-import { compileContract } from '../contracts/index.ts';
+import { Keyring, compileContract, decryptValue } from '../contracts/index.ts';
 import { builtInDetectors, stages } from '../detectors/index.ts';
 import type { Stage } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
@@ -55,6 +55,7 @@ export function contractsCommand(
   const evaluate = compileContract(contract, {
     guard: new GuardEngine(config.guard, builtInDetectors()),
     hashSalt: io.env.GUARDSTREAM_HASH_SALT ?? '',
+    keyring: keyringFor(values, io),
   });
   const outcome = evaluate({
     key: values.key ?? null,
@@ -217,5 +218,24 @@ export async function evalCommand(values: Flags, io: CliIo): Promise<number> {
       `  ${name.padEnd(24)} n ${String(s.n).padStart(6)}  TPR ${show(s.tpr)}  FPR ${show(s.fpr)}\n`,
     );
   }
+  return 0;
+}
+
+/** Keys from `--keyring FILE` when given, else from GUARDSTREAM_KEY_<ID> variables. */
+function keyringFor(values: Flags, io: CliIo): Keyring {
+  return values.keyring === undefined
+    ? Keyring.fromEnv(io.env)
+    : Keyring.fromFile(resolve(io.cwd, values.keyring));
+}
+
+/** `guardstream decrypt VALUE [--keyring FILE]`: for consumers entitled to an encrypted field. */
+export function decryptCommand(value: string | undefined, values: Flags, io: CliIo): number {
+  if (value === undefined) {
+    io.err(
+      'Usage: guardstream decrypt VALUE [--keyring FILE]  (or keys in GUARDSTREAM_KEY_<ID>)\n',
+    );
+    return 2;
+  }
+  io.out(`${JSON.stringify(decryptValue(value, keyringFor(values, io)))}\n`);
   return 0;
 }

@@ -5,7 +5,12 @@ import { configJsonSchema, describeIssues, loadConfig, parseConfigText } from '.
 import type { GuardstreamConfig } from '../config/index.ts';
 import { isGuardstreamError } from '../errors/index.ts';
 import { buildGateway } from '../gateway/index.ts';
-import { contractsCommand, evalCommand, scanTextCommand } from './guard-commands.ts';
+import {
+  contractsCommand,
+  decryptCommand,
+  evalCommand,
+  scanTextCommand,
+} from './guard-commands.ts';
 import { brokerFromConfig, packageRoot, probeMetadata, startKafka } from '../kafka/index.ts';
 
 export interface CliIo {
@@ -28,6 +33,7 @@ Commands:
   kafka start|stop|status   Manage the embedded single-node Kafka broker
   scan-text TEXT            Run a stage's guard policy on TEXT and print the findings
   contracts test NAME --record JSON   Dry-run one record through a contract and print the outcome
+  decrypt VALUE [--keyring FILE]      Decrypt a field encrypted by a contract
   eval --data FILE.jsonl    Measure a stage's policy on labelled lines {"text","label","source"?}
   config schema             Print the JSON Schema of guardstream.yaml
   config check FILE         Validate a configuration file; lists every error (exit 2 if any)
@@ -84,6 +90,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await evalCommand(values, io);
       case 'contracts':
         return contractsCommand(subcommand, rest, values, io);
+      case 'decrypt':
+        return decryptCommand(subcommand, values, io);
       default:
         io.err(`Unknown command: ${command}\n\n${USAGE}`);
         return EXIT_USAGE;
@@ -111,6 +119,7 @@ function parse(argv: readonly string[]) {
       stage: { type: 'string' },
       data: { type: 'string' },
       record: { type: 'string' },
+      keyring: { type: 'string' },
       key: { type: 'string' },
       version: { type: 'boolean', short: 'v' },
     },

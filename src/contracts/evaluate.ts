@@ -3,6 +3,8 @@ import { parse as parseCel } from '@marcbachmann/cel-js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { GuardstreamError } from '../errors/index.ts';
 import type { GuardEngine } from '../guard/index.ts';
+import { encryptValue } from './crypto.ts';
+import type { Keyring } from './crypto.ts';
 import type { Contract } from './schema.ts';
 
 export interface RawRecord {
@@ -34,6 +36,8 @@ export interface CompileOptions {
   guard?: GuardEngine;
   /** Salt for `hash` transforms; keep it secret and stable, or hashes stop joining. */
   hashSalt?: string;
+  /** Keys for `encrypt` transforms. */
+  keyring?: Keyring;
 }
 
 type CelProgram = (context: Record<string, unknown>) => unknown;
@@ -61,6 +65,17 @@ export function compileContract(
       throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
         message: `contracts.${contract.name}.valueSchema: ${(error as Error).message}`,
         cause: error,
+      });
+    }
+  }
+  for (const [index, transform] of contract.transforms.entries()) {
+    if (transform.action !== 'encrypt' || transform.keyId === undefined) continue;
+    try {
+      if (options.keyring === undefined) throw new Error('no keyring is configured');
+      options.keyring.get(transform.keyId);
+    } catch (error) {
+      throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+        message: `contracts.${contract.name}.transforms.${index}.keyId: ${(error as Error).message}`,
       });
     }
   }
@@ -130,9 +145,7 @@ export function compileContract(
     // Field transforms first: they are the operator's explicit intent; the guard then scans
     // what is left, so a masked card is not reported again.
     for (const transform of contract.transforms) {
-      if (
-        applyTransform(value, transform.field.split('.'), transform.action, options.hashSalt ?? '')
-      )
+      if (applyTransform(value, transform.field.split('.'), transform, options))
         redactedFields += 1;
     }
     if (contract.guard && options.guard !== undefined) {
@@ -179,8 +192,8 @@ function mapStrings(value: unknown, map: (leaf: string) => string): unknown {
 function applyTransform(
   value: unknown,
   path: readonly string[],
-  action: 'mask' | 'hash' | 'redact',
-  salt: string,
+  transform: { action: 'mask' | 'hash' | 'redact' | 'encrypt'; keyId?: string | undefined },
+  options: CompileOptions,
 ): boolean {
   let node: unknown = value;
   for (const segment of path.slice(0, -1)) {
@@ -188,20 +201,33 @@ function applyTransform(
     node = (node as Record<string, unknown>)[segment];
   }
   const leaf = path.at(-1);
-  if (leaf === undefined || typeof node !== 'object' || node === null || !(leaf in node))
+  if (leaf === undefined || typeof node !== 'object' || node === null || !(leaf in node)) {
     return false;
+  }
   const container = node as Record<string, unknown>;
   const current = container[leaf];
-  if (action === 'redact') {
+  if (transform.action === 'redact') {
     Reflect.deleteProperty(container, leaf);
+    return true;
+  }
+  if (transform.action === 'encrypt') {
+    if (options.keyring === undefined || transform.keyId === undefined) {
+      throw new GuardstreamError('GS_ERR_CRYPTO', {
+        message: 'encrypt transform without a keyring',
+      });
+    }
+    container[leaf] = encryptValue(current, transform.keyId, options.keyring);
     return true;
   }
   const text = typeof current === 'string' ? current : JSON.stringify(current);
   container[leaf] =
-    action === 'mask'
+    transform.action === 'mask'
       ? text.length > 8
         ? `${'*'.repeat(text.length - 4)}${text.slice(-4)}`
         : '*'.repeat(text.length)
-      : createHash('sha256').update(salt).update(text).digest('hex');
+      : createHash('sha256')
+          .update(options.hashSalt ?? '')
+          .update(text)
+          .digest('hex');
   return true;
 }

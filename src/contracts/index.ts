@@ -4,3 +4,4 @@ export { contractRuleSchema, contractSchema, fieldTransformSchema } from './sche
 export type { Contract, ContractInput } from './schema.ts';
 export { ContractProcessor, DLQ_HEADER_PREFIX } from './processor.ts';
 export type { ContractCounters, ProcessorOptions } from './processor.ts';
+export { Keyring, decryptValue, encryptValue, isEncrypted } from './crypto.ts';

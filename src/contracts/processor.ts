@@ -1,6 +1,7 @@
 import type { GuardEngine } from '../guard/index.ts';
 import { JsonConsumer, JsonProducer } from '../kafka/index.ts';
 import type { IncomingRecord, KafkaConnection, RecordHeaders } from '../kafka/index.ts';
+import type { Keyring } from './crypto.ts';
 import { compileContract } from './evaluate.ts';
 import type { ContractOutcome } from './evaluate.ts';
 import type { Contract } from './schema.ts';
@@ -17,6 +18,7 @@ export interface ContractCounters {
 export interface ProcessorOptions {
   guard?: GuardEngine;
   hashSalt?: string;
+  keyring?: Keyring;
   groupId?: string;
 }
 
@@ -59,6 +61,7 @@ export class ContractProcessor {
     this.evaluate = compileContract(contract, {
       ...(options.guard === undefined ? {} : { guard: options.guard }),
       ...(options.hashSalt === undefined ? {} : { hashSalt: options.hashSalt }),
+      ...(options.keyring === undefined ? {} : { keyring: options.keyring }),
     });
     this.consumer = new JsonConsumer(connection, {
       groupId: options.groupId ?? `guardstream-contract-${contract.name}`,

@@ -11,17 +11,26 @@ export const contractRuleSchema = z.strictObject({
   message: z.string().optional().describe('Reason written to the DLQ when the rule fails.'),
 });
 
-export const fieldTransformSchema = z.strictObject({
-  field: z
-    .string()
-    .regex(/^[A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*$/, 'a dotted field path such as customer.email')
-    .describe('Dotted path of the field in the record value.'),
-  action: z
-    .enum(['mask', 'hash', 'redact'])
-    .describe(
-      'mask: stars, keeping the last 4 characters of values over 8; hash: salted sha256; redact: remove the field.',
-    ),
-});
+export const fieldTransformSchema = z
+  .strictObject({
+    field: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*$/,
+        'a dotted field path such as customer.email',
+      )
+      .describe('Dotted path of the field in the record value.'),
+    action: z
+      .enum(['mask', 'hash', 'redact', 'encrypt'])
+      .describe(
+        'mask: stars, keeping the last 4 characters of values over 8; hash: salted sha256; redact: remove the field; encrypt: AES-256-GCM with keyId.',
+      ),
+    keyId: z.string().min(1).optional().describe('Key id in the keyring, for encrypt.'),
+  })
+  .refine((transform) => transform.action !== 'encrypt' || transform.keyId !== undefined, {
+    message: 'encrypt needs a keyId',
+    path: ['keyId'],
+  });
 
 export const contractSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, . _ -'),

@@ -56,6 +56,11 @@ export const errorCatalogue = {
     httpStatus: 503,
     retryable: false,
   },
+  GS_ERR_CRYPTO: {
+    message: 'A value could not be encrypted or decrypted',
+    httpStatus: 400,
+    retryable: false,
+  },
   GS_ERR_INVALID_REQUEST: {
     message: 'The request is invalid',
     httpStatus: 400,

@@ -419,6 +419,14 @@ export class LocalBroker {
     return true;
   }
 
+  /**
+   * Lets this process exit while the broker runs (it is then stopped by an exit handler or by
+   * the parent-death signal); used when a lone test file starts its own broker.
+   */
+  unref(): void {
+    this.child?.unref();
+  }
+
   /** Synchronous last resort for exit handlers, where nothing asynchronous runs any more. */
   killNow(): void {
     const pid = this.runningPid();

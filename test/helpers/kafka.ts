@@ -27,6 +27,8 @@ export async function testBootstrapServers(): Promise<string> {
       rmSync(dataDir, { recursive: true, force: true });
     });
     await broker.start();
+    // Without this the broker child would keep a lone test file's process alive forever.
+    broker.unref();
     return broker.bootstrapServers;
   })();
   return ownBroker;
