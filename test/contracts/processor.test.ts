@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Producer } from '@platformatic/kafka';
-import { ContractProcessor, DLQ_HEADER_PREFIX, contractSchema } from '../../src/contracts/index.ts';
+import { randomBytes } from 'node:crypto';
+import {
+  ContractProcessor,
+  DLQ_HEADER_PREFIX,
+  Keyring,
+  contractSchema,
+  decryptValue,
+} from '../../src/contracts/index.ts';
 import { builtInDetectors } from '../../src/detectors/index.ts';
 import { GuardEngine, guardPolicySchema } from '../../src/guard/index.ts';
 import { JsonConsumer, TopicAdmin } from '../../src/kafka/index.ts';
@@ -136,5 +143,71 @@ describe('contract processor against a real broker', () => {
     assert.match(notJson.headers[`${DLQ_HEADER_PREFIX}timestamp`] ?? '', /^\d+$/);
     assert.equal(notJson.headers.source, 'test', 'original headers are kept');
     assert.deepEqual(processor.counters, { in: 6, out: 1, dlq: 5 });
+  });
+
+  it('encrypts a field on its way to the target: readable with the key, not without', async () => {
+    const base = uniqueName('payments');
+    const contract = contractSchema.parse({
+      name: 'payments',
+      source: `${base}.raw`,
+      target: `${base}.clean`,
+      dlq: `${base}.dlq`,
+      guard: false,
+      transforms: [{ field: 'iban', action: 'encrypt', keyId: 'payments' }],
+    });
+    const admin = new TopicAdmin(connection);
+    await admin.ensureTopics([
+      { name: contract.source },
+      { name: contract.target },
+      { name: contract.dlq },
+    ]);
+    await admin.close();
+    const raw = new Producer({
+      clientId: 'raw',
+      bootstrapBrokers: [...connection.bootstrapServers],
+    });
+    try {
+      await raw.send({
+        messages: [
+          {
+            topic: contract.source,
+            key: Buffer.from('p1'),
+            value: Buffer.from('{"iban":"GB82WEST12345698765432","amount":7}'),
+          },
+        ],
+      });
+    } finally {
+      await raw.close();
+    }
+    const keyring = new Keyring().add('payments', randomBytes(32).toString('base64'));
+    const processor = new ContractProcessor(connection, contract, {
+      keyring,
+      groupId: uniqueName('contract'),
+    });
+    const running = processor.run();
+    const reader = new JsonConsumer<{ iban: string; amount: number }>(connection, {
+      groupId: uniqueName('t'),
+    });
+    let records: IncomingRecord<{ iban: string; amount: number }>[];
+    try {
+      records = await take(reader.consume([contract.target]), 1, 30_000);
+    } finally {
+      await reader.close();
+      await processor.stop();
+      await running.catch(() => undefined);
+    }
+    const [record] = records;
+    assert.ok(record?.value);
+    assert.equal(record.value.amount, 7);
+    assert.doesNotMatch(
+      record.rawValue?.toString('utf8') ?? '',
+      /GB82WEST/,
+      'the IBAN never reaches the topic in clear',
+    );
+    assert.equal(decryptValue(record.value.iban, keyring), 'GB82WEST12345698765432');
+    const otherKeyring = new Keyring().add('payments', randomBytes(32).toString('base64'));
+    assert.throws(() => decryptValue(record.value?.iban ?? '', otherKeyring), {
+      code: 'GS_ERR_CRYPTO',
+    });
   });
 });
