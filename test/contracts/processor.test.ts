@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { Producer } from '@platformatic/kafka';
 import { randomBytes } from 'node:crypto';
 import {
@@ -9,6 +9,7 @@ import {
   contractSchema,
   decryptValue,
 } from '../../src/contracts/index.ts';
+import type { Contract } from '../../src/contracts/index.ts';
 import { builtInDetectors } from '../../src/detectors/index.ts';
 import { GuardEngine, guardPolicySchema } from '../../src/guard/index.ts';
 import { JsonConsumer, TopicAdmin } from '../../src/kafka/index.ts';
@@ -20,7 +21,49 @@ describe('contract processor against a real broker', () => {
   before(async () => {
     connection = await testConnection();
   });
-  after(() => undefined);
+
+  async function createTopics(contract: Contract): Promise<void> {
+    const admin = new TopicAdmin(connection);
+    try {
+      await admin.ensureTopics([
+        { name: contract.source },
+        { name: contract.target },
+        { name: contract.dlq },
+      ]);
+    } finally {
+      await admin.close();
+    }
+  }
+
+  /** Raw bytes, as any producer might write them: JsonProducer could not write invalid JSON. */
+  async function produceRaw(
+    topic: string,
+    records: readonly { key: string; value: Buffer }[],
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
+    const raw = new Producer({
+      clientId: 'raw',
+      bootstrapBrokers: [...connection.bootstrapServers],
+    });
+    try {
+      for (const { key, value } of records) {
+        await raw.send({
+          messages: [
+            {
+              topic,
+              key: Buffer.from(key),
+              value,
+              headers: new Map(
+                Object.entries(headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]),
+              ),
+            },
+          ],
+        });
+      }
+    } finally {
+      await raw.close();
+    }
+  }
 
   it('routes valid records to the target and each bad one to the DLQ with reason headers', async () => {
     const base = uniqueName('orders');
@@ -36,18 +79,8 @@ describe('contract processor against a real broker', () => {
       },
       rules: [{ name: 'positive_amount', expression: 'value.amount > 0' }],
     });
-    const admin = new TopicAdmin(connection);
-    await admin.ensureTopics([
-      { name: contract.source },
-      { name: contract.target },
-      { name: contract.dlq },
-    ]);
-    await admin.close();
+    await createTopics(contract);
 
-    const raw = new Producer({
-      clientId: 'raw',
-      bootstrapBrokers: [...connection.bootstrapServers],
-    });
     const inputs: [string, Buffer][] = [
       ['good', Buffer.from(JSON.stringify({ id: 'good', amount: 3, contact: 'jane@acme.io' }))],
       ['not-json', Buffer.from('hello there')],
@@ -65,22 +98,11 @@ describe('contract processor against a real broker', () => {
         ),
       ],
     ];
-    try {
-      for (const [key, value] of inputs) {
-        await raw.send({
-          messages: [
-            {
-              topic: contract.source,
-              key: Buffer.from(key),
-              value,
-              headers: new Map([[Buffer.from('source'), Buffer.from('test')]]),
-            },
-          ],
-        });
-      }
-    } finally {
-      await raw.close();
-    }
+    await produceRaw(
+      contract.source,
+      inputs.map(([key, value]) => ({ key, value })),
+      { source: 'test' },
+    );
 
     const processor = new ContractProcessor(connection, contract, {
       guard: new GuardEngine(guardPolicySchema.parse({}), builtInDetectors()),
@@ -155,30 +177,10 @@ describe('contract processor against a real broker', () => {
       guard: false,
       transforms: [{ field: 'iban', action: 'encrypt', keyId: 'payments' }],
     });
-    const admin = new TopicAdmin(connection);
-    await admin.ensureTopics([
-      { name: contract.source },
-      { name: contract.target },
-      { name: contract.dlq },
+    await createTopics(contract);
+    await produceRaw(contract.source, [
+      { key: 'p1', value: Buffer.from('{"iban":"GB82WEST12345698765432","amount":7}') },
     ]);
-    await admin.close();
-    const raw = new Producer({
-      clientId: 'raw',
-      bootstrapBrokers: [...connection.bootstrapServers],
-    });
-    try {
-      await raw.send({
-        messages: [
-          {
-            topic: contract.source,
-            key: Buffer.from('p1'),
-            value: Buffer.from('{"iban":"GB82WEST12345698765432","amount":7}'),
-          },
-        ],
-      });
-    } finally {
-      await raw.close();
-    }
     const keyring = new Keyring().add('payments', randomBytes(32).toString('base64'));
     const processor = new ContractProcessor(connection, contract, {
       keyring,
