@@ -3,6 +3,7 @@
  * writes each one's JSON to bench/results/<name>.json.
  */
 import { runAdversarialBench } from './adversarial.ts';
+import { runContractsBench } from './contracts.ts';
 import { runDetectorsBench } from './detectors.ts';
 
 const benches: Readonly<
@@ -10,6 +11,7 @@ const benches: Readonly<
 > = {
   detectors: runDetectorsBench,
   adversarial: runAdversarialBench,
+  contracts: runContractsBench,
 };
 
 const requested = process.argv.slice(2);

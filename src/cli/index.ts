@@ -3,15 +3,24 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configJsonSchema, describeIssues, loadConfig, parseConfigText } from '../config/index.ts';
 import type { GuardstreamConfig } from '../config/index.ts';
-import { isGuardstreamError } from '../errors/index.ts';
+import { startContracts } from '../contracts/index.ts';
+import type { RunningContracts } from '../contracts/index.ts';
+import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import { buildGateway } from '../gateway/index.ts';
+import { Metrics } from '../metrics/index.ts';
 import {
   contractsCommand,
   decryptCommand,
   evalCommand,
   scanTextCommand,
 } from './guard-commands.ts';
-import { brokerFromConfig, packageRoot, probeMetadata, startKafka } from '../kafka/index.ts';
+import {
+  JsonProducer,
+  brokerFromConfig,
+  packageRoot,
+  probeMetadata,
+  startKafka,
+} from '../kafka/index.ts';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -31,7 +40,9 @@ const USAGE = `Usage: guardstream <command> [options]
 Commands:
   up                        Start Kafka (embedded unless a cluster is configured) and the HTTP server
   kafka start|stop|status   Manage the embedded single-node Kafka broker
+  kafka produce TOPIC --record JSON [--key KEY]   Write one JSON record to a topic
   scan-text TEXT            Run a stage's guard policy on TEXT and print the findings
+  contracts run [NAME...]   Run contract processors (all configured, or those named) until Ctrl-C
   contracts test NAME --record JSON   Dry-run one record through a contract and print the outcome
   decrypt VALUE [--keyring FILE]      Decrypt a field encrypted by a contract
   eval --data FILE.jsonl    Measure a stage's policy on labelled lines {"text","label","source"?}
@@ -44,6 +55,7 @@ Options:
       --json                Machine-readable output where supported
       --stage STAGE         ingest | input | retrieval | output (default: input)
       --data FILE           Labelled JSONL for eval
+      --metrics-port PORT   contracts run: also serve /metrics and /healthz on 127.0.0.1:PORT
   -v, --version             Print the version
 `;
 
@@ -77,6 +89,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'config':
         return configCommand(subcommand, rest, io);
       case 'kafka':
+        if (subcommand === 'produce') return await produceCommand(rest, values, io);
         return await kafkaCommand(subcommand, values, io);
       case 'up':
         return await upCommand(values, io);
@@ -89,6 +102,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'eval':
         return await evalCommand(values, io);
       case 'contracts':
+        if (subcommand === 'run') return await contractsRunCommand(rest, values, io);
         return contractsCommand(subcommand, rest, values, io);
       case 'decrypt':
         return decryptCommand(subcommand, values, io);
@@ -121,6 +135,7 @@ function parse(argv: readonly string[]) {
       record: { type: 'string' },
       keyring: { type: 'string' },
       key: { type: 'string' },
+      'metrics-port': { type: 'string' },
       version: { type: 'boolean', short: 'v' },
     },
   });
@@ -243,8 +258,22 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
     io.err(`${message}\n`);
   };
   const kafka = await startKafka(config, { onProgress: progress });
+  const metrics = new Metrics();
+  let contracts: RunningContracts;
+  try {
+    contracts = await startContracts(config, connectionFor(config, kafka.bootstrapServers), {
+      metrics,
+      env: io.env,
+      cwd: io.cwd,
+      onError: reportContractError(io),
+    });
+  } catch (error) {
+    await kafka.stop();
+    throw error;
+  }
   const gateway = buildGateway({
     bootstrapServers: kafka.bootstrapServers,
+    metrics,
     // Fastify logs every request at info; at the default level the console shows problems only.
     logger:
       config.log.level === 'silent'
@@ -254,6 +283,7 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
   try {
     await gateway.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {
+    await contracts.stop();
     await kafka.stop();
     throw error;
   }
@@ -268,6 +298,8 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
       `  Kafka:   ${kafkaWhere}`,
       `  HTTP:    ${base}`,
       `  Health:  curl ${base}/healthz`,
+      `  Metrics: curl ${base}/metrics`,
+      ...contractLines(config),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
@@ -275,7 +307,140 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
   const reason = await io.untilStopped();
   io.err(`Received ${reason}; stopping…\n`);
   await gateway.close();
+  await contracts.stop();
   await kafka.stop();
   io.err('Stopped.\n');
   return EXIT_OK;
+}
+
+function connectionFor(
+  config: GuardstreamConfig,
+  bootstrapServers: readonly string[],
+): { bootstrapServers: readonly string[]; clientId: string } {
+  return { bootstrapServers, clientId: config.kafka.clientId };
+}
+
+function reportContractError(io: CliIo): (contract: string, error: GuardstreamError) => void {
+  return (contract, error) => {
+    io.err(
+      `contract ${contract}: ${error.code}: ${error.message}; resuming from committed offsets\n`,
+    );
+  };
+}
+
+function contractLines(config: GuardstreamConfig): string[] {
+  if (config.contracts.length === 0) return ['  Contracts: none configured'];
+  return [
+    '  Contracts:',
+    ...config.contracts.map(
+      (contract) =>
+        `    ${contract.name}: ${contract.source} -> ${contract.target} (DLQ ${contract.dlq}, ${contract.delivery})`,
+    ),
+  ];
+}
+
+/** `guardstream contracts run [NAME...]`: processors only, for running them apart from the API. */
+async function contractsRunCommand(
+  names: readonly string[],
+  values: Flags,
+  io: CliIo,
+): Promise<number> {
+  const config = configFrom(values, io);
+  if (config.contracts.length === 0) {
+    io.err('No contracts configured (add a contracts: list to the configuration file).\n');
+    return EXIT_USAGE;
+  }
+  let metricsPort: number | undefined;
+  if (values['metrics-port'] !== undefined) {
+    metricsPort = Number(values['metrics-port']);
+    if (!Number.isInteger(metricsPort) || metricsPort < 1 || metricsPort > 65_535) {
+      throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+        message: `--metrics-port must be a port number, not ${values['metrics-port']}`,
+      });
+    }
+  }
+  const kafka = await startKafka(config, {
+    onProgress: (message) => {
+      io.err(`${message}\n`);
+    },
+  });
+  const metrics = new Metrics();
+  let contracts: RunningContracts;
+  try {
+    contracts = await startContracts(config, connectionFor(config, kafka.bootstrapServers), {
+      metrics,
+      names,
+      env: io.env,
+      cwd: io.cwd,
+      onError: reportContractError(io),
+    });
+  } catch (error) {
+    await kafka.stop();
+    throw error;
+  }
+  const server =
+    metricsPort === undefined
+      ? undefined
+      : buildGateway({ bootstrapServers: kafka.bootstrapServers, metrics });
+  if (server !== undefined && metricsPort !== undefined) {
+    try {
+      await server.listen({ host: '127.0.0.1', port: metricsPort });
+    } catch (error) {
+      await contracts.stop();
+      await kafka.stop();
+      throw error;
+    }
+  }
+  io.out(
+    `Contracts running on ${kafka.bootstrapServers.join(',')}: ${contracts.processors.map((p) => p.name).join(', ')}${metricsPort === undefined ? '' : `; metrics on http://127.0.0.1:${String(metricsPort)}/metrics`}\n`,
+  );
+  const startedAt = Date.now();
+  const progress = setInterval(() => {
+    const seconds = (Date.now() - startedAt) / 1000;
+    for (const processor of contracts.processors) {
+      const { in: read, out, dlq, restarts } = processor.counters;
+      io.err(
+        `${processor.name}: ${String(read)} in (${(read / seconds).toFixed(0)}/s avg), ${String(out)} out, ${String(dlq)} DLQ${restarts > 0 ? `, ${String(restarts)} reconnects` : ''}\n`,
+      );
+    }
+  }, 5_000);
+  progress.unref();
+  const reason = await io.untilStopped();
+  clearInterval(progress);
+  io.err(`Received ${reason}; finishing the current batches…\n`);
+  await server?.close();
+  await contracts.stop();
+  await kafka.stop();
+  io.err('Stopped.\n');
+  return EXIT_OK;
+}
+
+/** `guardstream kafka produce TOPIC --record JSON [--key KEY]`: one record, for tours and tests. */
+async function produceCommand(rest: readonly string[], values: Flags, io: CliIo): Promise<number> {
+  const [topic] = rest;
+  if (topic === undefined || values.record === undefined) {
+    io.err('Usage: guardstream kafka produce TOPIC --record JSON [--key KEY]\n');
+    return EXIT_USAGE;
+  }
+  const config = configFrom(values, io);
+  const bootstrapServers =
+    config.kafka.bootstrapServers.length > 0
+      ? config.kafka.bootstrapServers
+      : [brokerFromConfig(config, { attached: false }).bootstrapServers];
+  const producer = new JsonProducer(connectionFor(config, bootstrapServers), {
+    deliveryTimeoutMs: 15_000,
+  });
+  try {
+    // Sent as given: a contract is there to judge the bytes, including ones that are not JSON.
+    const receipt = await producer.send([
+      { topic, key: values.key ?? null, value: null, rawValue: Buffer.from(values.record) },
+    ]);
+    const [written] = receipt.offsets;
+    io.out(
+      `${topic}: written${written === undefined ? '' : ` at partition ${String(written.partition)} offset ${written.offset.toString()}`}\n`,
+    );
+    return EXIT_OK;
+  } finally {
+    await producer.close();
+  }
 }

@@ -55,6 +55,39 @@ export const logSchema = z.strictObject({
     .describe('Log level of Guardstream processes.'),
 });
 
+export const processorSchema = z
+  .strictObject({
+    instanceId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/)
+      .optional()
+      .describe(
+        'Names this replica (default: the host name). Exactly-once contracts derive their transactional id from it: give every replica its own, and keep it across restarts.',
+      ),
+    keyringFile: z
+      .string()
+      .optional()
+      .describe(
+        'JSON file {"keys": {"<keyId>": "<base64 32-byte key>"}} for encrypt transforms; GUARDSTREAM_KEY_<ID> environment variables work too. Keys are never logged.',
+      ),
+    evaluationThreads: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .optional()
+      .describe(
+        'Worker threads per contract that evaluate records beside the Kafka thread (default: CPU count - 1, at least 1, at most 4; 0 evaluates on the Kafka thread).',
+      ),
+    createTopics: z
+      .boolean()
+      .default(true)
+      .describe("Create missing source, target and DLQ topics at start (the broker's defaults)."),
+  })
+  .describe(
+    'How contract processors run (the hash salt comes from GUARDSTREAM_HASH_SALT, never this file).',
+  );
+
 export const configSchema = z
   .strictObject({
     kafka: kafkaSchema.prefault({}),
@@ -63,8 +96,22 @@ export const configSchema = z
     guard: guardPolicySchema.prefault({}),
     contracts: z
       .array(contractSchema)
+      .superRefine((contracts, context) => {
+        const seen = new Set<string>();
+        contracts.forEach((contract, index) => {
+          if (seen.has(contract.name)) {
+            context.addIssue({
+              code: 'custom',
+              message: `duplicate contract name ${contract.name}`,
+              path: [index, 'name'],
+            });
+          }
+          seen.add(contract.name);
+        });
+      })
       .default([])
       .describe('Data contracts from raw topics to clean topics, with a dead-letter topic each.'),
+    processor: processorSchema.prefault({}),
   })
   .describe('guardstream.yaml: the one Guardstream configuration file.');
 

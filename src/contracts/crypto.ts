@@ -40,6 +40,17 @@ export class Keyring {
     return this;
   }
 
+  /** Key id → base64 key pairs, to build the same keyring inside an evaluation thread. */
+  entriesForThreads(): [string, string][] {
+    return [...this.keys].map(([id, key]) => [id, key.toString('base64')]);
+  }
+
+  /** Adds every key of `other`; on the same id, `other` wins. */
+  merge(other: Keyring): this {
+    for (const [id, key] of other.keys) this.keys.set(id, key);
+    return this;
+  }
+
   get(id: string): Buffer {
     const key = this.keys.get(id);
     if (key === undefined) {

@@ -56,6 +56,19 @@ export const contractSchema = z.strictObject({
     .default(true)
     .describe("Run the guard engine's ingest policy over every string field."),
   transforms: z.array(fieldTransformSchema).default([]),
+  delivery: z
+    .enum(['at-least-once', 'exactly-once'])
+    .default('at-least-once')
+    .describe(
+      'at-least-once: offsets committed after the produce is acknowledged (a crash may repeat records); exactly-once: output and offsets in one Kafka transaction (read the target with isolation.level=read_committed).',
+    ),
+  batchRecords: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(500)
+    .describe('Records evaluated, produced and committed together.'),
 });
 
 export type Contract = z.output<typeof contractSchema>;

@@ -29,6 +29,10 @@ const classes: readonly { kind: string; test: (code: number) => boolean; what: s
   },
 ];
 
+/** Every class above in one character class: most text has none, and one scan settles it. */
+const anySuspicious =
+  /[\u200B-\u200F\u2060-\u2064\uFEFF\u180E\u202A-\u202E\u2066-\u2069\uE000-\uF8FF\u{E0000}-\u{E007F}\u{F0000}-\u{10FFFD}]/u;
+
 export const invisibleTextConfigSchema = z.strictObject({
   /** Isolated zero-width joiners occur in emoji sequences and some scripts; runs do not. */
   minRun: z
@@ -51,7 +55,9 @@ export const invisibleTextDetector = defineDetector({
   configSchema: invisibleTextConfigSchema,
   detect(text, config): Finding[] {
     const findings: Finding[] = [];
-    let index = 0;
+    const first = text.search(anySuspicious);
+    if (first < 0) return findings;
+    let index = first;
     while (index < text.length) {
       const code = text.codePointAt(index) ?? 0;
       const entry = classes.find((candidate) => candidate.test(code));

@@ -10,6 +10,8 @@ interface SecretPattern {
   /** Index of the capture group holding the secret itself; 0 = the whole match. */
   group?: number;
   accept?: (value: string) => boolean;
+  /** A cheap necessary condition; when false the pattern cannot match and is skipped. */
+  worthScanning?: (text: string) => boolean;
 }
 
 const placeholder =
@@ -17,6 +19,9 @@ const placeholder =
 
 // Fixed patterns written for this detector: anchored on vendor prefixes or key names, with
 // bounded repetition only.
+const credentialKeyword =
+  /pass|pwd|secret|token|api[_-]?key|apikey|auth|credential|private[_-]?key|access[_-]?key|encrypted/i;
+
 const patterns: readonly SecretPattern[] = [
   {
     kind: 'private_key',
@@ -65,6 +70,7 @@ const patterns: readonly SecretPattern[] = [
     pattern: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@"']{1,64}:([^\s@/"']{1,128})@[^\s/"']{1,255}/gi,
     score: 0.95,
     group: 1,
+    worthScanning: (text) => text.includes('://'),
   },
   {
     kind: 'basic_auth_header',
@@ -80,6 +86,8 @@ const patterns: readonly SecretPattern[] = [
     score: 0.85,
     group: 4,
     accept: (value) => !placeholder.test(value) && value.length >= 4,
+    // The lazy key prefix makes the full pattern try every position; most text names no key.
+    worthScanning: (text) => credentialKeyword.test(text),
   },
 ];
 
@@ -115,6 +123,7 @@ export const secretsDetector = defineDetector({
     const free = (start: number, end: number): boolean =>
       taken.every((span) => end <= span.start || start >= span.end);
     for (const entry of patterns) {
+      if (entry.worthScanning !== undefined && !entry.worthScanning(text)) continue;
       entry.pattern.lastIndex = 0;
       for (let match = entry.pattern.exec(text); match !== null; match = entry.pattern.exec(text)) {
         const value = match[entry.group ?? 0] ?? '';

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import { probeMetadata } from '../kafka/index.ts';
 import type { MetadataProbe } from '../kafka/index.ts';
+import type { Metrics } from '../metrics/index.ts';
 
 export interface GatewayOptions {
   bootstrapServers: readonly string[];
@@ -11,6 +12,8 @@ export interface GatewayOptions {
   /** How long a broker probe result is reused, so health checks cannot hammer the cluster. */
   healthCacheMs?: number;
   bodyLimitBytes?: number;
+  /** Served on GET /metrics in the Prometheus text format. */
+  metrics?: Metrics;
 }
 
 export interface HealthReport {
@@ -69,6 +72,14 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     });
     return reply.status(404).send(error.toBody());
   });
+
+  const metrics = options.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_request, reply) => {
+      const text = await metrics.text();
+      return reply.header('content-type', metrics.contentType).send(text);
+    });
+  }
 
   app.get('/healthz', async (_request, reply) => {
     const kafka = await probe();

@@ -53,7 +53,7 @@ export class GuardEngine {
   private readonly bound: Record<Stage, BoundRule[]>;
 
   constructor(
-    private readonly policy: GuardPolicy,
+    readonly policy: GuardPolicy,
     registry: DetectorRegistry,
   ) {
     const bind = (stage: Stage): BoundRule[] =>

@@ -1,5 +1,5 @@
 import { Admin, ConfigResourceTypes, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
-import type { Message, MessagesStream } from '@platformatic/kafka';
+import type { Message, MessageToProduce, MessagesStream } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GuardstreamError } from '../errors/index.ts';
 import { toKafkaError } from './errors.ts';
@@ -37,7 +37,7 @@ export interface IncomingRecord<Value> {
   value: Value | null;
   rawValue: Buffer | null;
   headers: RecordHeaders;
-  decodeError?: GuardstreamError;
+  decodeError?: GuardstreamError | undefined;
   /** Commits this record's offset (+1) for the consumer group. */
   commit(): Promise<void>;
 }
@@ -102,6 +102,28 @@ export interface ProducerOptions {
   deliveryTimeoutMs?: number;
 }
 
+function toMessage(record: OutgoingRecord<unknown>): MessageToProduce {
+  const headers = record.headers
+    ? new Map(
+        Object.entries(record.headers).map(([name, value]) => [
+          Buffer.from(name),
+          Buffer.from(value),
+        ]),
+      )
+    : undefined;
+  return {
+    topic: record.topic,
+    ...(record.key === undefined || record.key === null ? {} : { key: Buffer.from(record.key) }),
+    ...(record.rawValue !== undefined
+      ? { value: record.rawValue }
+      : record.value === null
+        ? {}
+        : { value: encodeJson(record.value) }),
+    ...(headers === undefined ? {} : { headers }),
+    ...(record.partition === undefined ? {} : { partition: record.partition }),
+  };
+}
+
 export class JsonProducer<Value = unknown> {
   private readonly producer: Producer;
   private readonly deliveryTimeoutMs: number;
@@ -147,31 +169,7 @@ export class JsonProducer<Value = unknown> {
 
   private async sendNow(records: readonly OutgoingRecord<Value>[]): Promise<ProduceReceipt> {
     try {
-      const result = await this.producer.send({
-        messages: records.map((record) => {
-          const headers = record.headers
-            ? new Map(
-                Object.entries(record.headers).map(([name, value]) => [
-                  Buffer.from(name),
-                  Buffer.from(value),
-                ]),
-              )
-            : undefined;
-          return {
-            topic: record.topic,
-            ...(record.key === undefined || record.key === null
-              ? {}
-              : { key: Buffer.from(record.key) }),
-            ...(record.rawValue !== undefined
-              ? { value: record.rawValue }
-              : record.value === null
-                ? {}
-                : { value: encodeJson(record.value) }),
-            ...(headers === undefined ? {} : { headers }),
-            ...(record.partition === undefined ? {} : { partition: record.partition }),
-          };
-        }),
-      });
+      const result = await this.producer.send({ messages: records.map(toMessage) });
       return { offsets: result.offsets ?? [] };
     } catch (error) {
       throw toKafkaError(error, 'produce');
@@ -192,6 +190,10 @@ export interface ConsumerOptions {
   maxWaitTimeMs?: number;
   /** How long joining the group may keep failing with retryable errors before giving up. */
   subscribeTimeoutMs?: number;
+  /** Upper bound of one fetch response. */
+  maxBytes?: number;
+  /** How many fetched records the client buffers ahead of the caller. */
+  bufferedRecords?: number;
 }
 
 /**
@@ -215,7 +217,9 @@ export class JsonConsumer<Value = unknown> {
     });
   }
 
-  async *consume(topics: readonly string[]): AsyncGenerator<IncomingRecord<Value>> {
+  private async subscribe(
+    topics: readonly string[],
+  ): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> {
     // Right after a broker (re)start the group coordinator may still be loading; joining is
     // retried while the error is retryable, up to subscribeTimeoutMs.
     const deadline = Date.now() + (this.options.subscribeTimeoutMs ?? 30_000);
@@ -226,21 +230,124 @@ export class JsonConsumer<Value = unknown> {
           mode: 'committed',
           fallbackMode: this.options.startFrom ?? 'earliest',
           autocommit: false,
+          ...(this.options.maxBytes === undefined ? {} : { maxBytes: this.options.maxBytes }),
+          ...(this.options.bufferedRecords === undefined
+            ? {}
+            : { highWaterMark: this.options.bufferedRecords }),
         });
-        break;
+        return this.stream;
       } catch (error) {
         const mapped = toKafkaError(error, 'subscribe');
         if (!mapped.retryable || Date.now() >= deadline) throw mapped;
         await sleep(500);
       }
     }
+  }
+
+  async *consume(topics: readonly string[]): AsyncGenerator<IncomingRecord<Value>> {
+    const stream = await this.subscribe(topics);
     try {
-      for await (const message of this.stream) {
+      for await (const message of stream) {
         yield toIncoming<Value>(message);
       }
     } catch (error) {
       throw toKafkaError(error, 'consume');
     }
+  }
+
+  /**
+   * Yields whatever the client has already fetched, up to `maxRecords` at a time, so a caller can
+   * produce and commit per batch instead of per record. Waits only when nothing is buffered.
+   */
+  async *batches(
+    topics: readonly string[],
+    maxRecords = 500,
+  ): AsyncGenerator<IncomingRecord<Value>[]> {
+    const stream = await this.subscribe(topics);
+    // Written by stream events between reads, hence an object rather than narrowed locals.
+    const state: { failure?: unknown; ended: boolean; wake?: (() => void) | undefined } = {
+      ended: false,
+    };
+    const wake = (): void => {
+      const waiter = state.wake;
+      state.wake = undefined;
+      waiter?.();
+    };
+    const onError = (error: unknown): void => {
+      state.failure = error;
+      wake();
+    };
+    const onEnd = (): void => {
+      state.ended = true;
+      wake();
+    };
+    // One 'readable' listener for the generator's whole life: with none attached, Node sets the
+    // stream's flowing state back to null, and @platformatic/kafka stops fetching for a stream
+    // "nobody consumes" (measured: a stall after the first buffer-full of records).
+    stream.on('readable', wake);
+    stream.on('error', onError);
+    stream.on('end', onEnd);
+    stream.on('close', onEnd);
+    try {
+      for (;;) {
+        const batch: IncomingRecord<Value>[] = [];
+        while (batch.length < maxRecords) {
+          const message = stream.read() as Message | null;
+          if (message === null) break;
+          batch.push(toIncoming<Value>(message));
+        }
+        if (batch.length > 0) {
+          yield batch;
+          continue;
+        }
+        if (state.failure !== undefined) throw toKafkaError(state.failure, 'consume');
+        if (state.ended || stream.destroyed) return;
+        await new Promise<void>((resolve) => {
+          state.wake = resolve;
+        });
+      }
+    } finally {
+      stream.off('readable', wake);
+      stream.off('error', onError);
+      stream.off('end', onEnd);
+      stream.off('close', onEnd);
+    }
+  }
+
+  /**
+   * Commits the position after the last of `records` in each partition, in one request. Call
+   * it only once everything derived from those records is durable.
+   */
+  async commit(records: readonly IncomingRecord<unknown>[]): Promise<void> {
+    const last = lastPerPartition(records);
+    if (last.length === 0) return;
+    try {
+      await this.consumer.commit({
+        offsets: last.map((record) => ({
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset + 1n,
+          leaderEpoch: leaderEpochOf(record),
+        })),
+      });
+    } catch (error) {
+      throw toKafkaError(error, 'commit');
+    }
+  }
+
+  /** The log-end offset of every partition of `topic` (for lag). */
+  async endOffsets(topic: string): Promise<bigint[]> {
+    try {
+      const offsets = await this.consumer.listOffsets({ topics: [topic] });
+      return offsets.get(topic) ?? [];
+    } catch (error) {
+      throw toKafkaError(error, 'list offsets');
+    }
+  }
+
+  /** The client underneath, for a transaction that must carry this group's offsets. */
+  get raw(): Consumer {
+    return this.consumer;
   }
 
   async close(): Promise<void> {
@@ -260,39 +367,158 @@ export class JsonConsumer<Value = unknown> {
   }
 }
 
-function toIncoming<Value>(message: Message): IncomingRecord<Value> {
-  const headers: RecordHeaders = {};
-  for (const [name, value] of message.headers)
-    headers[name.toString('utf8')] = value.toString('utf8');
-  const rawValue = message.value.length === 0 && isTombstone(message) ? null : message.value;
-  const key = message.key.length === 0 ? null : message.key.toString('utf8');
-  const base = {
-    topic: message.topic,
-    partition: message.partition,
-    offset: message.offset,
-    timestamp: message.timestamp,
-    key,
-    rawValue,
-    headers,
-    commit: async (): Promise<void> => {
-      try {
-        await message.commit();
-      } catch (error) {
-        throw toKafkaError(error, 'commit');
+/** The client's own message behind each record, for commits and transactional offsets. */
+const sourceMessages = new WeakMap<IncomingRecord<unknown>, Message>();
+
+function sourceMessage(record: IncomingRecord<unknown>): Message {
+  const message = sourceMessages.get(record);
+  if (message === undefined) {
+    throw new GuardstreamError('GS_ERR_INTERNAL', {
+      message: 'Record was not read by a JsonConsumer',
+    });
+  }
+  return message;
+}
+
+function leaderEpochOf(record: IncomingRecord<unknown>): number {
+  // The stream binds the fetch's leader epoch into commit(); the message itself does not carry
+  // it, and -1 tells the broker "unknown", which skips the fencing check and nothing else.
+  const metadata = sourceMessage(record).metadata as { leaderEpoch?: unknown };
+  return typeof metadata.leaderEpoch === 'number' ? metadata.leaderEpoch : -1;
+}
+
+/** The last record of each topic-partition, in first-seen order. */
+export function lastPerPartition<Record extends IncomingRecord<unknown>>(
+  records: readonly Record[],
+): Record[] {
+  const last = new Map<string, Record>();
+  for (const record of records) {
+    const id = `${record.topic}\u0000${String(record.partition)}`;
+    const seen = last.get(id);
+    if (seen === undefined || seen.offset < record.offset) last.set(id, record);
+  }
+  return [...last.values()];
+}
+
+/**
+ * A fetched record whose JSON is decoded on first access: processors that judge the raw bytes
+ * themselves (contracts, DLQ forwarding) never pay for a parse they do not use.
+ */
+class FetchedRecord<Value> implements IncomingRecord<Value> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly timestamp: bigint;
+  readonly key: string | null;
+  readonly rawValue: Buffer | null;
+  readonly headers: RecordHeaders;
+  private decoded: { value: Value | null; error?: GuardstreamError } | undefined;
+
+  constructor(private readonly message: Message) {
+    const headers: RecordHeaders = {};
+    for (const [name, value] of message.headers)
+      headers[name.toString('utf8')] = value.toString('utf8');
+    this.topic = message.topic;
+    this.partition = message.partition;
+    this.offset = message.offset;
+    this.timestamp = message.timestamp;
+    this.key = message.key.length === 0 ? null : message.key.toString('utf8');
+    this.rawValue = message.value.length === 0 && isTombstone(message) ? null : message.value;
+    this.headers = headers;
+  }
+
+  private decode(): { value: Value | null; error?: GuardstreamError } {
+    if (this.decoded === undefined) {
+      if (this.rawValue === null) {
+        this.decoded = { value: null };
+      } else {
+        const result = decodeJson(this.rawValue);
+        this.decoded = result.ok
+          ? { value: result.value as Value }
+          : { value: null, error: result.error };
       }
-    },
-  };
-  if (rawValue === null) return { ...base, value: null };
-  const decoded = decodeJson(rawValue);
-  return decoded.ok
-    ? { ...base, value: decoded.value as Value }
-    : { ...base, value: null, decodeError: decoded.error };
+    }
+    return this.decoded;
+  }
+
+  get value(): Value | null {
+    return this.decode().value;
+  }
+
+  get decodeError(): GuardstreamError | undefined {
+    return this.decode().error;
+  }
+
+  async commit(): Promise<void> {
+    try {
+      await this.message.commit();
+    } catch (error) {
+      throw toKafkaError(error, 'commit');
+    }
+  }
+}
+
+function toIncoming<Value>(message: Message): IncomingRecord<Value> {
+  const record = new FetchedRecord<Value>(message);
+  sourceMessages.set(record, message);
+  return record;
 }
 
 function isTombstone(message: Message): boolean {
   // The client surfaces a null value as an empty buffer; an empty JSON document is not valid
   // JSON anyway, so treating both as "no value" loses nothing.
   return message.value.length === 0;
+}
+
+/**
+ * Exactly-once consume–transform–produce: the output records and the consumer group's offsets
+ * are written in one Kafka transaction, so after any crash either both are visible to
+ * `read_committed` readers or neither is. A restarted instance with the same transactional id
+ * fences its predecessor and aborts whatever it left open.
+ */
+export class TransactionalProducer {
+  private readonly producer: Producer;
+
+  constructor(connection: KafkaConnection, transactionalId: string) {
+    this.producer = new Producer({
+      ...baseOptions(connection),
+      idempotent: true,
+      transactionalId,
+      acks: ProduceAcks.ALL,
+      // @platformatic/kafka 1.35 sends producer id 0 / epoch 0 in InitProducerId unless told
+      // otherwise; the broker reads that as "bump epoch 0 of producer 0" and answers
+      // PRODUCER_FENCED once the transactional id has history. -1/-1 means "new instance":
+      // the broker fences the predecessor and aborts its open transaction, as it should.
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+  }
+
+  async sendWithOffsets(
+    records: readonly OutgoingRecord<unknown>[],
+    consumer: JsonConsumer,
+    consumed: readonly IncomingRecord<unknown>[],
+  ): Promise<void> {
+    let transaction: Awaited<ReturnType<Producer['beginTransaction']>> | undefined;
+    try {
+      transaction = await this.producer.beginTransaction();
+      await transaction.addConsumer(consumer.raw);
+      if (records.length > 0) await transaction.send({ messages: records.map(toMessage) });
+      for (const record of lastPerPartition(consumed)) {
+        await transaction.addOffset(sourceMessage(record));
+      }
+      await transaction.commit();
+    } catch (error) {
+      if (transaction !== undefined && !transaction.completed) {
+        await transaction.abort().catch(() => transaction?.cancel().catch(() => undefined));
+      }
+      throw toKafkaError(error, 'transaction');
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer.close().catch(() => undefined);
+  }
 }
 
 export interface TopicSpec {

@@ -11,7 +11,9 @@ export {
   JsonConsumer,
   JsonProducer,
   TopicAdmin,
+  TransactionalProducer,
   compactedTopicConfigs,
+  lastPerPartition,
   decodeJson,
   encodeJson,
 } from './client.ts';

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../../src/kafka/index.ts';
+import { parse, stringify } from 'yaml';
+import { freePort, packageRoot } from '../../src/kafka/index.ts';
 import { runCliProcess, spawnCli, waitForOutput } from '../helpers/cli.ts';
-import { testBootstrapServers } from '../helpers/kafka.ts';
+import type { CliResult } from '../helpers/cli.ts';
+import { eventually, testBootstrapServers, uniqueName } from '../helpers/kafka.ts';
 import { processesMentioning } from '../helpers/processes.ts';
 
 const dirs: string[] = [];
@@ -72,6 +74,58 @@ describe('guardstream up (the README run command)', () => {
       assert.equal(existsSync(join(dataDir, 'logs')), false, 'no storage was formatted');
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('the main job runs the example contract', () => {
+  it('routes produced records to the clean topic or the DLQ and counts them on /metrics', async () => {
+    const dir = tempDir();
+    // The README's main-job configuration, with topic names no other test shares.
+    const example = parse(
+      readFileSync(join(packageRoot(), 'examples/guardstream.yaml'), 'utf8'),
+    ) as { contracts: Record<string, unknown>[] };
+    const base = uniqueName('customers');
+    const [contract] = example.contracts;
+    assert.ok(contract);
+    Object.assign(contract, {
+      source: `${base}.raw`,
+      target: `${base}.clean`,
+      dlq: `${base}.dlq`,
+    });
+    const configFile = join(dir, 'guardstream.yaml');
+    writeFileSync(configFile, stringify(example));
+    const env: Record<string, string> = {
+      ...(await embeddedEnv(join(dir, 'kafka'))),
+      KAFKA_BOOTSTRAP_SERVERS: await testBootstrapServers(),
+    };
+    const child = spawnCli(['up', '--config', configFile], env);
+    try {
+      const banner = await waitForOutput(child, /Press Ctrl-C to stop/, 60_000);
+      assert.match(banner, new RegExp(`customers: ${base}\\.raw -> ${base}\\.clean`));
+      const produce = (record: string): Promise<CliResult> =>
+        runCliProcess(['kafka', 'produce', `${base}.raw`, '--record', record], env);
+      assert.equal((await produce('{"id":"c-1","email":"ana@example.com"}')).code, 0);
+      assert.equal((await produce('{"id":"x-2","email":"bo@example.com"}')).code, 0);
+      const metricsUrl = `http://127.0.0.1:${env.GUARDSTREAM_SERVER_PORT ?? ''}/metrics`;
+      const text = await eventually(
+        async () => {
+          const body = await (await fetch(metricsUrl)).text();
+          return /guardstream_contract_records_dlq_total\{contract="customers",kind="rule"\} 1/.test(
+            body,
+          ) && /guardstream_contract_records_out_total\{contract="customers"\} 1/.test(body)
+            ? body
+            : undefined;
+        },
+        30_000,
+        'one record out and one in the DLQ on /metrics',
+      );
+      assert.match(text, /guardstream_contract_records_in_total\{contract="customers"\} 2/);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
       assert.equal(await exited, 0);
     } finally {
       child.kill('SIGKILL');

@@ -6,6 +6,7 @@ import {
   ContractProcessor,
   DLQ_HEADER_PREFIX,
   Keyring,
+  SOURCE_HEADER_PREFIX,
   contractSchema,
   decryptValue,
 } from '../../src/contracts/index.ts';
@@ -14,7 +15,8 @@ import { builtInDetectors } from '../../src/detectors/index.ts';
 import { GuardEngine, guardPolicySchema } from '../../src/guard/index.ts';
 import { JsonConsumer, TopicAdmin } from '../../src/kafka/index.ts';
 import type { IncomingRecord, KafkaConnection } from '../../src/kafka/index.ts';
-import { take, testConnection, uniqueName } from '../helpers/kafka.ts';
+import { Metrics } from '../../src/metrics/index.ts';
+import { eventually, take, testConnection, uniqueName } from '../helpers/kafka.ts';
 
 describe('contract processor against a real broker', () => {
   let connection: KafkaConnection;
@@ -164,7 +166,77 @@ describe('contract processor against a real broker', () => {
     assert.match(notJson.headers[`${DLQ_HEADER_PREFIX}partition`] ?? '', /^\d+$/);
     assert.match(notJson.headers[`${DLQ_HEADER_PREFIX}timestamp`] ?? '', /^\d+$/);
     assert.equal(notJson.headers.source, 'test', 'original headers are kept');
-    assert.deepEqual(processor.counters, { in: 6, out: 1, dlq: 5 });
+    assert.deepEqual(processor.counters, { in: 6, out: 1, dlq: 5, restarts: 0 });
+  });
+
+  it('exactly-once: output and offsets commit together, and a restart does not repeat records', async () => {
+    const base = uniqueName('eos');
+    const contract = contractSchema.parse({
+      name: 'eos',
+      source: `${base}.raw`,
+      target: `${base}.clean`,
+      dlq: `${base}.dlq`,
+      guard: false,
+      delivery: 'exactly-once',
+      batchRecords: 7,
+      valueSchema: { type: 'object', required: ['n'] },
+    });
+    await createTopics(contract);
+    const valid = (n: number): { key: string; value: Buffer } => ({
+      key: `k${String(n)}`,
+      value: Buffer.from(JSON.stringify({ n })),
+    });
+    await produceRaw(contract.source, [
+      ...Array.from({ length: 20 }, (_, n) => valid(n)),
+      { key: 'bad', value: Buffer.from('{}') },
+    ]);
+    const groupId = uniqueName('contract');
+    const metrics = new Metrics({ processMetrics: false });
+    // Evaluated on a worker thread here; the other tests evaluate inline.
+    const first = new ContractProcessor(connection, contract, {
+      groupId,
+      metrics,
+      evaluationThreads: 1,
+    });
+    const firstRun = first.run();
+    const reader = new JsonConsumer<{ n: number }>(connection, { groupId: uniqueName('t') });
+    const targetRecords = reader.consume([contract.target]);
+    try {
+      const firstPass = await take(targetRecords, 20, 30_000);
+      assert.deepEqual(
+        firstPass.map((record) => record.value?.n),
+        Array.from({ length: 20 }, (_, n) => n),
+      );
+      assert.equal(firstPass[0]?.headers[`${SOURCE_HEADER_PREFIX}offset`], '0');
+      await first.stop();
+      await firstRun;
+      assert.deepEqual(first.counters, { in: 21, out: 20, dlq: 1, restarts: 0 });
+      const exposition = await metrics.text();
+      assert.match(exposition, /guardstream_contract_records_in_total\{contract="eos"\} 21/);
+      assert.match(exposition, /guardstream_contract_records_out_total\{contract="eos"\} 20/);
+      assert.match(
+        exposition,
+        /guardstream_contract_records_dlq_total\{contract="eos",kind="schema"\} 1/,
+      );
+
+      // A second instance of the group resumes after the transactionally committed offsets.
+      await produceRaw(contract.source, [valid(20)]);
+      const second = new ContractProcessor(connection, contract, { groupId });
+      const secondRun = second.run();
+      try {
+        const secondPass = await take(targetRecords, 1, 30_000);
+        assert.equal(secondPass[0]?.value?.n, 20);
+        await eventually(() => (second.counters.in === 1 ? true : undefined), 10_000, 'commit');
+        assert.deepEqual(second.counters, { in: 1, out: 1, dlq: 0, restarts: 0 });
+      } finally {
+        await second.stop();
+        await secondRun;
+      }
+    } finally {
+      await reader.close();
+      await first.stop();
+      await firstRun.catch(() => undefined);
+    }
   });
 
   it('encrypts a field on its way to the target: readable with the key, not without', async () => {

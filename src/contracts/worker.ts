@@ -1,0 +1,43 @@
+/**
+ * Evaluation thread of a contract processor: compiles the contract once and judges batches of
+ * raw records sent by the processor's EvaluationPool. Nothing here touches Kafka.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { builtInDetectors } from '../detectors/index.ts';
+import { GuardEngine } from '../guard/index.ts';
+import { Keyring } from './crypto.ts';
+import { compileContract } from './evaluate.ts';
+import type { PoolOutcome, PoolRequest, PoolResponse, PoolSetup } from './pool.ts';
+
+const setup = workerData as PoolSetup;
+const keyring = new Keyring();
+for (const [id, key] of setup.keys) keyring.add(id, key);
+const evaluate = compileContract(setup.contract, {
+  ...(setup.guardPolicy === undefined
+    ? {}
+    : { guard: new GuardEngine(setup.guardPolicy, builtInDetectors()) }),
+  hashSalt: setup.hashSalt,
+  keyring,
+});
+
+parentPort?.on('message', (request: PoolRequest) => {
+  let response: PoolResponse;
+  try {
+    const outcomes = request.records.map((record): PoolOutcome => {
+      const outcome = evaluate({
+        key: record.key,
+        value:
+          record.value === null
+            ? null
+            : Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength),
+        headers: record.headers,
+      });
+      if (!outcome.ok) return outcome;
+      return { ok: true, json: outcome.value === null ? null : JSON.stringify(outcome.value) };
+    });
+    response = { id: request.id, outcomes };
+  } catch (error) {
+    response = { id: request.id, error: error instanceof Error ? error.message : String(error) };
+  }
+  parentPort?.postMessage(response);
+});
