@@ -416,14 +416,19 @@ class FetchedRecord<Value> implements IncomingRecord<Value> {
 
   constructor(private readonly message: Message) {
     const headers: RecordHeaders = {};
-    for (const [name, value] of message.headers)
-      headers[name.toString('utf8')] = value.toString('utf8');
+    for (const [name, value] of message.headers) {
+      // A header may carry a null value on the wire.
+      headers[name.toString('utf8')] = (value as Buffer | undefined)?.toString('utf8') ?? '';
+    }
     this.topic = message.topic;
     this.partition = message.partition;
     this.offset = message.offset;
     this.timestamp = message.timestamp;
-    this.key = message.key.length === 0 ? null : message.key.toString('utf8');
-    this.rawValue = message.value.length === 0 && isTombstone(message) ? null : message.value;
+    // A record without a key (or value) arrives with `undefined` there, whatever the typings say.
+    const key = message.key as Buffer | undefined;
+    const value = message.value as Buffer | undefined;
+    this.key = key === undefined || key.length === 0 ? null : key.toString('utf8');
+    this.rawValue = value === undefined || value.length === 0 ? null : value;
     this.headers = headers;
   }
 
@@ -464,11 +469,6 @@ function toIncoming<Value>(message: Message): IncomingRecord<Value> {
   return record;
 }
 
-function isTombstone(message: Message): boolean {
-  // The client surfaces a null value as an empty buffer; an empty JSON document is not valid
-  // JSON anyway, so treating both as "no value" loses nothing.
-  return message.value.length === 0;
-}
 
 /**
  * Exactly-once consume–transform–produce: the output records and the consumer group's offsets

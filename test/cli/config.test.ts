@@ -43,6 +43,7 @@ describe('guardstream config', () => {
       'guard',
       'kafka',
       'log',
+      'processor',
       'server',
     ]);
   });

@@ -122,7 +122,15 @@ describe('the main job runs the example contract', () => {
         },
         30_000,
         'one record out and one in the DLQ on /metrics',
-      );
+      ).catch(async (error: unknown) => {
+        const body = await (await fetch(metricsUrl)).text();
+        throw new Error(
+          `${String(error)}\n${body
+            .split('\n')
+            .filter((line) => line.startsWith('guardstream_contract'))
+            .join('\n')}`,
+        );
+      });
       assert.match(text, /guardstream_contract_records_in_total\{contract="customers"\} 2/);
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGINT');

@@ -14,6 +14,13 @@ interface Doc {
   n?: number;
 }
 
+function byKeyOf<T>(
+  records: readonly IncomingRecord<T>[],
+  key: string | null,
+): IncomingRecord<T> | undefined {
+  return records.find((record) => record.key === key);
+}
+
 describe('Kafka client layer against a real broker', () => {
   let connection: KafkaConnection;
   let admin: TopicAdmin;
@@ -41,12 +48,15 @@ describe('Kafka client layer against a real broker', () => {
         headers: { source: 'unit', 'trace-id': 'abc' },
       },
       { topic, key: 'doc-2', value: { text: 'second' } },
+      // Keyless records are ordinary on Kafka; one once crashed the consumer's decoding.
+      { topic, key: null, value: { text: 'no key' } },
     ]);
     assert.equal(receipt.offsets.length > 0, true);
 
     const consumer = new JsonConsumer<Doc>(connection, { groupId: uniqueName('g') });
     try {
-      const records = await take(consumer.consume([topic]), 2, 20_000);
+      const records = await take(consumer.consume([topic]), 3, 20_000);
+      assert.deepEqual(byKeyOf(records, null)?.value, { text: 'no key' });
       const byKey = new Map(records.map((record) => [record.key, record]));
       assert.deepEqual(byKey.get('doc-1')?.value, { text: 'héllo wörld', n: 1 });
       assert.deepEqual(byKey.get('doc-1')?.headers, { source: 'unit', 'trace-id': 'abc' });
