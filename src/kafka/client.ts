@@ -469,7 +469,6 @@ function toIncoming<Value>(message: Message): IncomingRecord<Value> {
   return record;
 }
 
-
 /**
  * Exactly-once consume–transform–produce: the output records and the consumer group's offsets
  * are written in one Kafka transaction, so after any crash either both are visible to
