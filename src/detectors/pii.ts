@@ -37,13 +37,27 @@ const NINO = /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\
 const INSEE = /\b[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}\b/g;
 const IPV4 =
   /(?<![\d.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\d]|\.\d)/g;
+function isHexOrColon(code: number): boolean {
+  return (code >= 48 && code <= 58) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102);
+}
+
 /**
  * A whole run of hex digits and colons that holds a colon. An IPv6 address is such a run in
- * full, so candidates are found in one linear pass and the exact shape is checked per run; the
+ * full, so candidates are found from the colons and the exact shape is checked per run; the
  * shape regex run over the whole text (with its nested counted repetition at every position)
  * was the costliest PII pattern on ordinary text with clock times.
  */
-const IPV6_RUN = /[0-9A-Fa-f]*:[0-9A-Fa-f:]*/g;
+function* hexColonRuns(text: string): Generator<{ index: number; 0: string }> {
+  let from = 0;
+  for (let colon = text.indexOf(':'); colon >= 0; colon = text.indexOf(':', from)) {
+    let start = colon;
+    while (start > 0 && isHexOrColon(text.charCodeAt(start - 1))) start -= 1;
+    let end = colon + 1;
+    while (end < text.length && isHexOrColon(text.charCodeAt(end))) end += 1;
+    yield { index: start, 0: text.slice(start, end) };
+    from = end;
+  }
+}
 const IPV6_SHAPE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}$/;
 // Phones: optional +country code, optional (area), then 2–5 groups of digits with separators.
 const PHONE =
@@ -102,7 +116,7 @@ function digitsOf(value: string): string {
 
 function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
   const found: Candidate[] = [];
-  const add = (kind: PiiKind, match: RegExpExecArray, score: number): void => {
+  const add = (kind: PiiKind, match: { index: number; 0: string }, score: number): void => {
     if (enabled.has(kind))
       found.push({ kind, start: match.index, end: match.index + match[0].length, score });
   };
@@ -126,7 +140,7 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
   }
   for (const match of matches(INSEE, text)) if (inseeValid(match[0])) add('fr_insee', match, 0.95);
   for (const match of matches(IPV4, text)) if (isIPv4(match[0])) add('ip_address', match, 0.9);
-  for (const match of text.includes(':') ? matches(IPV6_RUN, text) : []) {
+  for (const match of hexColonRuns(text)) {
     if (!IPV6_SHAPE.test(match[0])) continue;
     if (match[0].split(':').length >= 3 && isIPv6(match[0]) && /[0-9A-Fa-f]/.test(match[0])) {
       add('ip_address', match, 0.9);
