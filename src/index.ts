@@ -7,3 +7,4 @@ export type { CliIo } from './cli/index.ts';
 export * from './contracts/index.ts';
 export * from './metrics/index.ts';
 export * from './models/index.ts';
+export * from './rag/index.ts';
