@@ -2,3 +2,5 @@ export { aclSchema, knowledgeDocumentSchema, mayRead } from './documents.ts';
 export type { Acl, KnowledgeDocument, Principal } from './documents.ts';
 export { chunkDocument } from './chunker.ts';
 export type { Chunk, ChunkOptions } from './chunker.ts';
+export { KnowledgeStore, entitlementFilter, sqlString } from './store.ts';
+export type { DocumentMeta, SearchHit, StoredChunk } from './store.ts';

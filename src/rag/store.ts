@@ -1,0 +1,198 @@
+import { connect, Index } from '@lancedb/lancedb';
+import type { Connection, Table } from '@lancedb/lancedb';
+import { Field, FixedSizeList, Float32, Int64, List, Schema, Utf8 } from 'apache-arrow';
+import type { Acl, Principal } from './documents.ts';
+
+export interface StoredChunk {
+  id: string;
+  text: string;
+  vector: Float32Array | readonly number[];
+}
+
+export interface DocumentMeta {
+  title: string;
+  source: string;
+  /** Produce timestamp of the Kafka record (ms), for freshness. */
+  producedAt: number;
+}
+
+export interface SearchHit {
+  chunkId: string;
+  documentId: string;
+  title: string;
+  source: string;
+  text: string;
+  /** Reciprocal-rank-fusion score of the vector and full-text rankings. */
+  score: number;
+  vectorRank: number | null;
+  textRank: number | null;
+}
+
+const TABLE = 'chunks';
+/** RRF's usual constant: damps the head of each ranking so both rankings count. */
+const RRF_K = 60;
+
+/** A SQL string literal for the store's filter language; quotes doubled, NUL refused. */
+export function sqlString(value: string): string {
+  if (value.includes('\u0000')) throw new Error('NUL in a filter value');
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/**
+ * The entitlement rule of `mayRead` as a store filter, so the store returns only rows the
+ * caller may see and k results stay k. An empty string stands for "none listed" in the lists.
+ */
+export function entitlementFilter(principal: Principal): string {
+  const tenant = `array_has(tenants, ${sqlString(principal.tenant)})`;
+  const byUser =
+    principal.user === undefined ? 'false' : `array_has(users, ${sqlString(principal.user)})`;
+  const byGroup =
+    principal.groups.length === 0
+      ? 'false'
+      : principal.groups.map((group) => `array_has(groups, ${sqlString(group)})`).join(' OR ');
+  const open = "(array_length(groups) = 1 AND array_has(groups, '') AND array_has(users, ''))";
+  return `${tenant} AND (${byUser} OR ${open} OR (NOT array_has(groups, '') AND (${byGroup})))`;
+}
+
+function listOrNone(values: readonly string[]): string[] {
+  return values.length === 0 ? [''] : [...values];
+}
+
+/**
+ * Chunks with vectors, full text and ACL columns in an embedded LanceDB folder. A document's
+ * chunks are replaced in one merge-insert (one commit: readers see all old or all new chunks).
+ */
+export class KnowledgeStore {
+  private constructor(
+    private readonly db: Connection,
+    private table: Table,
+    readonly dimensions: number,
+  ) {}
+
+  static async open(dir: string, dimensions = 384): Promise<KnowledgeStore> {
+    const db = await connect(dir);
+    const names = await db.tableNames();
+    let table: Table;
+    if (names.includes(TABLE)) {
+      table = await db.openTable(TABLE);
+    } else {
+      const list = (name: string): Field =>
+        new Field(name, new List(new Field('item', new Utf8(), true)), false);
+      const schema = new Schema([
+        new Field('id', new Utf8(), false),
+        new Field('doc_id', new Utf8(), false),
+        new Field('title', new Utf8(), false),
+        new Field('source', new Utf8(), false),
+        new Field('text', new Utf8(), false),
+        list('tenants'),
+        list('groups'),
+        list('users'),
+        new Field('produced_at', new Int64(), false),
+        new Field(
+          'vector',
+          new FixedSizeList(dimensions, new Field('item', new Float32(), true)),
+          false,
+        ),
+      ]);
+      table = await db.createEmptyTable(TABLE, schema, { mode: 'create', existOk: true });
+      await table.createIndex('text', { config: Index.fts(), replace: true });
+    }
+    return new KnowledgeStore(db, table, dimensions);
+  }
+
+  /** Replaces every chunk of `documentId` with `chunks` in one commit. */
+  async replaceDocument(
+    documentId: string,
+    chunks: readonly StoredChunk[],
+    acl: Acl,
+    meta: DocumentMeta,
+  ): Promise<void> {
+    if (chunks.length === 0) {
+      await this.deleteDocument(documentId);
+      return;
+    }
+    const rows = chunks.map((chunk) => ({
+      id: chunk.id,
+      doc_id: documentId,
+      title: meta.title,
+      source: meta.source,
+      text: chunk.text,
+      tenants: [...acl.tenants],
+      groups: listOrNone(acl.groups),
+      users: listOrNone(acl.users),
+      produced_at: BigInt(meta.producedAt),
+      vector: Array.from(chunk.vector),
+    }));
+    await this.table
+      .mergeInsert('id')
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .whenNotMatchedBySourceDelete({ where: `doc_id = ${sqlString(documentId)}` })
+      .execute(rows);
+  }
+
+  async deleteDocument(documentId: string): Promise<void> {
+    await this.table.delete(`doc_id = ${sqlString(documentId)}`);
+  }
+
+  async countChunks(): Promise<number> {
+    return this.table.countRows();
+  }
+
+  /**
+   * Hybrid search: the vector and full-text rankings, each filtered by the caller's
+   * entitlements inside the store query, fused by reciprocal rank.
+   */
+  async search(
+    query: { vector: Float32Array | readonly number[]; text: string },
+    principal: Principal,
+    k = 10,
+  ): Promise<SearchHit[]> {
+    const filter = entitlementFilter(principal);
+    const depth = Math.max(k * 2, 20);
+    const byVector = (await this.table
+      .vectorSearch(Array.from(query.vector))
+      .where(filter)
+      .limit(depth)
+      .toArray()) as Row[];
+    const terms = query.text.trim();
+    const byText =
+      terms === ''
+        ? []
+        : ((await this.table.search(terms, 'fts').where(filter).limit(depth).toArray()) as Row[]);
+    const fused = new Map<string, SearchHit>();
+    const add = (rows: readonly Row[], which: 'vectorRank' | 'textRank'): void => {
+      rows.forEach((row, rank) => {
+        const hit = fused.get(row.id) ?? {
+          chunkId: row.id,
+          documentId: row.doc_id,
+          title: row.title,
+          source: row.source,
+          text: row.text,
+          score: 0,
+          vectorRank: null,
+          textRank: null,
+        };
+        hit.score += 1 / (RRF_K + rank + 1);
+        hit[which] = rank + 1;
+        fused.set(row.id, hit);
+      });
+    };
+    add(byVector, 'vectorRank');
+    add(byText, 'textRank');
+    return [...fused.values()].sort((a, b) => b.score - a.score).slice(0, k);
+  }
+
+  close(): void {
+    this.table.close();
+    this.db.close();
+  }
+}
+
+interface Row {
+  id: string;
+  doc_id: string;
+  title: string;
+  source: string;
+  text: string;
+}
