@@ -4,3 +4,5 @@ export { chunkDocument } from './chunker.ts';
 export type { Chunk, ChunkOptions } from './chunker.ts';
 export { KnowledgeStore, entitlementFilter, sqlString } from './store.ts';
 export type { DocumentMeta, SearchHit, StoredChunk } from './store.ts';
+export { Indexer } from './indexer.ts';
+export type { IndexerCounters, IndexerOptions, QuarantineEvent, TextEmbedder } from './indexer.ts';
