@@ -4,6 +4,7 @@
  */
 import { runAdversarialBench } from './adversarial.ts';
 import { runContractsBench } from './contracts.ts';
+import { runRagBench } from './rag.ts';
 import { runDetectorsBench } from './detectors.ts';
 
 const benches: Readonly<
@@ -12,6 +13,7 @@ const benches: Readonly<
   detectors: runDetectorsBench,
   adversarial: runAdversarialBench,
   contracts: runContractsBench,
+  rag: runRagBench,
 };
 
 const requested = process.argv.slice(2);

@@ -79,6 +79,7 @@ export class Indexer {
         for await (const batch of consumer.batches(this.options.topics, 64)) {
           for (const record of batch) await this.apply(record);
           await consumer.commit(batch);
+          await this.optimizeWhenDue(batch.length);
           if (this.isStopped()) break;
         }
       } catch {
@@ -88,6 +89,18 @@ export class Indexer {
         await consumer.close().catch(() => undefined);
       }
     }
+  }
+
+  private writesSinceOptimize = 0;
+  private lastOptimize = Date.now();
+
+  /** Per-document commits leave small fragments; compacting now and then keeps queries fast. */
+  private async optimizeWhenDue(writes: number): Promise<void> {
+    this.writesSinceOptimize += writes;
+    if (this.writesSinceOptimize < 500 && Date.now() - this.lastOptimize < 30_000) return;
+    this.writesSinceOptimize = 0;
+    this.lastOptimize = Date.now();
+    await this.options.store.optimize();
   }
 
   private isStopped(): boolean {
