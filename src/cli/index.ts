@@ -24,6 +24,7 @@ import {
   probeMetadata,
   startKafka,
 } from '../kafka/index.ts';
+import type { KafkaRuntime } from '../kafka/index.ts';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -276,18 +277,7 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
   };
   const kafka = await startKafka(config, { onProgress: progress });
   const metrics = new Metrics();
-  let contracts: RunningContracts;
-  try {
-    contracts = await startContracts(config, connectionFor(config, kafka.bootstrapServers), {
-      metrics,
-      env: io.env,
-      cwd: io.cwd,
-      onError: reportContractError(io),
-    });
-  } catch (error) {
-    await kafka.stop();
-    throw error;
-  }
+  const contracts = await startContractsOrStopKafka(config, kafka, metrics, [], io);
   const gateway = buildGateway({
     bootstrapServers: kafka.bootstrapServers,
     metrics,
@@ -345,6 +335,28 @@ function reportContractError(io: CliIo): (contract: string, error: GuardstreamEr
   };
 }
 
+/** Starts the configured contracts; if they cannot start, stops what `startKafka` started. */
+async function startContractsOrStopKafka(
+  config: GuardstreamConfig,
+  kafka: KafkaRuntime,
+  metrics: Metrics,
+  names: readonly string[],
+  io: CliIo,
+): Promise<RunningContracts> {
+  try {
+    return await startContracts(config, connectionFor(config, kafka.bootstrapServers), {
+      metrics,
+      names,
+      env: io.env,
+      cwd: io.cwd,
+      onError: reportContractError(io),
+    });
+  } catch (error) {
+    await kafka.stop();
+    throw error;
+  }
+}
+
 function contractLines(config: GuardstreamConfig): string[] {
   if (config.contracts.length === 0) return ['  Contracts: none configured'];
   return [
@@ -382,19 +394,7 @@ async function contractsRunCommand(
     },
   });
   const metrics = new Metrics();
-  let contracts: RunningContracts;
-  try {
-    contracts = await startContracts(config, connectionFor(config, kafka.bootstrapServers), {
-      metrics,
-      names,
-      env: io.env,
-      cwd: io.cwd,
-      onError: reportContractError(io),
-    });
-  } catch (error) {
-    await kafka.stop();
-    throw error;
-  }
+  const contracts = await startContractsOrStopKafka(config, kafka, metrics, names, io);
   const server =
     metricsPort === undefined
       ? undefined

@@ -58,6 +58,27 @@ function listOrNone(values: readonly string[]): string[] {
   return values.length === 0 ? [''] : [...values];
 }
 
+/** The table rows of one document's chunks. */
+function chunkRows(
+  documentId: string,
+  chunks: readonly StoredChunk[],
+  acl: Acl,
+  meta: DocumentMeta,
+): Record<string, unknown>[] {
+  return chunks.map((chunk) => ({
+    id: chunk.id,
+    doc_id: documentId,
+    title: meta.title,
+    source: meta.source,
+    text: chunk.text,
+    tenants: [...acl.tenants],
+    groups: listOrNone(acl.groups),
+    users: listOrNone(acl.users),
+    produced_at: BigInt(meta.producedAt),
+    vector: Array.from(chunk.vector),
+  }));
+}
+
 /**
  * Chunks with vectors, full text and ACL columns in an embedded LanceDB folder. A document's
  * chunks are replaced in one merge-insert (one commit: readers see all old or all new chunks).
@@ -111,18 +132,7 @@ export class KnowledgeStore {
       await this.deleteDocument(documentId);
       return;
     }
-    const rows = chunks.map((chunk) => ({
-      id: chunk.id,
-      doc_id: documentId,
-      title: meta.title,
-      source: meta.source,
-      text: chunk.text,
-      tenants: [...acl.tenants],
-      groups: listOrNone(acl.groups),
-      users: listOrNone(acl.users),
-      produced_at: BigInt(meta.producedAt),
-      vector: Array.from(chunk.vector),
-    }));
+    const rows = chunkRows(documentId, chunks, acl, meta);
     await this.table
       .mergeInsert('id')
       .whenMatchedUpdateAll()
@@ -144,18 +154,7 @@ export class KnowledgeStore {
     }[],
   ): Promise<void> {
     const rows = documents.flatMap(({ documentId, chunks, acl, meta }) =>
-      chunks.map((chunk) => ({
-        id: chunk.id,
-        doc_id: documentId,
-        title: meta.title,
-        source: meta.source,
-        text: chunk.text,
-        tenants: [...acl.tenants],
-        groups: listOrNone(acl.groups),
-        users: listOrNone(acl.users),
-        produced_at: BigInt(meta.producedAt),
-        vector: Array.from(chunk.vector),
-      })),
+      chunkRows(documentId, chunks, acl, meta),
     );
     if (rows.length > 0) await this.table.add(rows);
   }
