@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { contractSchema } from '../contracts/schema.ts';
 import { guardPolicySchema } from '../guard/policy.ts';
+import { gatewaySchema } from '../gateway/config.ts';
+import { ragSchema } from '../rag/config.ts';
 
 const port = z.number().int().min(1).max(65535);
 
@@ -112,6 +114,8 @@ export const configSchema = z
       .default([])
       .describe('Data contracts from raw topics to clean topics, with a dead-letter topic each.'),
     processor: processorSchema.prefault({}),
+    rag: ragSchema.prefault({}),
+    gateway: gatewaySchema.prefault({}),
   })
   .describe('guardstream.yaml: the one Guardstream configuration file.');
 

@@ -76,6 +76,46 @@ export const errorCatalogue = {
     httpStatus: 503,
     retryable: false,
   },
+  GS_ERR_UNAUTHENTICATED: {
+    message: 'Missing or invalid credentials: send an API key or a bearer token',
+    httpStatus: 401,
+    retryable: false,
+  },
+  GS_ERR_FORBIDDEN: {
+    message: 'The caller is not entitled to this resource',
+    httpStatus: 403,
+    retryable: false,
+  },
+  GS_ERR_RATE_LIMITED: {
+    message: "Too many requests for this caller's rate limit",
+    httpStatus: 429,
+    retryable: true,
+  },
+  GS_ERR_GUARD_BLOCKED: {
+    message: 'The request was blocked by a guard rail',
+    httpStatus: 400,
+    retryable: false,
+  },
+  GS_ERR_SOVEREIGNTY: {
+    message: 'No provider the data of this request may go to serves the model',
+    httpStatus: 403,
+    retryable: false,
+  },
+  GS_ERR_PAYLOAD_TOO_LARGE: {
+    message: 'The request body is larger than the configured limit',
+    httpStatus: 413,
+    retryable: false,
+  },
+  GS_ERR_UPSTREAM: {
+    message: 'The model provider failed',
+    httpStatus: 502,
+    retryable: true,
+  },
+  GS_ERR_UPSTREAM_TIMEOUT: {
+    message: 'The model provider did not answer in time',
+    httpStatus: 504,
+    retryable: true,
+  },
   GS_ERR_INVALID_REQUEST: {
     message: 'The request is invalid',
     httpStatus: 400,

@@ -4,6 +4,27 @@ import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import { probeMetadata } from '../kafka/index.ts';
 import type { MetadataProbe } from '../kafka/index.ts';
 import type { Metrics } from '../metrics/index.ts';
+import { registerApi } from './api.ts';
+import type { ApiDependencies } from './api.ts';
+import { openApiDocument } from './openapi.ts';
+
+export { registerApi, guardRequestSchema } from './api.ts';
+export type { ApiDependencies } from './api.ts';
+export { KafkaAuditSink } from './audit.ts';
+export type { AuditEvent, AuditSink } from './audit.ts';
+export { Authenticator, RateLimiter, sha256Hex } from './auth.ts';
+export type { CallerPrincipal } from './auth.ts';
+export { chatRequestSchema, prepareChat, WITHHELD_ANSWER } from './chat.ts';
+export type { ChatServices } from './chat.ts';
+export { gatewaySchema, providerSchema, tenantPolicySchema } from './config.ts';
+export type { GatewayConfig, ProviderConfig, TenantPolicy } from './config.ts';
+export { LocalLlamaProvider } from './local-provider.ts';
+export { OpenAiCompatibleProvider } from './providers.ts';
+export type { ChatProvider, Completion, StreamEvent, UpstreamRequest } from './providers.ts';
+export { StreamingOutputGuard } from './rails.ts';
+export { LOCAL_CHAT_MODEL, pseudonymizerEngine, startGatewayServices } from './runtime.ts';
+export type { GatewayRuntime } from './runtime.ts';
+export { openApiDocument } from './openapi.ts';
 
 export interface GatewayOptions {
   bootstrapServers: readonly string[];
@@ -14,6 +35,8 @@ export interface GatewayOptions {
   bodyLimitBytes?: number;
   /** Served on GET /metrics in the Prometheus text format. */
   metrics?: Metrics;
+  /** The `/v1` API (chat completions, models, guard); without it only health and metrics. */
+  api?: Omit<ApiDependencies, 'metrics'>;
 }
 
 export interface HealthReport {
@@ -41,6 +64,8 @@ function brokerHealth(
   };
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Builds the HTTP server without listening, so tests can drive it with `inject`. */
 export function buildGateway(options: GatewayOptions): FastifyInstance {
   const app = Fastify({
@@ -51,12 +76,40 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   const startedAt = Date.now();
   const probe = brokerHealth(options.bootstrapServers, options.healthCacheMs ?? 1_000);
 
+  // JSON bodies are decoded strictly: invalid UTF-8 is a 400, not silently replaced characters.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8.decode(body as Buffer);
+    } catch {
+      done(
+        new GuardstreamError('GS_ERR_INVALID_REQUEST', { message: 'The body is not valid UTF-8' }),
+      );
+      return;
+    }
+    try {
+      done(null, text === '' ? undefined : (JSON.parse(text) as unknown));
+    } catch (error) {
+      done(
+        new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+          message: `The body is not valid JSON: ${(error as Error).message}`,
+        }),
+      );
+    }
+  });
+
   app.setErrorHandler((error: FastifyError | GuardstreamError, request, reply) => {
     if (isGuardstreamError(error)) {
       if (error.httpStatus >= 500) request.log.error({ err: error }, error.message);
+      const retryAfter = error.details.retryAfterSeconds;
+      if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
       return reply.status(error.httpStatus).send(error.toBody());
     }
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status === 413) {
+      return reply.status(413).send(new GuardstreamError('GS_ERR_PAYLOAD_TOO_LARGE').toBody());
+    }
     if (status >= 400 && status < 500) {
       return reply
         .status(status)
@@ -74,6 +127,20 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   });
 
   const metrics = options.metrics;
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics?.gateway.requests.inc({ route, status: String(reply.statusCode) });
+    metrics?.gateway.durationSeconds.observe({ route }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  const openApi = openApiDocument();
+  app.get('/openapi.json', () => openApi);
+
+  if (options.api !== undefined) {
+    registerApi(app, { ...options.api, ...(metrics === undefined ? {} : { metrics }) });
+  }
+
   if (metrics !== undefined) {
     app.get('/metrics', async (_request, reply) => {
       const text = await metrics.text();

@@ -185,6 +185,8 @@ export interface ConsumerOptions {
   groupId: string;
   /** Where a group without committed offsets starts. */
   startFrom?: 'earliest' | 'latest';
+  /** Start from `startFrom` even when the group has committed offsets (a rebuild). */
+  ignoreCommitted?: boolean;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   maxWaitTimeMs?: number;
@@ -227,7 +229,10 @@ export class JsonConsumer<Value = unknown> {
       try {
         this.stream = await this.consumer.consume({
           topics: [...topics],
-          mode: 'committed',
+          mode:
+            this.options.ignoreCommitted === true
+              ? (this.options.startFrom ?? 'earliest')
+              : 'committed',
           fallbackMode: this.options.startFrom ?? 'earliest',
           autocommit: false,
           ...(this.options.maxBytes === undefined ? {} : { maxBytes: this.options.maxBytes }),

@@ -11,6 +11,23 @@ export interface ContractMetricFamilies {
   restarts: Counter<'contract'>;
 }
 
+/** The metric families of the RAG indexer and retrieval. */
+export interface RagMetricFamilies {
+  documents: Counter<'outcome'>;
+  freshnessSeconds: Histogram;
+  chunks: Gauge;
+  batchSeconds: Histogram;
+  querySeconds: Histogram;
+}
+
+/** The metric families of the HTTP gateway. */
+export interface GatewayMetricFamilies {
+  requests: Counter<'route' | 'status'>;
+  durationSeconds: Histogram<'route'>;
+  railActions: Counter<'stage' | 'action'>;
+  auditDropped: Counter;
+}
+
 /**
  * One Prometheus registry per running Guardstream, handed to each component that reports, so
  * two instances in one process (tests, embedding) never share counters.
@@ -18,6 +35,8 @@ export interface ContractMetricFamilies {
 export class Metrics {
   readonly registry = new Registry();
   readonly contracts: ContractMetricFamilies;
+  readonly rag: RagMetricFamilies;
+  readonly gateway: GatewayMetricFamilies;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) {
@@ -67,6 +86,63 @@ export class Metrics {
         name: 'guardstream_contract_restarts_total',
         help: 'Times the processor reconnected after a Kafka error (replaying from the committed offsets).',
         labelNames: ['contract'],
+        registers,
+      }),
+    };
+    this.rag = {
+      documents: new Counter({
+        name: 'guardstream_rag_documents_total',
+        help: 'Knowledge records applied by the indexer, by outcome (indexed, deleted, quarantined, invalid).',
+        labelNames: ['outcome'],
+        registers,
+      }),
+      freshnessSeconds: new Histogram({
+        name: 'guardstream_rag_freshness_seconds',
+        help: 'From the knowledge record timestamp on Kafka to its chunks being searchable.',
+        buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30, 60],
+        registers,
+      }),
+      chunks: new Gauge({
+        name: 'guardstream_rag_index_chunks',
+        help: 'Chunks in the knowledge store (index size).',
+        registers,
+      }),
+      batchSeconds: new Histogram({
+        name: 'guardstream_rag_index_batch_duration_seconds',
+        help: 'Time to guard, chunk, embed and commit one fetched batch of knowledge records.',
+        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers,
+      }),
+      querySeconds: new Histogram({
+        name: 'guardstream_rag_query_duration_seconds',
+        help: 'Hybrid retrieval latency (embedding the query, vector and full-text search, fusion).',
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+        registers,
+      }),
+    };
+    this.gateway = {
+      requests: new Counter({
+        name: 'guardstream_gateway_requests_total',
+        help: 'API requests by route and HTTP status.',
+        labelNames: ['route', 'status'],
+        registers,
+      }),
+      durationSeconds: new Histogram({
+        name: 'guardstream_gateway_request_duration_seconds',
+        help: 'API request latency, provider time included (to the last byte when streaming).',
+        labelNames: ['route'],
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers,
+      }),
+      railActions: new Counter({
+        name: 'guardstream_gateway_rail_actions_total',
+        help: 'Guard checks in the gateway by stage and effective action.',
+        labelNames: ['stage', 'action'],
+        registers,
+      }),
+      auditDropped: new Counter({
+        name: 'guardstream_gateway_audit_dropped_total',
+        help: 'Audit events dropped because Kafka did not take them and the buffer was full.',
         registers,
       }),
     };

@@ -33,6 +33,8 @@ export interface Principal {
   tenant: string;
   groups: readonly string[];
   user?: string;
+  /** Collections (knowledge topics) the caller may retrieve from; absent or `*` = all. */
+  collections?: readonly string[];
 }
 
 /** The entitlement rule, in one place; the store query applies the same rule as a filter. */

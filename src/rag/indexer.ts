@@ -1,10 +1,14 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GuardEngine } from '../guard/index.ts';
 import { JsonConsumer } from '../kafka/index.ts';
 import type { IncomingRecord, KafkaConnection } from '../kafka/index.ts';
 import { chunkDocument } from './chunker.ts';
 import { knowledgeDocumentSchema } from './documents.ts';
-import type { KnowledgeStore } from './store.ts';
+import type { RagMetricFamilies } from '../metrics/index.ts';
+import type { Acl } from './documents.ts';
+import type { Chunk } from './chunker.ts';
+import type { DocumentMeta, KnowledgeStore } from './store.ts';
 
 /** What the indexer needs from an embedder (the real one is `Embedder`). */
 export interface TextEmbedder {
@@ -23,6 +27,18 @@ export interface IndexerOptions {
   quarantineOn?: readonly string[];
   overlapTokens?: number;
   onQuarantine?: (event: QuarantineEvent) => void;
+  /** Re-read the topics from the start, ignoring committed offsets (default: the store is new). */
+  rebuild?: boolean;
+  metrics?: RagMetricFamilies;
+  /** Records per batch and store commit (default 64). */
+  batchRecords?: number;
+}
+
+interface PendingWrite {
+  documentId: string;
+  chunks: Chunk[];
+  acl: Acl;
+  meta: DocumentMeta;
 }
 
 export interface QuarantineEvent {
@@ -68,17 +84,28 @@ export class Indexer {
   ) {}
 
   async run(): Promise<void> {
+    // Until the first batch is committed, a rebuild must ignore the group's offsets even across
+    // reconnects; afterwards the committed offsets describe what the new store holds.
+    let rebuilding = this.options.rebuild ?? this.options.store.created;
     while (!this.isStopped()) {
       const consumer = new JsonConsumer(this.connection, {
         groupId: this.options.groupId ?? 'guardstream-indexer',
         startFrom: 'earliest',
+        ignoreCommitted: rebuilding,
         maxWaitTimeMs: 50,
       });
       this.consumer = consumer;
       try {
-        for await (const batch of consumer.batches(this.options.topics, 64)) {
-          for (const record of batch) await this.apply(record);
+        for await (const batch of consumer.batches(
+          this.options.topics,
+          this.options.batchRecords ?? 64,
+        )) {
+          await this.applyBatch(batch);
           await consumer.commit(batch);
+          rebuilding = false;
+          if (this.options.metrics !== undefined) {
+            this.options.metrics.chunks.set(await this.options.store.countChunks());
+          }
           await this.optimizeWhenDue(batch.length);
           if (this.isStopped()) break;
         }
@@ -112,27 +139,83 @@ export class Indexer {
     await this.consumer?.close().catch(() => undefined);
   }
 
-  private async apply(record: IncomingRecord<unknown>): Promise<void> {
-    const documentId = record.key;
-    if (documentId === null) {
-      this.counters.invalid += 1;
-      return;
+  /**
+   * Applies one fetched batch with one store commit. Within a batch only the last record of a
+   * key counts (what compaction would keep), so a replayed burst of updates costs one write.
+   */
+  private async applyBatch(batch: readonly IncomingRecord<unknown>[]): Promise<void> {
+    const started = performance.now();
+    const latest = new Map<string, IncomingRecord<unknown>>();
+    for (const record of batch) {
+      if (record.key === null) {
+        this.count('invalid');
+        continue;
+      }
+      const key = `${record.topic}\u0000${record.key}`;
+      latest.delete(key);
+      latest.set(key, record);
     }
-    if (record.rawValue === null) {
-      await this.options.store.deleteDocument(documentId);
-      this.counters.deleted += 1;
-      return;
+    const writes: PendingWrite[] = [];
+    const deletions: { documentId: string; outcome: 'deleted' | 'quarantined' }[] = [];
+    for (const record of latest.values()) {
+      const documentId = record.key ?? '';
+      const decision = this.decide(record, documentId);
+      if (decision === 'invalid') this.count('invalid');
+      else if (decision === 'deleted' || decision === 'quarantined')
+        deletions.push({ documentId, outcome: decision });
+      else writes.push(decision);
     }
+    const texts = writes.flatMap((write) => write.chunks.map((chunk) => chunk.text));
+    const vectors = await this.options.embedder.embed(texts);
+    let next = 0;
+    const empty = new Float32Array(this.options.store.dimensions);
+    await this.options.store.applyChanges(
+      writes.map((write) => ({
+        documentId: write.documentId,
+        acl: write.acl,
+        meta: write.meta,
+        chunks: write.chunks.map((chunk) => ({
+          id: chunk.id,
+          text: chunk.text,
+          vector: vectors[next++] ?? empty,
+        })),
+      })),
+      deletions.map((deletion) => deletion.documentId),
+    );
+    const now = Date.now();
+    for (const deletion of deletions) this.count(deletion.outcome);
+    for (const write of writes) {
+      this.count('indexed');
+      this.counters.chunks += write.chunks.length;
+      const freshness = now - write.meta.producedAt;
+      this.freshnessMs.push(freshness);
+      this.options.metrics?.freshnessSeconds.observe(freshness / 1000);
+    }
+    if (this.freshnessMs.length > 10_000)
+      this.freshnessMs.splice(0, this.freshnessMs.length - 10_000);
+    this.options.metrics?.batchSeconds.observe((performance.now() - started) / 1000);
+  }
+
+  private count(outcome: 'indexed' | 'deleted' | 'quarantined' | 'invalid'): void {
+    this.counters[outcome] += 1;
+    this.options.metrics?.documents.inc({ outcome });
+  }
+
+  /** What one record does to the store: a write, a deletion (tombstone or quarantine), or nothing. */
+  private decide(
+    record: IncomingRecord<unknown>,
+    documentId: string,
+  ): PendingWrite | 'deleted' | 'quarantined' | 'invalid' {
+    if (record.rawValue === null) return 'deleted';
     const parsed = knowledgeDocumentSchema.safeParse(record.value);
     if (!parsed.success) {
-      this.counters.invalid += 1;
       this.report(
         record,
         documentId,
         `invalid document: ${parsed.error.issues[0]?.message ?? ''}`,
         [],
       );
-      return;
+      return 'invalid';
     }
     const document = parsed.data;
     const verdict = this.options.guard.check(`${document.title}\n${document.text}`, {
@@ -150,10 +233,8 @@ export class Indexer {
     ];
     if (verdict.effective === 'block' || culprits.length > 0) {
       // The new version is the truth: an older, clean version must not keep answering for it.
-      await this.options.store.deleteDocument(documentId);
-      this.counters.quarantined += 1;
       this.report(record, documentId, verdict.reasons.join('; ') || 'guard', culprits);
-      return;
+      return 'quarantined';
     }
     const embedder = this.options.embedder;
     const chunks = chunkDocument(documentId, document.title, document.text, {
@@ -161,21 +242,17 @@ export class Indexer {
       overlapTokens: this.options.overlapTokens ?? 16,
       countTokens: (text) => Math.max(0, embedder.tokenize(text).length - 2),
     });
-    const vectors = await embedder.embed(chunks.map((chunk) => chunk.text));
-    await this.options.store.replaceDocument(
+    return {
       documentId,
-      chunks.map((chunk, index) => ({
-        id: chunk.id,
-        text: chunk.text,
-        vector: vectors[index] ?? new Float32Array(this.options.store.dimensions),
-      })),
-      document.acl,
-      { title: document.title, source: document.source, producedAt: Number(record.timestamp) },
-    );
-    this.counters.indexed += 1;
-    this.counters.chunks += chunks.length;
-    this.freshnessMs.push(Date.now() - Number(record.timestamp));
-    if (this.freshnessMs.length > 10_000) this.freshnessMs.shift();
+      chunks,
+      acl: document.acl,
+      meta: {
+        title: document.title,
+        source: document.source,
+        producedAt: Number(record.timestamp),
+        collection: record.topic,
+      },
+    };
   }
 
   private report(

@@ -14,11 +14,14 @@ export interface DocumentMeta {
   source: string;
   /** Produce timestamp of the Kafka record (ms), for freshness. */
   producedAt: number;
+  /** The knowledge topic the document came from (default ''). */
+  collection?: string;
 }
 
 export interface SearchHit {
   chunkId: string;
   documentId: string;
+  collection: string;
   title: string;
   source: string;
   text: string;
@@ -29,6 +32,13 @@ export interface SearchHit {
 }
 
 const TABLE = 'chunks';
+/**
+ * Search breadth of the HNSW graph and exact re-ranking of refine × k quantised candidates.
+ * Measured at 100,000 chunks (bench/rag.ts): recall@10 0.894 with the defaults, 0.998 with
+ * these, for about 1 ms more per query. Ignored while the table has no vector index.
+ */
+const HNSW_EF = 100;
+const REFINE_FACTOR = 5;
 /** RRF's usual constant: damps the head of each ranking so both rankings count. */
 const RRF_K = 60;
 
@@ -51,7 +61,14 @@ export function entitlementFilter(principal: Principal): string {
       ? 'false'
       : principal.groups.map((group) => `array_has(groups, ${sqlString(group)})`).join(' OR ');
   const open = "(array_length(groups) = 1 AND array_has(groups, '') AND array_has(users, ''))";
-  return `${tenant} AND (${byUser} OR ${open} OR (NOT array_has(groups, '') AND (${byGroup})))`;
+  const collections = principal.collections;
+  const byCollection =
+    collections === undefined || collections.includes('*')
+      ? ''
+      : collections.length === 0
+        ? 'false AND '
+        : `collection IN (${collections.map(sqlString).join(', ')}) AND `;
+  return `${byCollection}${tenant} AND (${byUser} OR ${open} OR (NOT array_has(groups, '') AND (${byGroup})))`;
 }
 
 function listOrNone(values: readonly string[]): string[] {
@@ -75,6 +92,7 @@ function chunkRows(
     groups: listOrNone(acl.groups),
     users: listOrNone(acl.users),
     produced_at: BigInt(meta.producedAt),
+    collection: meta.collection ?? '',
     vector: Array.from(chunk.vector),
   }));
 }
@@ -88,13 +106,16 @@ export class KnowledgeStore {
     private readonly db: Connection,
     private table: Table,
     readonly dimensions: number,
+    /** True when `open` found no table and created an empty one (the index needs a rebuild). */
+    readonly created: boolean,
   ) {}
 
   static async open(dir: string, dimensions = 384): Promise<KnowledgeStore> {
     const db = await connect(dir);
     const names = await db.tableNames();
     let table: Table;
-    if (names.includes(TABLE)) {
+    const created = !names.includes(TABLE);
+    if (!created) {
       table = await db.openTable(TABLE);
     } else {
       const list = (name: string): Field =>
@@ -109,6 +130,7 @@ export class KnowledgeStore {
         list('groups'),
         list('users'),
         new Field('produced_at', new Int64(), false),
+        new Field('collection', new Utf8(), false),
         new Field(
           'vector',
           new FixedSizeList(dimensions, new Field('item', new Float32(), true)),
@@ -118,7 +140,7 @@ export class KnowledgeStore {
       table = await db.createEmptyTable(TABLE, schema, { mode: 'create', existOk: true });
       await table.createIndex('text', { config: Index.fts(), replace: true });
     }
-    return new KnowledgeStore(db, table, dimensions);
+    return new KnowledgeStore(db, table, dimensions, created);
   }
 
   /** Replaces every chunk of `documentId` with `chunks` in one commit. */
@@ -159,6 +181,38 @@ export class KnowledgeStore {
     if (rows.length > 0) await this.table.add(rows);
   }
 
+  /**
+   * Applies a batch of live changes in one commit: each written document's chunks replace its
+   * old ones, and every chunk of a deleted document goes. Readers see the batch all or nothing,
+   * and one commit per batch instead of one per document keeps up with a busy topic.
+   */
+  async applyChanges(
+    writes: readonly {
+      documentId: string;
+      chunks: readonly StoredChunk[];
+      acl: Acl;
+      meta: DocumentMeta;
+    }[],
+    deletions: readonly string[],
+  ): Promise<void> {
+    const touched = [...new Set([...writes.map((write) => write.documentId), ...deletions])];
+    if (touched.length === 0) return;
+    const inTouched = `doc_id IN (${touched.map(sqlString).join(', ')})`;
+    const rows = writes.flatMap(({ documentId, chunks, acl, meta }) =>
+      chunkRows(documentId, chunks, acl, meta),
+    );
+    if (rows.length === 0) {
+      await this.table.delete(inTouched);
+      return;
+    }
+    await this.table
+      .mergeInsert('id')
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .whenNotMatchedBySourceDelete({ where: inTouched })
+      .execute(rows);
+  }
+
   async deleteDocument(documentId: string): Promise<void> {
     await this.table.delete(`doc_id = ${sqlString(documentId)}`);
   }
@@ -195,7 +249,7 @@ export class KnowledgeStore {
       .vectorSearch(Array.from(vector))
       .where(entitlementFilter(principal))
       .limit(k);
-    if (exact) query = query.bypassVectorIndex();
+    query = exact ? query.bypassVectorIndex() : query.ef(HNSW_EF).refineFactor(REFINE_FACTOR);
     const rows = (await query.toArray()) as Row[];
     return rows.map((row) => row.id);
   }
@@ -215,22 +269,27 @@ export class KnowledgeStore {
   ): Promise<SearchHit[]> {
     const filter = entitlementFilter(principal);
     const depth = Math.max(k * 2, 20);
-    const byVector = (await this.table
-      .vectorSearch(Array.from(query.vector))
-      .where(filter)
-      .limit(depth)
-      .toArray()) as Row[];
     const terms = query.text.trim();
-    const byText =
+    // Both rankings at once: the store runs them on its own threads.
+    const [byVector, byText] = (await Promise.all([
+      this.table
+        .vectorSearch(Array.from(query.vector))
+        .where(filter)
+        .ef(HNSW_EF)
+        .refineFactor(REFINE_FACTOR)
+        .limit(depth)
+        .toArray(),
       terms === ''
-        ? []
-        : ((await this.table.search(terms, 'fts').where(filter).limit(depth).toArray()) as Row[]);
+        ? Promise.resolve([])
+        : this.table.search(terms, 'fts').where(filter).limit(depth).toArray(),
+    ])) as [Row[], Row[]];
     const fused = new Map<string, SearchHit>();
     const add = (rows: readonly Row[], which: 'vectorRank' | 'textRank'): void => {
       rows.forEach((row, rank) => {
         const hit = fused.get(row.id) ?? {
           chunkId: row.id,
           documentId: row.doc_id,
+          collection: row.collection,
           title: row.title,
           source: row.source,
           text: row.text,
@@ -257,6 +316,7 @@ export class KnowledgeStore {
 interface Row {
   id: string;
   doc_id: string;
+  collection: string;
   title: string;
   source: string;
   text: string;

@@ -1,0 +1,129 @@
+import type { GuardstreamConfig } from '../config/index.ts';
+import { builtInDetectors } from '../detectors/index.ts';
+import { GuardstreamError } from '../errors/index.ts';
+import { GuardEngine, guardPolicySchema } from '../guard/index.ts';
+import { TopicAdmin } from '../kafka/index.ts';
+import type { KafkaConnection } from '../kafka/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import { modelFilePath } from '../models/index.ts';
+import type { Retriever } from '../rag/index.ts';
+import type { ApiDependencies } from './api.ts';
+import { KafkaAuditSink } from './audit.ts';
+import { Authenticator, RateLimiter } from './auth.ts';
+import type { ChatServices } from './chat.ts';
+import { LocalLlamaProvider } from './local-provider.ts';
+import { OpenAiCompatibleProvider } from './providers.ts';
+import type { ChatProvider } from './providers.ts';
+
+export const LOCAL_CHAT_MODEL = 'smollm2-135m-instruct';
+
+/** A policy that turns PII and secrets into placeholders, for pseudonymised requests. */
+export function pseudonymizerEngine(): GuardEngine {
+  return new GuardEngine(
+    guardPolicySchema.parse({
+      stages: {
+        ingest: { detectors: [] },
+        input: {
+          maxChars: 50_000_000,
+          detectors: [
+            { detector: 'secrets', action: 'redact' },
+            { detector: 'pii', action: 'redact' },
+          ],
+        },
+        retrieval: { detectors: [] },
+        output: { detectors: [] },
+      },
+    }),
+    builtInDetectors(),
+  );
+}
+
+export interface GatewayRuntime {
+  api: Omit<ApiDependencies, 'metrics'>;
+  audit: KafkaAuditSink | undefined;
+  close(): Promise<void>;
+}
+
+/** Builds providers, the authenticator, the audit sink and the chat services from the config. */
+export async function startGatewayServices(
+  config: GuardstreamConfig,
+  dependencies: {
+    connection?: KafkaConnection;
+    retriever?: Retriever;
+    metrics?: Metrics;
+    env?: NodeJS.ProcessEnv;
+    modelsDir?: string;
+    /** Replaces the built providers (tests inject doubles by name). */
+    providers?: ReadonlyMap<string, ChatProvider>;
+    onAuditError?: (error: unknown) => void;
+  } = {},
+): Promise<GatewayRuntime> {
+  const gateway = config.gateway;
+  const env = dependencies.env ?? process.env;
+  const used = new Set(gateway.models.flatMap((model) => model.providers.map((p) => p.provider)));
+  const providers = new Map<string, ChatProvider>(dependencies.providers ?? []);
+  for (const provider of gateway.providers) {
+    if (providers.has(provider.name) || !used.has(provider.name)) continue;
+    if (provider.type === 'openai') {
+      const apiKey = provider.apiKeyEnv === undefined ? undefined : env[provider.apiKeyEnv];
+      providers.set(provider.name, new OpenAiCompatibleProvider(provider, apiKey));
+    } else {
+      providers.set(
+        provider.name,
+        await LocalLlamaProvider.load(provider, {
+          modelPath: modelFilePath(LOCAL_CHAT_MODEL, 'model.gguf', dependencies.modelsDir),
+        }),
+      );
+    }
+  }
+  let audit: KafkaAuditSink | undefined;
+  if (dependencies.connection !== undefined) {
+    const admin = new TopicAdmin(dependencies.connection);
+    try {
+      await admin.ensureTopics([{ name: gateway.auditTopic }]);
+    } catch (cause) {
+      throw new GuardstreamError('GS_ERR_KAFKA_UNAVAILABLE', {
+        message: `Could not create the audit topic ${gateway.auditTopic}`,
+        cause,
+      });
+    } finally {
+      await admin.close();
+    }
+    audit = new KafkaAuditSink(
+      dependencies.connection,
+      gateway.auditTopic,
+      10_000,
+      dependencies.onAuditError,
+    );
+  }
+  const sink = audit;
+  const services: ChatServices = {
+    config: gateway,
+    guard: new GuardEngine(config.guard, builtInDetectors()),
+    pseudonymizer: pseudonymizerEngine(),
+    providers,
+    ...(dependencies.retriever === undefined ? {} : { retriever: dependencies.retriever }),
+    topK: config.rag.topK,
+    collections: config.rag.collections,
+    dropChunksOn: config.rag.quarantineOn,
+    ...(sink === undefined
+      ? {}
+      : {
+          audit: (event) => {
+            sink.write(event);
+          },
+        }),
+  };
+  return {
+    api: {
+      services,
+      authenticator: new Authenticator(gateway.apiKeys, gateway.jwt),
+      rateLimiter: new RateLimiter(),
+    },
+    audit,
+    async close() {
+      await audit?.close();
+      for (const provider of providers.values()) await provider.close();
+    },
+  };
+}
