@@ -6,6 +6,7 @@ import { runAdversarialBench } from './adversarial.ts';
 import { runContractsBench } from './contracts.ts';
 import { runRagBench } from './rag.ts';
 import { runDetectorsBench } from './detectors.ts';
+import { runGatewayBench } from './gateway.ts';
 
 const benches: Readonly<
   Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>>
@@ -14,6 +15,7 @@ const benches: Readonly<
   adversarial: runAdversarialBench,
   contracts: runContractsBench,
   rag: runRagBench,
+  gateway: runGatewayBench,
 };
 
 const requested = process.argv.slice(2);

@@ -9,6 +9,7 @@ import { errorCatalogue } from '../src/errors/index.ts';
 import { defaultStagePolicies, detectorRuleSchema } from '../src/guard/index.ts';
 import { z } from 'zod';
 import { packageRoot } from '../src/kafka/index.ts';
+import { openApiDocument } from '../src/gateway/index.ts';
 
 export function errorsPage(): string {
   const rows = Object.entries(errorCatalogue).map(
@@ -130,9 +131,14 @@ server:
 `;
 }
 
+export function openApiPage(): string {
+  return `${JSON.stringify(openApiDocument(), null, 2)}\n`;
+}
+
 export const generatedPages = {
   'docs/errors.md': errorsPage,
   'docs/configuration.md': configPage,
+  'docs/openapi.json': openApiPage,
 } as const;
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {

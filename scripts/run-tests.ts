@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { LocalBroker, ensureKafkaInstalled, freePort, packageRoot } from '../src/kafka/index.ts';
+import { fetchModels } from '../src/models/index.ts';
 
 const root = packageRoot();
 
@@ -38,6 +39,8 @@ const log = (message: string): void => {
 };
 
 ensureKafkaInstalled({ onProgress: log });
+// Every pinned model once, before any test needs one, so parallel test files never race to download.
+await fetchModels(undefined, { onProgress: log });
 const dataDir = mkdtempSync(join(tmpdir(), 'guardstream-test-kafka-'));
 const broker = new LocalBroker({
   port: await freePort(),

@@ -51,6 +51,18 @@ export const envOverrides: readonly EnvOverride[] = [
     description: 'Data folder of the embedded broker.',
   },
   {
+    variable: 'GUARDSTREAM_RAG_DATA_DIR',
+    path: ['rag', 'dataDir'],
+    parse: asString,
+    description: 'Folder of the embedded knowledge store.',
+  },
+  {
+    variable: 'GUARDSTREAM_RAG_ENABLED',
+    path: ['rag', 'enabled'],
+    parse: (raw: string): unknown => (raw === 'true' ? true : raw === 'false' ? false : raw),
+    description: 'true or false: run the indexer and retrieval.',
+  },
+  {
     variable: 'GUARDSTREAM_SERVER_HOST',
     path: ['server', 'host'],
     parse: asString,

@@ -171,7 +171,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
           },
         ],
         usage: usageBody(completion.usage),
-        guardstream: { rails },
+        guardstream: { rails, documents: usedDocuments(trace) },
       };
     } catch (error) {
       observe(trace);
@@ -228,6 +228,11 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       totalMs: result.totalMs,
     };
   });
+}
+
+/** Ids of the documents whose chunks went into the prompt (the caller was entitled to them). */
+function usedDocuments(trace: ChatTrace): string[] {
+  return [...new Set(trace.retrieved.filter((hit) => !hit.dropped).map((hit) => hit.documentId))];
 }
 
 /** Aborts the provider call when the client goes away before the response is finished. */
@@ -342,7 +347,7 @@ async function streamChat(
         model: body.model,
         choices: [],
         usage: usageBody(trace.usage),
-        guardstream: { rails },
+        guardstream: { rails, documents: usedDocuments(trace) },
       })}\n\n`,
     );
   }

@@ -64,6 +64,7 @@ export class KafkaAuditSink implements AuditSink {
     private readonly topic: string,
     private readonly maxBuffered = 10_000,
     private readonly onError: (error: unknown) => void = () => undefined,
+    private readonly onDrop: (count: number) => void = () => undefined,
   ) {
     this.producer = new JsonProducer(connection);
     this.timer = setInterval(() => {
@@ -75,6 +76,7 @@ export class KafkaAuditSink implements AuditSink {
   write(event: AuditEvent): void {
     if (this.buffer.length >= this.maxBuffered) {
       this.dropped += 1;
+      this.onDrop(1);
       return;
     }
     this.buffer.push(event);
@@ -100,7 +102,9 @@ export class KafkaAuditSink implements AuditSink {
         (error: unknown) => {
           // Put them back at the front: audit events are kept until Kafka takes them.
           const room = Math.max(0, this.maxBuffered - this.buffer.length);
-          this.dropped += batch.length - Math.min(room, batch.length);
+          const lost = batch.length - Math.min(room, batch.length);
+          this.dropped += lost;
+          if (lost > 0) this.onDrop(lost);
           this.buffer.unshift(...batch.slice(0, room));
           this.onError(error);
         },

@@ -24,6 +24,22 @@ export const providerSchema = z
       .default(false)
       .describe('Whether data sent to this provider leaves the organisation.'),
     timeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+    threads: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        'For local providers: CPU threads for generation (default: half the cores, at least 1; llama.cpp threads spin-wait, so sharing cores with other busy work slows them badly).',
+      ),
+    maxTokens: z
+      .number()
+      .int()
+      .min(1)
+      .max(32_768)
+      .default(256)
+      .describe('For local providers: answer length when the request does not say.'),
   })
   .refine((provider) => provider.type !== 'openai' || provider.baseUrl !== undefined, {
     message: 'openai providers need a baseUrl',

@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import type { GuardstreamConfig } from '../config/index.ts';
 import { builtInDetectors } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
@@ -72,6 +73,8 @@ export async function startGatewayServices(
         provider.name,
         await LocalLlamaProvider.load(provider, {
           modelPath: modelFilePath(LOCAL_CHAT_MODEL, 'model.gguf', dependencies.modelsDir),
+          threads: provider.threads ?? Math.max(1, Math.floor(cpus().length / 2)),
+          defaultMaxTokens: provider.maxTokens,
         }),
       );
     }
@@ -94,6 +97,9 @@ export async function startGatewayServices(
       gateway.auditTopic,
       10_000,
       dependencies.onAuditError,
+      (count) => {
+        dependencies.metrics?.gateway.auditDropped.inc(count);
+      },
     );
   }
   const sink = audit;

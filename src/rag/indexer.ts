@@ -218,26 +218,32 @@ export class Indexer {
       return 'invalid';
     }
     const document = parsed.data;
-    const verdict = this.options.guard.check(`${document.title}\n${document.text}`, {
-      stage: 'ingest',
-    });
+    // Title and text are checked apart so each keeps its own redactions (ingest policy).
+    const verdicts = [
+      this.options.guard.check(document.title, { stage: 'ingest' }),
+      this.options.guard.check(document.text, { stage: 'ingest' }),
+    ];
     const quarantineOn = this.options.quarantineOn ?? ['prompt_injection'];
     const culprits = [
       ...new Set(
-        verdict.findings
+        verdicts
+          .flatMap((verdict) => verdict.findings)
           .filter(
             (finding) => finding.action === 'block' || quarantineOn.includes(finding.detector),
           )
           .map((finding) => finding.detector),
       ),
     ];
-    if (verdict.effective === 'block' || culprits.length > 0) {
+    if (verdicts.some((verdict) => verdict.effective === 'block') || culprits.length > 0) {
       // The new version is the truth: an older, clean version must not keep answering for it.
-      this.report(record, documentId, verdict.reasons.join('; ') || 'guard', culprits);
+      const reasons = verdicts.flatMap((verdict) => verdict.reasons);
+      this.report(record, documentId, reasons.join('; ') || 'guard', culprits);
       return 'quarantined';
     }
+    const title = verdicts[0]?.text ?? document.title;
+    const text = verdicts[1]?.text ?? document.text;
     const embedder = this.options.embedder;
-    const chunks = chunkDocument(documentId, document.title, document.text, {
+    const chunks = chunkDocument(documentId, title, text, {
       maxTokens: embedder.maxTokens - 2,
       overlapTokens: this.options.overlapTokens ?? 16,
       countTokens: (text) => Math.max(0, embedder.tokenize(text).length - 2),
@@ -247,7 +253,7 @@ export class Indexer {
       chunks,
       acl: document.acl,
       meta: {
-        title: document.title,
+        title,
         source: document.source,
         producedAt: Number(record.timestamp),
         collection: record.topic,

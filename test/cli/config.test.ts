@@ -40,10 +40,12 @@ describe('guardstream config', () => {
     assert.match(schema.$schema, /2020-12/);
     assert.deepEqual(Object.keys(schema.properties).sort(), [
       'contracts',
+      'gateway',
       'guard',
       'kafka',
       'log',
       'processor',
+      'rag',
       'server',
     ]);
   });

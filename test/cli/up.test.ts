@@ -25,6 +25,7 @@ async function embeddedEnv(dataDir: string): Promise<Record<string, string>> {
     GUARDSTREAM_KAFKA_CONTROLLER_PORT: String(await freePort()),
     GUARDSTREAM_KAFKA_DATA_DIR: dataDir,
     GUARDSTREAM_SERVER_PORT: String(await freePort()),
+    GUARDSTREAM_RAG_DATA_DIR: join(dataDir, 'rag'),
   };
 }
 
@@ -81,13 +82,17 @@ describe('guardstream up (the README run command)', () => {
   });
 });
 
-describe('the main job runs the example contract', () => {
-  it('routes produced records to the clean topic or the DLQ and counts them on /metrics', async () => {
+describe('the main job (npm start) with the example configuration and knowledge', () => {
+  it('loads the knowledge through Kafka, shows an answer, a block and a tenant boundary, and runs the contract', async () => {
     const dir = tempDir();
     // The README's main-job configuration, with topic names no other test shares.
     const example = parse(
       readFileSync(join(packageRoot(), 'examples/guardstream.yaml'), 'utf8'),
-    ) as { contracts: Record<string, unknown>[] };
+    ) as {
+      contracts: Record<string, unknown>[];
+      rag: { collections: { topic: string }[]; groupId?: string };
+      gateway: { auditTopic?: string };
+    };
     const base = uniqueName('customers');
     const [contract] = example.contracts;
     assert.ok(contract);
@@ -96,16 +101,46 @@ describe('the main job runs the example contract', () => {
       target: `${base}.clean`,
       dlq: `${base}.dlq`,
     });
+    example.rag.collections = [{ topic: `${base}.knowledge` }];
+    example.rag.groupId = `${base}.indexer`;
+    example.gateway.auditTopic = `${base}.audit`;
     const configFile = join(dir, 'guardstream.yaml');
     writeFileSync(configFile, stringify(example));
     const env: Record<string, string> = {
       ...(await embeddedEnv(join(dir, 'kafka'))),
       KAFKA_BOOTSTRAP_SERVERS: await testBootstrapServers(),
     };
-    const child = spawnCli(['up', '--config', configFile], env);
+    const knowledge = join(packageRoot(), 'examples/knowledge.jsonl');
+    const child = spawnCli(
+      ['up', '--config', configFile, '--load-knowledge', knowledge, '--demo'],
+      env,
+    );
     try {
-      const banner = await waitForOutput(child, /Press Ctrl-C to stop/, 60_000);
+      const banner = await waitForOutput(child, /Press Ctrl-C to stop/, 120_000);
       assert.match(banner, new RegExp(`customers: ${base}\\.raw -> ${base}\\.clean`));
+      assert.match(
+        banner,
+        /5 documents produced to .*; 4 indexed, 1 quarantined \(acme-shipping-faq\)/,
+      );
+      // The three example requests, in order: an answer, a block, a tenant boundary.
+      const outcomes = [
+        ...banner.matchAll(/-> (HTTP \d+[^\n]*)\n\s+documents in the prompt: ([^\n]*)/g),
+      ];
+      assert.equal(outcomes.length, 3, banner);
+      const [answer, block, boundary] = outcomes;
+      assert.match(answer?.[1] ?? '', /^HTTP 200/);
+      assert.match(answer?.[2] ?? '', /acme-returns/);
+      assert.match(block?.[1] ?? '', /^HTTP 400 GS_ERR_GUARD_BLOCKED: .*prompt_injection/);
+      assert.match(boundary?.[1] ?? '', /^HTTP 200/);
+      assert.match(boundary?.[2] ?? '', /globex-returns/);
+      assert.doesNotMatch(boundary?.[2] ?? '', /acme/);
+      for (const outcome of outcomes) {
+        assert.doesNotMatch(
+          outcome[2] ?? '',
+          /acme-shipping-faq/,
+          'the poisoned document is never used',
+        );
+      }
       const produce = (record: string): Promise<CliResult> =>
         runCliProcess(['kafka', 'produce', `${base}.raw`, '--record', record], env);
       assert.equal((await produce('{"id":"c-1","email":"ana@example.com"}')).code, 0);
@@ -132,6 +167,16 @@ describe('the main job runs the example contract', () => {
         );
       });
       assert.match(text, /guardstream_contract_records_in_total\{contract="customers"\} 2/);
+      // RAG and gateway metrics of the same run.
+      assert.match(text, /guardstream_rag_documents_total\{outcome="indexed"\} 4/);
+      assert.match(text, /guardstream_rag_documents_total\{outcome="quarantined"\} 1/);
+      assert.match(text, /guardstream_rag_freshness_seconds_count [1-9]/);
+      assert.match(text, /guardstream_rag_index_chunks [1-9]/);
+      assert.match(text, /guardstream_rag_query_duration_seconds_count [1-9]/);
+      assert.match(
+        text,
+        /guardstream_gateway_rail_actions_total\{stage="input",action="block"\} 1/,
+      );
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGINT');
       assert.equal(await exited, 0);

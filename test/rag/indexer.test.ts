@@ -23,6 +23,7 @@ describe('indexer: a knowledge topic followed live into the store', () => {
   let running: Promise<void>;
   let producer: JsonProducer;
   const topic = uniqueName('knowledge');
+  const groupId = uniqueName('indexer');
 
   before(async () => {
     connection = await testConnection();
@@ -38,7 +39,7 @@ describe('indexer: a knowledge topic followed live into the store', () => {
       store,
       embedder,
       guard: new GuardEngine(guardPolicySchema.parse({}), builtInDetectors()),
-      groupId: uniqueName('indexer'),
+      groupId,
     });
     running = indexer.run();
   });
@@ -154,5 +155,52 @@ describe('indexer: a knowledge topic followed live into the store', () => {
       'the tombstone to remove the document',
     );
     assert.ok(indexer.freshnessMs.length >= 3);
+  });
+
+  it('rebuilds a missing store from the compacted topic, ignoring committed offsets', async () => {
+    // The group above has committed past every record; a new, empty store must still be filled.
+    // The first member leaves, as a restarted process would.
+    await indexer.stop();
+    await running;
+    const rebuiltDir = join(dir, 'rebuilt');
+    const rebuilt = await KnowledgeStore.open(rebuiltDir);
+    assert.equal(rebuilt.created, true);
+    const second = new Indexer(connection, {
+      topics: [topic],
+      store: rebuilt,
+      embedder,
+      guard: new GuardEngine(guardPolicySchema.parse({}), builtInDetectors()),
+      groupId,
+    });
+    const secondRun = second.run();
+    try {
+      await eventually(
+        async () => {
+          const [vector] = await embedder.embed(['merger closing date']);
+          assert.ok(vector);
+          const hits = await rebuilt.search(
+            { vector, text: 'merger' },
+            { tenant: 'globex', groups: [] },
+            5,
+          );
+          return hits.some((hit) => hit.documentId === 'merger') ? true : undefined;
+        },
+        60_000,
+        'the rebuilt store to hold the globex document',
+      );
+      // Replayed from the start: the deleted and quarantined documents stay out.
+      const [vector] = await embedder.embed(['refund']);
+      assert.ok(vector);
+      const acmeHits = await rebuilt.search({ vector, text: 'refund shipping' }, acme, 5);
+      assert.deepEqual(
+        acmeHits.map((hit) => hit.documentId),
+        [],
+      );
+      assert.equal(second.counters.quarantined, 1);
+    } finally {
+      await second.stop();
+      await secondRun;
+      rebuilt.close();
+    }
   });
 });

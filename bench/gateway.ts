@@ -1,0 +1,156 @@
+/**
+ * `npm run bench -- gateway`: requests/s and latency of chat completions sent straight to a fast
+ * upstream double and through the gateway (default policy) to the same double, in the same run,
+ * at 100 concurrent connections (and at 1, for the unloaded cost); then again with retrieval.
+ * Each server runs in its own process; the load generator (autocannon) in this one.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { packageRoot } from '../src/kafka/index.ts';
+
+const SECONDS = Number(process.env.GUARDSTREAM_BENCH_GATEWAY_SECONDS ?? 10);
+const CONNECTIONS = 100;
+const KEY = 'gs-bench-key';
+
+function progress(message: string): void {
+  process.stderr.write(`[bench gateway] ${message}\n`);
+}
+
+async function startServer(
+  script: string,
+  args: readonly string[],
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const line = seen.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (line !== undefined) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`${script} exited with ${String(code)}`));
+    });
+  });
+  return { url, child };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+interface LoadResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+const body = JSON.stringify({
+  model: 'bench',
+  messages: [
+    {
+      role: 'user',
+      content:
+        'How long does it take for a refund to arrive after I send an item back, and what should I do if it has not arrived by then? I bought it online last month.',
+    },
+  ],
+});
+
+async function load(url: string, connections: number, seconds: number): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `${url}/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    body,
+    connections,
+    duration: seconds,
+  });
+  return {
+    rps: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+export async function runGatewayBench(): Promise<Record<string, unknown>> {
+  const upstream = await startServer('bench/servers/upstream.ts', []);
+  const phases: Record<string, LoadResult> = {};
+  try {
+    await load(upstream.url, CONNECTIONS, 2);
+    progress(`direct to the double, ${String(CONNECTIONS)} connections, ${String(SECONDS)} s`);
+    phases.direct = await load(upstream.url, CONNECTIONS, SECONDS);
+    phases.direct1 = await load(upstream.url, 1, Math.max(3, SECONDS / 2));
+    for (const mode of ['plain', 'retrieval'] as const) {
+      const gateway = await startServer('bench/servers/gateway.ts', [
+        upstream.url,
+        ...(mode === 'retrieval' ? ['retrieval'] : []),
+      ]);
+      try {
+        await load(gateway.url, CONNECTIONS, 2);
+        progress(
+          `through the gateway (${mode}), ${String(CONNECTIONS)} connections, ${String(SECONDS)} s`,
+        );
+        phases[mode] = await load(gateway.url, CONNECTIONS, SECONDS);
+        phases[`${mode}1`] = await load(gateway.url, 1, Math.max(3, SECONDS / 2));
+      } finally {
+        await stopServer(gateway.child);
+      }
+    }
+  } finally {
+    await stopServer(upstream.child);
+  }
+  const pick = (phase: LoadResult | undefined): { rps: number; p50Ms: number; p99Ms: number } => ({
+    rps: phase?.rps ?? 0,
+    p50Ms: phase?.p50Ms ?? 0,
+    p99Ms: phase?.p99Ms ?? 0,
+  });
+  const added = (
+    through: LoadResult | undefined,
+    direct: LoadResult | undefined,
+  ): { p50: number; p99: number } => ({
+    p50: Math.round(((through?.p50Ms ?? 0) - (direct?.p50Ms ?? 0)) * 100) / 100,
+    p99: Math.round(((through?.p99Ms ?? 0) - (direct?.p99Ms ?? 0)) * 100) / 100,
+  });
+  for (const [name, phase] of Object.entries(phases)) {
+    if (phase.errors > 0 || phase.non2xx > 0) {
+      throw new Error(
+        `${name}: ${String(phase.errors)} errors, ${String(phase.non2xx)} non-2xx responses`,
+      );
+    }
+  }
+  const result = {
+    machine: { cpus: cpus().length, node: process.version },
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    direct: pick(phases.direct),
+    gateway: pick(phases.plain),
+    addedLatencyMs: added(phases.plain, phases.direct),
+    withRetrieval: {
+      gateway: pick(phases.retrieval),
+      addedLatencyMs: added(phases.retrieval, phases.direct),
+    },
+    oneConnection: {
+      direct: pick(phases.direct1),
+      gateway: pick(phases.plain1),
+      withRetrieval: pick(phases.retrieval1),
+      addedLatencyMs: added(phases.plain1, phases.direct1),
+      addedLatencyWithRetrievalMs: added(phases.retrieval1, phases.direct1),
+    },
+    note: 'autocannon in this process; the upstream double and the gateway each in their own process (3 processes on this machine). Gateway = authentication, rate limit, input rails, provider call, output rails (default policy), audit disabled (no Kafka). withRetrieval adds query embedding (MiniLM int8, 1 ONNX thread) and hybrid search over 300 chunks, plus retrieval rails on each of 4 chunks. At 100 connections latency is mostly queueing: it equals connections / throughput; the one-connection figures show the unloaded per-request cost.',
+  };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/gateway.json', `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
