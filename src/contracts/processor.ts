@@ -74,8 +74,6 @@ function dlqHeaders(
 
 interface Session {
   consumer: JsonConsumer;
-  /** Runs before the consumer joins (exactly-once: fence the predecessor first). */
-  prepare: () => Promise<void>;
   deliver: (
     outgoing: readonly OutgoingRecord<unknown>[],
     consumed: readonly IncomingRecord<unknown>[],
@@ -193,13 +191,9 @@ export class ContractProcessor {
   }
 
   private openSession(): Session {
-    const exactlyOnce = this.contract.delivery === 'exactly-once';
-
     const consumer = new JsonConsumer(this.connection, {
       groupId: this.groupId,
       startFrom: 'earliest',
-      // Exactly-once: never resume from offsets a pending transaction is about to move.
-      stableOffsets: exactlyOnce,
       bufferedRecords: Math.max(
         1024,
         (this.options.maxBatchRecords ?? this.contract.batchRecords) * 2,
@@ -212,9 +206,6 @@ export class ContractProcessor {
       );
       return {
         consumer,
-        // Fencing the previous instance aborts its open transaction, so the offsets read next
-        // are final.
-        prepare: () => producer.init(),
         deliver: (outgoing, consumed) => producer.sendWithOffsets(outgoing, consumer, consumed),
         close: async () => {
           await within(consumer.close(), 5_000);
@@ -225,9 +216,6 @@ export class ContractProcessor {
     const producer = new JsonProducer(this.connection);
     return {
       consumer,
-      prepare: async () => {
-        // At-least-once needs no fencing: a replay after a crash is allowed.
-      },
       deliver: async (outgoing, consumed) => {
         if (outgoing.length > 0) await producer.send(outgoing);
         await consumer.commit(consumed);
@@ -248,7 +236,6 @@ export class ContractProcessor {
   private async runSession(onProgress: () => void): Promise<void> {
     const session = this.openSession();
     this.session = session;
-    await session.prepare();
     // One batch is delivered while the next is evaluated, so CPU (evaluation) overlaps network
     // (produce, commit). Deliveries stay strictly in order, and a failed one fails the session
     // before any later commit could cover it.

@@ -187,15 +187,6 @@ export interface ConsumerOptions {
   startFrom?: 'earliest' | 'latest';
   /** Start from `startFrom` even when the group has committed offsets (a rebuild). */
   ignoreCommitted?: boolean;
-  /**
-   * Before joining, wait until no transactional offset commit of the group is pending (an
-   * OffsetFetch with require_stable). For consume–transform–produce transactions: right after a
-   * commit, or a restart, the committed offsets the client reads may otherwise still be the
-   * previous ones (the commit markers are written asynchronously), and the last transaction's
-   * input would be processed again. @platformatic/kafka 1.35's consumer fetches offsets with
-   * require_stable = false, hence this step.
-   */
-  stableOffsets?: boolean;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   maxWaitTimeMs?: number;
@@ -216,11 +207,8 @@ export class JsonConsumer<Value = unknown> {
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private readonly options: ConsumerOptions;
 
-  private readonly connection: KafkaConnection;
-
   constructor(connection: KafkaConnection, options: ConsumerOptions) {
     this.options = options;
-    this.connection = connection;
     this.consumer = new Consumer({
       ...baseOptions(connection),
       groupId: options.groupId,
@@ -237,7 +225,6 @@ export class JsonConsumer<Value = unknown> {
     // Right after a broker (re)start the group coordinator may still be loading; joining is
     // retried while the error is retryable, up to subscribeTimeoutMs.
     const deadline = Date.now() + (this.options.subscribeTimeoutMs ?? 30_000);
-    if (this.options.stableOffsets === true) await this.waitForStableOffsets(deadline);
     for (;;) {
       try {
         this.stream = await this.consumer.consume({
@@ -259,26 +246,6 @@ export class JsonConsumer<Value = unknown> {
         if (!mapped.retryable || Date.now() >= deadline) throw mapped;
         await sleep(500);
       }
-    }
-  }
-
-  private async waitForStableOffsets(deadline: number): Promise<void> {
-    const admin = new Admin(baseOptions(this.connection));
-    try {
-      for (;;) {
-        try {
-          await admin.listConsumerGroupOffsets({
-            groups: [this.options.groupId],
-            requireStable: true,
-          });
-          return;
-        } catch (error) {
-          if (Date.now() >= deadline) throw toKafkaError(error, 'fetch stable offsets');
-          await sleep(100);
-        }
-      }
-    } finally {
-      await admin.close().catch(() => undefined);
     }
   }
 
@@ -529,20 +496,6 @@ export class TransactionalProducer {
       producerId: -1n,
       producerEpoch: -1,
     });
-  }
-
-  /**
-   * Registers this transactional id with the coordinator now (InitProducerId), which fences any
-   * previous instance and aborts its open transaction, instead of on the first transaction.
-   */
-  async init(): Promise<void> {
-    try {
-      const transaction = await this.producer.beginTransaction();
-      // Nothing was added: cancel ends it locally, without a request to the broker.
-      await transaction.cancel();
-    } catch (error) {
-      throw toKafkaError(error, 'init transactions');
-    }
   }
 
   async sendWithOffsets(
