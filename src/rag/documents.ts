@@ -44,3 +44,28 @@ export function mayRead(acl: Acl, principal: Principal): boolean {
   if (acl.groups.length === 0) return acl.users.length === 0;
   return principal.groups.some((group) => acl.groups.includes(group));
 }
+
+/**
+ * The same rule as `mayRead`, as tokens: a caller may read a document exactly when one of its
+ * tokens is among the document's. The store indexes the document tokens (a label-list index),
+ * so the entitlement filter is one indexed lookup instead of an expression over every row.
+ * Tokens are JSON arrays, so no tenant, group or user name can forge another's token.
+ */
+export function accessTokens(acl: Acl): string[] {
+  return acl.tenants.flatMap((tenant) => {
+    if (acl.groups.length === 0 && acl.users.length === 0) return [JSON.stringify([tenant, '*'])];
+    return [
+      ...acl.groups.map((group) => JSON.stringify([tenant, 'g', group])),
+      ...acl.users.map((user) => JSON.stringify([tenant, 'u', user])),
+    ];
+  });
+}
+
+export function principalTokens(principal: Principal): string[] {
+  const { tenant } = principal;
+  return [
+    JSON.stringify([tenant, '*']),
+    ...principal.groups.map((group) => JSON.stringify([tenant, 'g', group])),
+    ...(principal.user === undefined ? [] : [JSON.stringify([tenant, 'u', principal.user])]),
+  ];
+}

@@ -1,4 +1,10 @@
-export { aclSchema, knowledgeDocumentSchema, mayRead } from './documents.ts';
+export {
+  accessTokens,
+  aclSchema,
+  knowledgeDocumentSchema,
+  mayRead,
+  principalTokens,
+} from './documents.ts';
 export type { Acl, KnowledgeDocument, Principal } from './documents.ts';
 export { chunkDocument } from './chunker.ts';
 export type { Chunk, ChunkOptions } from './chunker.ts';

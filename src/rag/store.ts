@@ -1,6 +1,7 @@
 import { connect, Index } from '@lancedb/lancedb';
 import type { Connection, Table } from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int64, List, Schema, Utf8 } from 'apache-arrow';
+import { accessTokens, principalTokens } from './documents.ts';
 import type { Acl, Principal } from './documents.ts';
 
 export interface StoredChunk {
@@ -50,17 +51,11 @@ export function sqlString(value: string): string {
 
 /**
  * The entitlement rule of `mayRead` as a store filter, so the store returns only rows the
- * caller may see and k results stay k. An empty string stands for "none listed" in the lists.
+ * caller may see and k results stay k: the caller's access tokens against the document's
+ * (indexed), and the caller's collections when it is limited to some.
  */
 export function entitlementFilter(principal: Principal): string {
-  const tenant = `array_has(tenants, ${sqlString(principal.tenant)})`;
-  const byUser =
-    principal.user === undefined ? 'false' : `array_has(users, ${sqlString(principal.user)})`;
-  const byGroup =
-    principal.groups.length === 0
-      ? 'false'
-      : principal.groups.map((group) => `array_has(groups, ${sqlString(group)})`).join(' OR ');
-  const open = "(array_length(groups) = 1 AND array_has(groups, '') AND array_has(users, ''))";
+  const tokens = principalTokens(principal).map(sqlString).join(', ');
   const collections = principal.collections;
   const byCollection =
     collections === undefined || collections.includes('*')
@@ -68,7 +63,7 @@ export function entitlementFilter(principal: Principal): string {
       : collections.length === 0
         ? 'false AND '
         : `collection IN (${collections.map(sqlString).join(', ')}) AND `;
-  return `${byCollection}${tenant} AND (${byUser} OR ${open} OR (NOT array_has(groups, '') AND (${byGroup})))`;
+  return `${byCollection}array_has_any(access, make_array(${tokens}))`;
 }
 
 function listOrNone(values: readonly string[]): string[] {
@@ -91,6 +86,7 @@ function chunkRows(
     tenants: [...acl.tenants],
     groups: listOrNone(acl.groups),
     users: listOrNone(acl.users),
+    access: accessTokens(acl),
     produced_at: BigInt(meta.producedAt),
     collection: meta.collection ?? '',
     vector: Array.from(chunk.vector),
@@ -129,6 +125,7 @@ export class KnowledgeStore {
         list('tenants'),
         list('groups'),
         list('users'),
+        list('access'),
         new Field('produced_at', new Int64(), false),
         new Field('collection', new Utf8(), false),
         new Field(
@@ -139,6 +136,7 @@ export class KnowledgeStore {
       ]);
       table = await db.createEmptyTable(TABLE, schema, { mode: 'create', existOk: true });
       await table.createIndex('text', { config: Index.fts(), replace: true });
+      await table.createIndex('access', { config: Index.labelList(), replace: true });
     }
     return new KnowledgeStore(db, table, dimensions, created);
   }
