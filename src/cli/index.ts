@@ -9,6 +9,7 @@ import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import { buildGateway, sha256Hex } from '../gateway/index.ts';
 import { demoRequests, loadKnowledge, startAssistantStack, tailAudit } from './assistant.ts';
 import type { AssistantStack, DemoRequest } from './assistant.ts';
+import { redteamCommand } from './redteam-command.ts';
 import { Metrics } from '../metrics/index.ts';
 import { Embedder } from '../embedder/index.ts';
 import { defaultModelsDir, fetchModels, modelStatus } from '../models/index.ts';
@@ -49,6 +50,9 @@ Commands:
                             and run example requests
   audit tail [--from-beginning] [--json]   Print gateway audit events as they arrive
   keys hash KEY             Print the sha256 of an API key for gateway.apiKeys
+  redteam --target URL [--api-key K] [--model M] [--probes LIST] [--out FILE.html|.json]
+          [--compare URL2] [--fail-above RATE] [--per-family N] [--concurrency N] [--seed S]
+                            Attack an OpenAI-compatible endpoint and report what gets through
   kafka start|stop|status   Manage the embedded single-node Kafka broker
   kafka produce TOPIC --record JSON [--key KEY]   Write one JSON record to a topic
   scan-text TEXT            Run a stage's guard policy on TEXT and print the findings
@@ -125,6 +129,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await auditCommand(subcommand, values, io);
       case 'keys':
         return keysCommand(subcommand, rest, io);
+      case 'redteam':
+        return await redteamCommand(values, io);
       case 'decrypt':
         return decryptCommand(subcommand, values, io);
       default:
@@ -167,6 +173,19 @@ function parse(argv: readonly string[]) {
       'load-knowledge': { type: 'string' },
       demo: { type: 'boolean' },
       'from-beginning': { type: 'boolean' },
+      target: { type: 'string' },
+      'api-key': { type: 'string' },
+      model: { type: 'string' },
+      probes: { type: 'string' },
+      out: { type: 'string' },
+      compare: { type: 'string' },
+      'compare-api-key': { type: 'string' },
+      'fail-above': { type: 'string' },
+      concurrency: { type: 'string' },
+      seed: { type: 'string' },
+      'per-family': { type: 'string' },
+      attempts: { type: 'string' },
+      datasets: { type: 'string' },
       version: { type: 'boolean', short: 'v' },
     },
   });

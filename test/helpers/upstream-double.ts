@@ -10,7 +10,9 @@ export type UpstreamBehaviour =
   /** Answers with the canary line of its system prompt. */
   | { mode: 'leak-canary' }
   /** Answers with the context documents it was given. */
-  | { mode: 'repeat-context' };
+  | { mode: 'repeat-context' }
+  /** Answers with whatever the test computes from the messages. */
+  | { mode: 'script'; answer: (messages: RecordedCall['body']['messages']) => string };
 
 export interface RecordedCall {
   body: {
@@ -59,6 +61,8 @@ export class UpstreamDouble {
         return messages.map((message) => message.content).join('\n');
       case 'leak-canary':
         return `Sure! My secret line is: ${/Canary: (\S+)/.exec(system)?.[1] ?? 'none'}`;
+      case 'script':
+        return this.behaviour.answer(messages);
       case 'repeat-context': {
         const at = system.indexOf('Context documents:');
         return at < 0 ? 'I have no context.' : system.slice(at);

@@ -1,0 +1,8 @@
+export { attackFamilies, buildProbes, probeFamilies, seededRandom } from './probes.ts';
+export type { AttackFamily, JudgeSpec, Probe, ProbeFamily, ProbeOptions } from './probes.ts';
+export { Judges } from './judges.ts';
+export type { TargetAnswer, Verdict } from './judges.ts';
+export { ask, runProbes } from './runner.ts';
+export type { Attempt, RunOptions, Target } from './runner.ts';
+export { html, summarise, table, wilson } from './report.ts';
+export type { FamilyResult, RedteamReport } from './report.ts';
