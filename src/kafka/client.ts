@@ -498,7 +498,35 @@ export class TransactionalProducer {
     });
   }
 
+  /**
+   * One transaction: the records and the consumed offsets commit together or not at all. It must
+   * finish within `timeoutMs`: a transaction step that never answers (seen under heavy load: the
+   * processor stalled with its transaction open, which held back every read_committed reader of
+   * the DLQ) fails the session instead, and the next session's InitProducerId fences this
+   * producer and resolves the transaction, after which the input is replayed from the committed
+   * offsets.
+   */
   async sendWithOffsets(
+    records: readonly OutgoingRecord<unknown>[],
+    consumer: JsonConsumer,
+    consumed: readonly IncomingRecord<unknown>[],
+    timeoutMs = 30_000,
+  ): Promise<void> {
+    const deadline = new AbortController();
+    const timer = sleep(timeoutMs, undefined, { signal: deadline.signal }).then(() => {
+      throw new GuardstreamError('GS_ERR_KAFKA_TIMEOUT', {
+        message: `A transaction did not complete within ${String(timeoutMs)} ms`,
+      });
+    });
+    try {
+      await Promise.race([this.transact(records, consumer, consumed), timer]);
+    } finally {
+      deadline.abort();
+      await timer.catch(() => undefined);
+    }
+  }
+
+  private async transact(
     records: readonly OutgoingRecord<unknown>[],
     consumer: JsonConsumer,
     consumed: readonly IncomingRecord<unknown>[],
