@@ -599,6 +599,15 @@ export class TopicAdmin {
         }
       }
     }
+    // The controller answers before every broker's metadata has the new topic; callers expect to
+    // use (or describe) a topic as soon as this returns.
+    const deadline = Date.now() + 10_000;
+    const wanted = specs.map((spec) => spec.name);
+    while (Date.now() < deadline) {
+      const known = new Set(await this.listTopics());
+      if (wanted.every((name) => known.has(name))) break;
+      await sleep(100);
+    }
     return created;
   }
 
