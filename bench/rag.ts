@@ -19,6 +19,7 @@ import {
 } from '../src/kafka/index.ts';
 import { fetchModels } from '../src/models/index.ts';
 import { Indexer, KnowledgeStore } from '../src/rag/index.ts';
+import { seededRandom } from '../src/redteam/index.ts';
 import { summarize } from './stats.ts';
 
 const RATE = Number(process.env.GUARDSTREAM_BENCH_RAG_RATE ?? 25);
@@ -49,18 +50,6 @@ function documentText(id: number): string {
     parts.push(sentences[(id * 7 + index * 3) % sentences.length] ?? '');
   }
   return `Policy note ${String(id)}. ${parts.join(' ')}`.slice(0, 1024);
-}
-
-/** A seeded uniform generator in [0, 1) (mulberry32). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Unit vectors between two random real embeddings (weight 0.2–0.8) plus ±0.01 noise. */
