@@ -3,6 +3,13 @@
  * upstream double and through the gateway (default policy) to the same double, in the same run,
  * at 100 concurrent connections (and at 1, for the unloaded cost); then again with retrieval.
  * Each server runs in its own process; the load generator (autocannon) in this one.
+ *
+ * Two kinds of phase at 100 connections. Saturated (closed loop: each connection sends its next
+ * request as soon as the last answer arrives) measures the most requests/s; its latency is only
+ * queueing (connections / throughput) and says nothing about the gateway's own cost. Paced (the
+ * 100 connections share a fixed offered rate, a set share of the gateway's measured saturated
+ * throughput, applied to the direct and the gateway target alike; see paced-load.ts) measures
+ * the latency a client sees while the gateway has headroom; added latency comes from them.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -11,9 +18,17 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { packageRoot } from '../src/kafka/index.ts';
+import { pacedLoad } from './paced-load.ts';
 
 const SECONDS = Number(process.env.GUARDSTREAM_BENCH_GATEWAY_SECONDS ?? 10);
 const CONNECTIONS = 100;
+/**
+ * The paced phases offer these shares of the gateway's own saturated throughput; the headline
+ * figures use the first (a gateway sized with 4x headroom), the others show where it degrades.
+ * Fixed here before measuring, not picked from the results.
+ */
+const PACED_LOAD_SHARES = [0.25, 0.1, 0.5] as const;
+const PACED_LOAD_SHARE = PACED_LOAD_SHARES[0];
 const KEY = 'gs-bench-key';
 
 function progress(message: string): void {
@@ -74,6 +89,9 @@ async function load(url: string, connections: number, seconds: number): Promise<
     body,
     connections,
     duration: seconds,
+    // Saturated with retrieval, the queue alone can exceed autocannon's default 10 s; a timeout
+    // there would be the load generator giving up, not the gateway failing.
+    timeout: 60,
   });
   return {
     rps: Math.round(result.requests.average),
@@ -82,6 +100,17 @@ async function load(url: string, connections: number, seconds: number): Promise<
     errors: result.errors,
     non2xx: result.non2xx,
   };
+}
+
+function paced(url: string, rate: number): Promise<LoadResult> {
+  return pacedLoad({
+    url: `${url}/chat/completions`,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    body,
+    connections: CONNECTIONS,
+    rate,
+    seconds: SECONDS,
+  });
 }
 
 export async function runGatewayBench(): Promise<Record<string, unknown>> {
@@ -102,8 +131,16 @@ export async function runGatewayBench(): Promise<Record<string, unknown>> {
         progress(
           `through the gateway (${mode}), ${String(CONNECTIONS)} connections, ${String(SECONDS)} s`,
         );
-        phases[mode] = await load(gateway.url, CONNECTIONS, SECONDS);
+        const saturated = await load(gateway.url, CONNECTIONS, SECONDS);
+        phases[mode] = saturated;
         phases[`${mode}1`] = await load(gateway.url, 1, Math.max(3, SECONDS / 2));
+        for (const share of PACED_LOAD_SHARES) {
+          const rate = Math.max(1, Math.round(saturated.rps * share));
+          progress(`paced: ${String(rate)} requests/s over ${String(CONNECTIONS)} connections`);
+          const suffix = share === PACED_LOAD_SHARE ? '' : String(share);
+          phases[`${mode}Paced${suffix}`] = await paced(gateway.url, rate);
+          phases[`${mode}DirectPaced${suffix}`] = await paced(upstream.url, rate);
+        }
       } finally {
         await stopServer(gateway.child);
       }
@@ -130,16 +167,52 @@ export async function runGatewayBench(): Promise<Record<string, unknown>> {
       );
     }
   }
+  const pacedSummary = (
+    through: LoadResult | undefined,
+    direct: LoadResult | undefined,
+    saturatedThrough: LoadResult | undefined,
+    saturatedDirect: LoadResult | undefined,
+    share: number = PACED_LOAD_SHARE,
+  ): Record<string, unknown> => ({
+    offeredRps: Math.round((saturatedThrough?.rps ?? 0) * share),
+    direct: { ...pick(direct), maxRps: saturatedDirect?.rps ?? 0 },
+    gateway: { ...pick(through), maxRps: saturatedThrough?.rps ?? 0 },
+    addedLatencyMs: added(through, direct),
+  });
+  const plain = pacedSummary(
+    phases.plainPaced,
+    phases.plainDirectPaced,
+    phases.plain,
+    phases.direct,
+  );
   const result = {
     machine: { cpus: cpus().length, node: process.version },
     connections: CONNECTIONS,
     seconds: SECONDS,
-    direct: pick(phases.direct),
-    gateway: pick(phases.plain),
-    addedLatencyMs: added(phases.plain, phases.direct),
-    withRetrieval: {
-      gateway: pick(phases.retrieval),
-      addedLatencyMs: added(phases.retrieval, phases.direct),
+    pacedLoadShare: PACED_LOAD_SHARE,
+    pacedSweep: PACED_LOAD_SHARES.filter((share) => share !== PACED_LOAD_SHARE).map((share) => ({
+      share,
+      ...pacedSummary(
+        phases[`plainPaced${String(share)}`],
+        phases[`plainDirectPaced${String(share)}`],
+        phases.plain,
+        phases.direct,
+        share,
+      ),
+    })),
+    ...plain,
+    withRetrieval: pacedSummary(
+      phases.retrievalPaced,
+      phases.retrievalDirectPaced,
+      phases.retrieval,
+      phases.direct,
+    ),
+    saturated: {
+      direct: pick(phases.direct),
+      gateway: pick(phases.plain),
+      withRetrieval: pick(phases.retrieval),
+      addedLatencyMs: added(phases.plain, phases.direct),
+      addedLatencyWithRetrievalMs: added(phases.retrieval, phases.direct),
     },
     oneConnection: {
       direct: pick(phases.direct1),
@@ -148,7 +221,7 @@ export async function runGatewayBench(): Promise<Record<string, unknown>> {
       addedLatencyMs: added(phases.plain1, phases.direct1),
       addedLatencyWithRetrievalMs: added(phases.retrieval1, phases.direct1),
     },
-    note: 'autocannon in this process; the upstream double and the gateway each in their own process (3 processes on this machine). Gateway = authentication, rate limit, input rails, provider call, output rails (default policy), audit disabled (no Kafka). withRetrieval adds query embedding (MiniLM int8, 1 ONNX thread) and hybrid search over 300 chunks, plus retrieval rails on each of 4 chunks. At 100 connections latency is mostly queueing: it equals connections / throughput; the one-connection figures show the unloaded per-request cost.',
+    note: 'saturated and one-connection phases: autocannon; paced phases: bench/paced-load.ts (open loop); both in this process; the upstream double and the gateway each in their own process (3 processes on this machine). Gateway = authentication, rate limit, input rails, provider call, output rails (default policy), audit disabled (no Kafka). withRetrieval adds query embedding (MiniLM int8, 1 ONNX thread) and hybrid search over 300 chunks, plus retrieval rails on each of 4 chunks. direct/gateway/addedLatencyMs (and withRetrieval) are paced phases: 100 connections sharing a fixed offered rate (offeredRps, a quarter of the gateway’s saturated throughput; pacedSweep: 10% and 50%), the same rate sent straight to the double and through the gateway; rps is the rate achieved, maxRps the saturated throughput. saturated = closed loop, where latency is queueing (connections / throughput). oneConnection = the unloaded per-request cost.',
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/gateway.json', `${JSON.stringify(result, null, 2)}\n`);

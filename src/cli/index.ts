@@ -52,6 +52,7 @@ Commands:
   keys hash KEY             Print the sha256 of an API key for gateway.apiKeys
   redteam --target URL [--api-key K] [--model M] [--probes LIST] [--out FILE.html|.json]
           [--compare URL2] [--fail-above RATE] [--per-family N] [--concurrency N] [--seed S]
+          [--max-tokens N] [--plant-kafka BOOTSTRAP --plant-tenant T [--plant-topic knowledge]]
                             Attack an OpenAI-compatible endpoint and report what gets through
   kafka start|stop|status   Manage the embedded single-node Kafka broker
   kafka produce TOPIC --record JSON [--key KEY]   Write one JSON record to a topic
@@ -184,6 +185,11 @@ function parse(argv: readonly string[]) {
       concurrency: { type: 'string' },
       seed: { type: 'string' },
       'per-family': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'plant-kafka': { type: 'string' },
+      'plant-topic': { type: 'string' },
+      'plant-tenant': { type: 'string' },
+      'plant-wait': { type: 'string' },
       attempts: { type: 'string' },
       datasets: { type: 'string' },
       version: { type: 'boolean', short: 'v' },

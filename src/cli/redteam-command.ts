@@ -1,7 +1,16 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GuardstreamError } from '../errors/index.ts';
-import { buildProbes, html, probeFamilies, runProbes, summarise, table } from '../redteam/index.ts';
+import {
+  buildProbes,
+  html,
+  plantDocuments,
+  probeFamilies,
+  removePlantedDocuments,
+  runProbes,
+  summarise,
+  table,
+} from '../redteam/index.ts';
 import type { ProbeFamily, RedteamReport, Target } from '../redteam/index.ts';
 
 export interface RedteamFlags {
@@ -16,6 +25,11 @@ export interface RedteamFlags {
   concurrency?: string | undefined;
   seed?: string | undefined;
   'per-family'?: string | undefined;
+  'max-tokens'?: string | undefined;
+  'plant-kafka'?: string | undefined;
+  'plant-topic'?: string | undefined;
+  'plant-tenant'?: string | undefined;
+  'plant-wait'?: string | undefined;
   attempts?: string | undefined;
   datasets?: string | undefined;
 }
@@ -58,23 +72,57 @@ export async function redteamCommand(
   const seed = positiveInt(flags.seed, 20261125, 'seed');
   const defaultDatasets = resolve(io.cwd, '../shared/datasets');
   const datasetsDir = flags.datasets ?? (existsSync(defaultDatasets) ? defaultDatasets : undefined);
+  const plantKafka = flags['plant-kafka'];
+  if (plantKafka !== undefined && flags['plant-tenant'] === undefined) {
+    throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+      message: '--plant-kafka needs --plant-tenant (the tenant of the API key the scan uses)',
+    });
+  }
+  if (plantKafka === undefined && families.includes('rag_injection')) {
+    io.err(
+      'rag_injection left out: it plants documents through Kafka (--plant-kafka BOOTSTRAP --plant-tenant TENANT [--plant-topic knowledge])\n',
+    );
+  }
   const probes = buildProbes({
     seed,
     perFamily: positiveInt(flags['per-family'], 20, 'per-family'),
     families,
     ...(datasetsDir === undefined ? {} : { datasetsDir }),
+    ...(plantKafka === undefined || flags['plant-tenant'] === undefined
+      ? {}
+      : { plantTenant: flags['plant-tenant'] }),
   });
+  const plantTopic = flags['plant-topic'] ?? 'knowledge';
+  const plantConnection =
+    plantKafka === undefined
+      ? undefined
+      : { bootstrapServers: plantKafka.split(','), clientId: 'guardstream-redteam' };
+  if (plantConnection !== undefined) {
+    const planted = await plantDocuments(plantConnection, plantTopic, probes);
+    const waitSeconds = positiveInt(flags['plant-wait'], 20, 'plant-wait');
+    io.err(
+      `planted ${String(planted)} documents in ${plantTopic}; waiting ${String(waitSeconds)} s for the indexers\n`,
+    );
+    await new Promise((done) => setTimeout(done, waitSeconds * 1000));
+  }
   const model = flags.model ?? 'smollm2-135m';
+  const maxTokens = positiveInt(flags['max-tokens'], 160, 'max-tokens');
   const targets: Target[] = [
     {
       url: flags.target,
       model,
+      maxTokens,
       ...(flags['api-key'] === undefined ? {} : { apiKey: flags['api-key'] }),
     },
   ];
   if (flags.compare !== undefined) {
     const key = flags['compare-api-key'] ?? flags['api-key'];
-    targets.push({ url: flags.compare, model, ...(key === undefined ? {} : { apiKey: key }) });
+    targets.push({
+      url: flags.compare,
+      model,
+      maxTokens,
+      ...(key === undefined ? {} : { apiKey: key }),
+    });
   }
   const attemptsFile = resolve(io.cwd, flags.attempts ?? 'redteam-attempts.jsonl');
   const reports: RedteamReport[] = [];
@@ -95,6 +143,10 @@ export async function redteamCommand(
       },
     });
     reports.push(summarise(attempts, { target: target.url, model, seed }));
+  }
+  if (plantConnection !== undefined) {
+    await removePlantedDocuments(plantConnection, plantTopic, probes);
+    io.err(`removed the planted documents from ${plantTopic} (tombstones)\n`);
   }
   io.out(`${table(reports)}\n`);
   if (flags.out !== undefined) {

@@ -15,6 +15,7 @@ export {
 export { secretsDetector, secretsConfigSchema } from './secrets.ts';
 export { harmfulRequestDetector, toxicityDetector } from './classifiers.ts';
 export { encodedPayloadDetector } from './encoded-payload.ts';
+export { activeContentDetector } from './active-content.ts';
 export { bundledModelPath, featurize, loadLinearModel, score } from './linear-model.ts';
 export type { LinearModel, NamedLinearModel } from './linear-model.ts';
 export {
@@ -35,6 +36,7 @@ export {
   matchRules,
 } from './injection/index.ts';
 
+import { activeContentDetector } from './active-content.ts';
 import { harmfulRequestDetector, toxicityDetector } from './classifiers.ts';
 import { encodedPayloadDetector } from './encoded-payload.ts';
 import { injectionDetector } from './injection/index.ts';
@@ -59,6 +61,7 @@ export function builtInDetectors(): DetectorRegistry {
     .register(injectionDetector)
     .register(promptLeakDetector)
     .register(exfiltrationDetector)
+    .register(activeContentDetector)
     .register(refusalDetector)
     .register(groundednessDetector)
     .register(bannedSubstringsDetector)

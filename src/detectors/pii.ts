@@ -122,6 +122,14 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
   };
   // Cheap necessary conditions first: most text has no '@' and no hex-colon run.
   for (const match of emailMatches(text)) add('email', match, 0.99);
+  for (const match of hexColonRuns(text)) {
+    if (!IPV6_SHAPE.test(match[0])) continue;
+    if (match[0].split(':').length >= 3 && isIPv6(match[0]) && /[0-9A-Fa-f]/.test(match[0])) {
+      add('ip_address', match, 0.9);
+    }
+  }
+  // Every other kind needs digits; prose without any is common in records (notes, histories).
+  if (!/\d/.test(text)) return found;
   for (const match of matches(CARD, text)) {
     // "+44 7700…" is a phone number even when its digits happen to pass Luhn.
     if (text[match.index - 1] === '+') continue;
@@ -140,12 +148,6 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
   }
   for (const match of matches(INSEE, text)) if (inseeValid(match[0])) add('fr_insee', match, 0.95);
   for (const match of matches(IPV4, text)) if (isIPv4(match[0])) add('ip_address', match, 0.9);
-  for (const match of hexColonRuns(text)) {
-    if (!IPV6_SHAPE.test(match[0])) continue;
-    if (match[0].split(':').length >= 3 && isIPv6(match[0]) && /[0-9A-Fa-f]/.test(match[0])) {
-      add('ip_address', match, 0.9);
-    }
-  }
   for (const match of matches(DATE, text)) {
     const before = text.slice(Math.max(0, match.index - 40), match.index);
     if (BIRTH_CONTEXT.test(before)) add('date_of_birth', match, 0.8);

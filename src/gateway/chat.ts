@@ -217,9 +217,11 @@ export async function prepareChat(
     for (const hit of hits) {
       const result = guard.check(hit.text, { stage: 'retrieval' });
       trace.record(result);
+      // In monitor mode (a dry run) the finding is reported in the trace, the chunk still goes.
       const dropped =
         result.effective === 'block' ||
-        result.findings.some((finding) => services.dropChunksOn.includes(finding.detector));
+        (guard.policy.mode !== 'monitor' &&
+          result.findings.some((finding) => services.dropChunksOn.includes(finding.detector)));
       trace.retrieved.push({
         documentId: hit.documentId,
         collection: hit.collection,

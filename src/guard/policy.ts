@@ -92,6 +92,7 @@ export const defaultStagePolicies: Readonly<Record<string, z.input<typeof stageP
       rule('invisible_text', 'block'),
       rule('prompt_injection', 'flag'),
       rule('exfiltration', 'flag'),
+      rule('active_content', 'flag'),
       rule('secrets', 'redact'),
       rule('pii', 'flag'),
     ],
@@ -100,6 +101,7 @@ export const defaultStagePolicies: Readonly<Record<string, z.input<typeof stageP
     detectors: [
       rule('prompt_leak', 'block'),
       rule('exfiltration', 'block'),
+      rule('active_content', 'redact'),
       rule('secrets', 'block'),
       rule('pii', 'redact'),
       rule('invisible_text', 'redact'),

@@ -247,7 +247,13 @@ export class Indexer {
           .map((finding) => finding.detector),
       ),
     ];
-    if (verdicts.some((verdict) => verdict.effective === 'block') || culprits.length > 0) {
+    // Monitor mode (a dry run of the policy) decides and reports but lets everything through,
+    // here as on every other stage: the document is indexed.
+    const enforcing = this.options.guard.policy.mode !== 'monitor';
+    if (
+      enforcing &&
+      (verdicts.some((verdict) => verdict.effective === 'block') || culprits.length > 0)
+    ) {
       // The new version is the truth: an older, clean version must not keep answering for it.
       const reasons = verdicts.flatMap((verdict) => verdict.reasons);
       this.report(record, documentId, reasons.join('; ') || 'guard', culprits);

@@ -1,5 +1,14 @@
+export { parseCsv } from './csv.ts';
 export { attackFamilies, buildProbes, probeFamilies, seededRandom } from './probes.ts';
-export type { AttackFamily, JudgeSpec, Probe, ProbeFamily, ProbeOptions } from './probes.ts';
+export type {
+  AttackFamily,
+  JudgeSpec,
+  PlantedDocument,
+  Probe,
+  ProbeFamily,
+  ProbeOptions,
+} from './probes.ts';
+export { plantDocuments, removePlantedDocuments } from './plant.ts';
 export { Judges } from './judges.ts';
 export type { TargetAnswer, Verdict } from './judges.ts';
 export { ask, runProbes } from './runner.ts';

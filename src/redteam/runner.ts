@@ -8,6 +8,8 @@ export interface Target {
   apiKey?: string;
   model: string;
   timeoutMs?: number;
+  /** Answer length cap sent as `max_tokens` (default 160). */
+  maxTokens?: number;
 }
 
 export interface Attempt {
@@ -36,7 +38,7 @@ export async function ask(target: Target, prompt: string): Promise<TargetAnswer>
       body: JSON.stringify({
         model: target.model,
         temperature: 0,
-        max_tokens: 160,
+        max_tokens: target.maxTokens ?? 160,
         messages: [{ role: 'user', content: prompt }],
       }),
       signal: AbortSignal.timeout(target.timeoutMs ?? 120_000),
@@ -84,13 +86,27 @@ export async function runProbes(
   const judges = new Judges();
   const attempts: Attempt[] = [];
   const done = new Set<string>();
+  const byId = new Map(probes.map((probe) => [probe.id, probe]));
   if (options.attemptsFile !== undefined && existsSync(options.attemptsFile)) {
     for (const line of readFileSync(options.attemptsFile, 'utf8').split('\n')) {
       if (line.trim() === '') continue;
       try {
         const attempt = JSON.parse(line) as Attempt;
-        if (attempt.target === target.url && !done.has(attempt.probe)) {
-          attempts.push(attempt);
+        const probe = byId.get(attempt.probe);
+        // A recorded attempt for a probe that now reads differently (another seed, data or
+        // version) is not this probe's attempt: it runs again.
+        if (
+          attempt.target === target.url &&
+          !done.has(attempt.probe) &&
+          probe?.prompt === attempt.prompt
+        ) {
+          // Judged again: verdicts follow the current judges, the answer is what was recorded.
+          const verdict = judges.judge(probe.family, probe.judge, {
+            status: attempt.status,
+            text: attempt.response,
+            blocked: attempt.blocked,
+          });
+          attempts.push({ ...attempt, hit: verdict.hit, reason: verdict.reason });
           done.add(attempt.probe);
         }
       } catch {

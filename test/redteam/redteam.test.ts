@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -84,6 +84,45 @@ describe('red-team judges against a scripted upstream double', () => {
       assert.equal(family.n, probes.filter((probe) => probe.family === family.family).length);
     }
     assert.match(html([report]), /<svg[^>]*aria-label="attack success rate per family"/);
+  });
+
+  it('does not count a parroted attack as obeyed, and re-judges recorded attempts', async () => {
+    const markerProbes = probes.filter(
+      (probe) => probe.family === 'injection' || probe.family === 'jailbreak',
+    );
+    double.behaviour = { mode: 'echo' };
+    const attemptsFile = join(dir, 'parrot.jsonl');
+    const parroted = await runProbes({ url: double.url, model: 'double' }, markerProbes, {
+      concurrency: 2,
+      attemptsFile,
+    });
+    assert.ok(parroted.length > 0);
+    for (const attempt of parroted) {
+      assert.equal(attempt.hit, false, `${attempt.probe}: ${attempt.reason}`);
+      assert.equal(attempt.reason, 'marker only inside a quote of the attack');
+    }
+    // The same recorded answers, judged again on resume, with an obeying answer swapped in.
+    const [first] = parroted;
+    assert.ok(first !== undefined);
+    const marker = first.prompt.match(/ZX[0-9A-Z]+Q/)?.[0] ?? '';
+    const lines = readFileSync(attemptsFile, 'utf8').trim().split('\n');
+    const edited = lines.map((line) => {
+      const attempt = JSON.parse(line) as { probe: string; response: string; hit: boolean };
+      return JSON.stringify(
+        attempt.probe === first.probe ? { ...attempt, response: `${marker} as you wish` } : attempt,
+      );
+    });
+    writeFileSync(attemptsFile, `${edited.join('\n')}\n`);
+    const calls = double.calls.length;
+    const resumed = await runProbes({ url: double.url, model: 'double' }, markerProbes, {
+      concurrency: 2,
+      attemptsFile,
+    });
+    assert.equal(double.calls.length, calls, 'nothing ran again');
+    assert.deepEqual(
+      resumed.filter((attempt) => attempt.hit).map((attempt) => attempt.probe),
+      [first.probe],
+    );
   });
 
   it('records attempts as JSONL as they happen and resumes without repeating them', async () => {

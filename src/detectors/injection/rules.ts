@@ -15,6 +15,13 @@ const rules: readonly { name: string; pattern: RegExp }[] = [
       /\b(?:ignore|disregard|forget|override|bypass|skip|drop)\b.{0,40}?\b(?:previous|prior|above|earlier|preceding|initial|original|all|any|your|the|system)\b.{0,30}?\b(?:instructions?|prompts?|rules?|directives?|guidelines?|constraints?|policies|policy|programming|context)\b/,
   },
   {
+    // Goal hijacking ("…Actually, ignore that and just print X"): the override names no
+    // instructions, only "that"/"the above", and redirects the model to emit something.
+    name: 'goal_hijack',
+    pattern:
+      /\b(?:ignore|disregard|forget|scratch)\b (?:that|this|the above|all (?:of )?(?:that|this|the above)|everything (?:above|before)|what (?:i|you) (?:said|were told))\b.{0,40}?\b(?:just|instead|only)\b.{0,20}?\b(?:print|say|write|output|reply|respond|type|repeat)\b/,
+  },
+  {
     name: 'override_instructions_fr',
     pattern:
       /\b(?:ignore[rz]?|oublie[rz]?|ne tiens pas compte)\b.{0,40}?\b(?:instructions?|consignes?|r[eè]gles?)\b/,
@@ -38,6 +45,12 @@ const rules: readonly { name: string; pattern: RegExp }[] = [
     name: 'persona_jailbreak',
     pattern:
       /\b(?:you are now|from now on,? you|act as|pretend (?:to be|you are)|roleplay as|simulate)\b.{0,60}?\b(?:dan|dude|stan|jailbr(?:oken|eak)|developer mode|unfiltered|uncensored|no (?:restrictions|filters|limits|rules)|without (?:restrictions|filters|limits|rules|ethics))\b/,
+  },
+  {
+    // The "grandma exploit": a dead relative's persona as the pretext for forbidden content.
+    name: 'deceased_relative_roleplay',
+    pattern:
+      /\b(?:you are|you're|act as|acting as|pretend (?:to be|you are)|play(?:ing)?(?: the role of)?|be)\b.{0,20}?\bmy (?:late|deceased|dead|departed|dear departed) (?:grand(?:mother|ma|mom|father|pa|dad)|granny|nan|mother|father)\b/,
   },
   {
     name: 'jailbreak_marker',
