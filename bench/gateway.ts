@@ -102,14 +102,14 @@ async function load(url: string, connections: number, seconds: number): Promise<
   };
 }
 
-function paced(url: string, rate: number): Promise<LoadResult> {
+function paced(url: string, rate: number, seconds = SECONDS): Promise<LoadResult> {
   return pacedLoad({
     url: `${url}/chat/completions`,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
     body,
     connections: CONNECTIONS,
     rate,
-    seconds: SECONDS,
+    seconds,
   });
 }
 
@@ -138,7 +138,11 @@ export async function runGatewayBench(): Promise<Record<string, unknown>> {
           const rate = Math.max(1, Math.round(saturated.rps * share));
           progress(`paced: ${String(rate)} requests/s over ${String(CONNECTIONS)} connections`);
           const suffix = share === PACED_LOAD_SHARE ? '' : String(share);
+          // A warm-up at the phase's own rate, as the saturated phases get one: the switch from
+          // the previous phase (heap size, JIT state) is not part of the measurement.
+          await paced(gateway.url, rate, 2);
           phases[`${mode}Paced${suffix}`] = await paced(gateway.url, rate);
+          await paced(upstream.url, rate, 2);
           phases[`${mode}DirectPaced${suffix}`] = await paced(upstream.url, rate);
         }
       } finally {
