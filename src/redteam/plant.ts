@@ -1,6 +1,19 @@
 import { JsonProducer } from '../kafka/index.ts';
-import type { KafkaConnection } from '../kafka/index.ts';
+import type { KafkaConnection, OutgoingRecord } from '../kafka/index.ts';
 import type { Probe } from './probes.ts';
+
+async function produce(
+  connection: KafkaConnection,
+  records: readonly OutgoingRecord<unknown>[],
+): Promise<void> {
+  if (records.length === 0) return;
+  const producer = new JsonProducer(connection);
+  try {
+    await producer.send(records);
+  } finally {
+    await producer.close();
+  }
+}
 
 /**
  * Writes the planted documents of `probes` to a knowledge topic (keyed by document id, so a
@@ -14,13 +27,7 @@ export async function plantDocuments(
   const records = probes.flatMap((probe) =>
     probe.plant === undefined ? [] : [{ topic, key: probe.plant.id, value: probe.plant.document }],
   );
-  if (records.length === 0) return 0;
-  const producer = new JsonProducer(connection);
-  try {
-    await producer.send(records);
-  } finally {
-    await producer.close();
-  }
+  await produce(connection, records);
   return records.length;
 }
 
@@ -30,14 +37,10 @@ export async function removePlantedDocuments(
   topic: string,
   probes: readonly Probe[],
 ): Promise<void> {
-  const records = probes.flatMap((probe) =>
-    probe.plant === undefined ? [] : [{ topic, key: probe.plant.id, value: null }],
+  await produce(
+    connection,
+    probes.flatMap((probe) =>
+      probe.plant === undefined ? [] : [{ topic, key: probe.plant.id, value: null }],
+    ),
   );
-  if (records.length === 0) return;
-  const producer = new JsonProducer(connection);
-  try {
-    await producer.send(records);
-  } finally {
-    await producer.close();
-  }
 }
