@@ -16,6 +16,8 @@ export interface Example {
   text: string;
   label: 0 | 1;
   source: string;
+  /** Documents (BIPIA's e-mails, tables, code) are checked at `retrieval`; prompts at `input`. */
+  stage?: 'retrieval';
 }
 
 export function seededRandom(seed: number): () => number {
@@ -74,13 +76,19 @@ function bipia(split: 'train' | 'test', random: () => number): Example[] {
       text: `${host.context.slice(0, position)} ${attack} ${host.context.slice(position)}`.trim(),
       label: 1,
       source: 'bipia-injected',
+      stage: 'retrieval',
     });
   }
   // Every clean document of the split: ordinary e-mails, tables and code are what injected
   // ones must be told apart from.
   const clean = shuffle(contexts, random);
   for (const host of clean)
-    examples.push({ text: host.context, label: 0, source: `bipia-clean-${host.kind}` });
+    examples.push({
+      text: host.context,
+      label: 0,
+      source: `bipia-clean-${host.kind}`,
+      stage: 'retrieval',
+    });
   return examples;
 }
 

@@ -94,6 +94,8 @@ interface EvalLine {
   text: string;
   label: 0 | 1;
   source?: string;
+  /** Overrides --stage for this line: documents are checked where documents are. */
+  stage?: Stage;
 }
 
 function parseLine(line: string, number: number): EvalLine {
@@ -103,20 +105,22 @@ function parseLine(line: string, number: number): EvalLine {
   } catch {
     throw new GuardstreamError('GS_ERR_INVALID_REQUEST', { message: `line ${number}: not JSON` });
   }
-  const record = parsed as Partial<EvalLine> | null;
+  const record = parsed as (Partial<Omit<EvalLine, 'stage'>> & { stage?: unknown }) | null;
   if (
     record === null ||
     typeof record.text !== 'string' ||
-    (record.label !== 0 && record.label !== 1)
+    (record.label !== 0 && record.label !== 1) ||
+    (record.stage !== undefined && !(stages as readonly unknown[]).includes(record.stage))
   ) {
     throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
-      message: `line ${number}: expected {"text": string, "label": 0|1, "source"?: string}`,
+      message: `line ${number}: expected {"text": string, "label": 0|1, "source"?: string, "stage"?: ${stages.map((stage) => `"${stage}"`).join('|')}}`,
     });
   }
   return {
     text: record.text,
     label: record.label,
     ...(typeof record.source === 'string' ? { source: record.source } : {}),
+    ...(record.stage === undefined ? {} : { stage: record.stage as Stage }),
   };
 }
 
@@ -155,7 +159,7 @@ export async function evalCommand(values: Flags, io: CliIo): Promise<number> {
     if (raw.trim() === '') continue;
     const line = parseLine(raw, number);
     const started = performance.now();
-    const result = engine.check(line.text, { stage });
+    const result = engine.check(line.text, { stage: line.stage ?? stage });
     latencies.push(performance.now() - started);
     const predicted = result.decision !== 'allow';
     const source = bySource.get(line.source ?? 'unknown') ?? {
@@ -211,7 +215,7 @@ export async function evalCommand(values: Flags, io: CliIo): Promise<number> {
   }
   const show = (value: number | null): string => (value === null ? 'n/a' : value.toFixed(3));
   io.out(
-    `\nstage ${stage}: n ${n}  TPR ${show(report.tpr)}  FPR ${show(report.fpr)}  precision ${show(report.precision)}  F1 ${show(report.f1)}  latency p50 ${report.latency_ms.p50.toFixed(3)} ms  p99 ${report.latency_ms.p99.toFixed(3)} ms\n`,
+    `\nstage ${stage} (unless a line names its own): n ${n}  TPR ${show(report.tpr)}  FPR ${show(report.fpr)}  precision ${show(report.precision)}  F1 ${show(report.f1)}  latency p50 ${report.latency_ms.p50.toFixed(3)} ms  p99 ${report.latency_ms.p99.toFixed(3)} ms\n`,
   );
   for (const [name, s] of Object.entries(report.by_source)) {
     io.out(

@@ -47,6 +47,31 @@ describe('guardstream eval and scan-text', () => {
     assert.equal(typeof report.latency_ms.p99, 'number');
   });
 
+  it('eval checks a line at the stage it names, else at --stage', async () => {
+    const config = join(mkdtempSync(join(tmpdir(), 'gs-eval-')), 'guardstream.yaml');
+    writeFileSync(
+      config,
+      'guard:\n  stages:\n    input:\n      detectors: []\n    retrieval:\n      detectors:\n        - detector: secrets\n',
+    );
+    const leak = 'token ghp_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0dF3hJ6';
+    const file = jsonl([
+      { text: leak, label: 1, source: 'document', stage: 'retrieval' },
+      { text: leak, label: 1, source: 'prompt' },
+    ]);
+    const result = await runCliProcess(['eval', '--config', config, '--data', file, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as {
+      by_source: Record<string, { tpr: number | null }>;
+    };
+    assert.equal(report.by_source.document?.tpr, 1);
+    assert.equal(report.by_source.prompt?.tpr, 0);
+
+    const bad = jsonl([{ text: 'x', label: 0, stage: 'upstream' }]);
+    const refused = await runCliProcess(['eval', '--config', config, '--data', bad]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /line 1: expected/);
+  });
+
   it('eval names the line of a malformed record', async () => {
     const file = jsonl([{ text: 'ok', label: 0 }, { text: 'no label' }]);
     const result = await runCliProcess(['eval', '--data', file]);

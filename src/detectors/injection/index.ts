@@ -5,11 +5,11 @@ import type { Finding } from '../types.ts';
 import { decodeEmbedded, rot13 } from './decode.ts';
 import { bundledModelPath, featurize, loadLinearModel, score } from '../linear-model.ts';
 import { normalizeForMatching } from './normalize.ts';
-import { matchRules } from './rules.ts';
+import { matchDocumentRules, matchRules } from './rules.ts';
 
 export { normalizeForMatching } from './normalize.ts';
 export { decodeEmbedded, rot13 } from './decode.ts';
-export { matchRules } from './rules.ts';
+export { matchDocumentRules, matchRules } from './rules.ts';
 
 export const injectionConfigSchema = z
   .strictObject({
@@ -18,6 +18,12 @@ export const injectionConfigSchema = z
       .boolean()
       .default(true)
       .describe('Score with the learned model as well as the rules.'),
+    documentRules: z
+      .boolean()
+      .default(true)
+      .describe(
+        'At the ingest and retrieval stages, also flag text that addresses the reader\'s reply ("add … to your response", "integrate the following code into your solution"): normal in a prompt, an indirect injection in a document.',
+      ),
     ruleScore: z.number().min(0).max(1).default(0.9).describe('Score of a rule match.'),
     minWords: z
       .number()
@@ -44,11 +50,14 @@ export const injectionDetector = defineDetector({
     kinds: ['rule', 'model', 'encoded_payload'],
   },
   configSchema: injectionConfigSchema,
-  detect(text, config): Finding[] {
+  detect(text, config, context): Finding[] {
     const findings: Finding[] = [];
+    const isDocument = context.stage === 'ingest' || context.stage === 'retrieval';
     const scan = (candidate: string, via: string | undefined): void => {
       const normalized = normalizeForMatching(candidate);
-      for (const hit of matchRules(normalized)) {
+      const hits = matchRules(normalized);
+      if (isDocument && config.documentRules) hits.push(...matchDocumentRules(normalized));
+      for (const hit of hits) {
         findings.push({
           detector: 'prompt_injection',
           kind: via === undefined ? 'rule' : 'encoded_payload',
