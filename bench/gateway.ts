@@ -19,6 +19,8 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { packageRoot } from '../src/kafka/index.ts';
 import { pacedLoad } from './paced-load.ts';
+import { cpuSteal, startHealthProbe } from './servers/health.ts';
+import type { HealthProbe, ProcessHealth } from './servers/health.ts';
 
 const SECONDS = Number(process.env.GUARDSTREAM_BENCH_GATEWAY_SECONDS ?? 10);
 const CONNECTIONS = 100;
@@ -35,25 +37,88 @@ function progress(message: string): void {
   process.stderr.write(`[bench gateway] ${message}\n`);
 }
 
-async function startServer(
-  script: string,
-  args: readonly string[],
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+interface BenchServer {
+  url: string;
+  child: ChildProcess;
+  /** The server's event-loop, GC and CPU figures since the last call (servers/health.ts). */
+  health: () => Promise<ProcessHealth>;
+}
+
+async function startServer(script: string, args: readonly string[]): Promise<BenchServer> {
+  // GUARDSTREAM_BENCH_SERVER_FLAGS: Node/V8 flags for the server processes (e.g. GC settings).
+  const flags = (process.env.GUARDSTREAM_BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...flags, '--import', 'tsx', join(packageRoot(), script), ...args],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  let seen = '';
+  const waiting: ((health: ProcessHealth) => void)[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
     child.stdout.on('data', (chunk: Buffer) => {
       seen += chunk.toString('utf8');
-      const line = seen.split('\n').find((candidate) => candidate.startsWith('{'));
-      if (line !== undefined) resolve((JSON.parse(line) as { url: string }).url);
+      let newline = seen.indexOf('\n');
+      while (newline >= 0) {
+        const line = seen.slice(0, newline);
+        seen = seen.slice(newline + 1);
+        newline = seen.indexOf('\n');
+        if (!line.startsWith('{')) continue;
+        const message = JSON.parse(line) as { url?: string; health?: ProcessHealth };
+        if (message.url !== undefined) resolve(message.url);
+        if (message.health !== undefined) waiting.shift()?.(message.health);
+      }
     });
     child.once('exit', (code) => {
       reject(new Error(`${script} exited with ${String(code)}`));
     });
   });
-  return { url, child };
+  const health = (): Promise<ProcessHealth> =>
+    new Promise((resolve) => {
+      waiting.push(resolve);
+      child.stdin.write('health\n');
+    });
+  return { url, child, health };
+}
+
+/** Health of every process over one measured phase, and the VM's steal time meanwhile. */
+interface PhaseDiagnostics {
+  gateway?: ProcessHealth;
+  upstream: ProcessHealth;
+  loadGenerator: ProcessHealth;
+  /** CPU time (both vCPUs) the hypervisor gave to other guests during the phase. */
+  vmStealMs?: number;
+  vmStealShare?: number;
+}
+
+async function diagnosed(
+  loadGeneratorHealth: HealthProbe,
+  servers: { upstream: BenchServer; gateway?: BenchServer },
+  phase: () => Promise<LoadResult>,
+): Promise<{ result: LoadResult; diagnostics: PhaseDiagnostics }> {
+  await servers.upstream.health();
+  await servers.gateway?.health();
+  loadGeneratorHealth.read();
+  const stealBefore = cpuSteal();
+  const result = await phase();
+  const stealAfter = cpuSteal();
+  const steal =
+    stealBefore === undefined || stealAfter === undefined
+      ? {}
+      : {
+          vmStealMs: stealAfter.stealMs - stealBefore.stealMs,
+          vmStealShare:
+            (stealAfter.stealMs - stealBefore.stealMs) /
+            Math.max(1, stealAfter.totalMs - stealBefore.totalMs),
+        };
+  return {
+    result,
+    diagnostics: {
+      ...(servers.gateway === undefined ? {} : { gateway: await servers.gateway.health() }),
+      upstream: await servers.upstream.health(),
+      loadGenerator: loadGeneratorHealth.read(),
+      ...steal,
+    },
+  };
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
@@ -116,6 +181,8 @@ function paced(url: string, rate: number, seconds = SECONDS): Promise<LoadResult
 export async function runGatewayBench(): Promise<Record<string, unknown>> {
   const upstream = await startServer('bench/servers/upstream.ts', []);
   const phases: Record<string, LoadResult> = {};
+  const diagnostics: Record<string, PhaseDiagnostics> = {};
+  const loadGeneratorHealth = startHealthProbe();
   try {
     await load(upstream.url, CONNECTIONS, 2);
     progress(`direct to the double, ${String(CONNECTIONS)} connections, ${String(SECONDS)} s`);
@@ -141,9 +208,17 @@ export async function runGatewayBench(): Promise<Record<string, unknown>> {
           // A warm-up at the phase's own rate, as the saturated phases get one: the switch from
           // the previous phase (heap size, JIT state) is not part of the measurement.
           await paced(gateway.url, rate, 2);
-          phases[`${mode}Paced${suffix}`] = await paced(gateway.url, rate);
+          const throughGateway = await diagnosed(loadGeneratorHealth, { upstream, gateway }, () =>
+            paced(gateway.url, rate),
+          );
+          phases[`${mode}Paced${suffix}`] = throughGateway.result;
+          diagnostics[`${mode}Paced${suffix}`] = throughGateway.diagnostics;
           await paced(upstream.url, rate, 2);
-          phases[`${mode}DirectPaced${suffix}`] = await paced(upstream.url, rate);
+          const direct = await diagnosed(loadGeneratorHealth, { upstream }, () =>
+            paced(upstream.url, rate),
+          );
+          phases[`${mode}DirectPaced${suffix}`] = direct.result;
+          diagnostics[`${mode}DirectPaced${suffix}`] = direct.diagnostics;
         }
       } finally {
         await stopServer(gateway.child);
@@ -151,6 +226,7 @@ export async function runGatewayBench(): Promise<Record<string, unknown>> {
     }
   } finally {
     await stopServer(upstream.child);
+    loadGeneratorHealth.stop();
   }
   const pick = (phase: LoadResult | undefined): { rps: number; p50Ms: number; p99Ms: number } => ({
     rps: phase?.rps ?? 0,
@@ -224,6 +300,10 @@ export async function runGatewayBench(): Promise<Record<string, unknown>> {
       withRetrieval: pick(phases.retrieval1),
       addedLatencyMs: added(phases.plain1, phases.direct1),
       addedLatencyWithRetrievalMs: added(phases.retrieval1, phases.direct1),
+    },
+    diagnostics: {
+      note: 'per paced phase: event-loop delay (max, p99; 5 ms sampling), GC and CPU time of each process over the phase (bench/servers/health.ts), and the VM steal time from /proc/stat (both vCPUs). A tail that shows in the gateway but in none of these is not a stall of the gateway process.',
+      ...diagnostics,
     },
     note: 'saturated and one-connection phases: autocannon; paced phases: bench/paced-load.ts (open loop); both in this process; the upstream double and the gateway each in their own process (3 processes on this machine). Gateway = authentication, rate limit, input rails, provider call, output rails (default policy), audit disabled (no Kafka). withRetrieval adds query embedding (MiniLM int8, 1 ONNX thread) and hybrid search over 300 chunks, plus retrieval rails on each of 4 chunks. direct/gateway/addedLatencyMs (and withRetrieval) are paced phases: 100 connections sharing a fixed offered rate (offeredRps, a quarter of the gateway’s saturated throughput; pacedSweep: 10% and 50%), the same rate sent straight to the double and through the gateway; rps is the rate achieved, maxRps the saturated throughput. saturated = closed loop, where latency is queueing (connections / throughput). oneConnection = the unloaded per-request cost.',
   };

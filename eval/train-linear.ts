@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_BITS, featurize } from '../src/detectors/linear-model.ts';
+import type { SparseFeatures } from '../src/detectors/linear-model.ts';
 import { normalizeForMatching } from '../src/detectors/injection/normalize.ts';
 import { datasetsDir } from './datasets.ts';
 import type { Example } from './injection-data.ts';
@@ -36,7 +37,7 @@ export function trainLinear(
   const epochs = options.epochs ?? 12;
   const learningRate = options.learningRate ?? 0.5;
   const l2 = options.l2 ?? 1e-5;
-  const vectorize = (text: string): Map<number, number> => featurize(normalizeForMatching(text));
+  const vectorize = (text: string): SparseFeatures => featurize(normalizeForMatching(text));
   const rows = train.map((example) => ({ x: vectorize(example.text), y: example.label }));
   const size = 1 << FEATURE_BITS;
   const weights = new Float64Array(size);
@@ -57,12 +58,15 @@ export function trainLinear(
       const row = rows[index];
       if (row === undefined) continue;
       let z = bias;
-      for (const [feature, value] of row.x) z += (weights[feature] ?? 0) * value;
+      for (let slot = 0; slot < row.x.indices.length; slot += 1)
+        z += (weights[row.x.indices[slot] ?? 0] ?? 0) * (row.x.values[slot] ?? 0);
       const p = 1 / (1 + Math.exp(-z));
       const classWeight = row.y === 1 ? positiveWeight : 1;
       loss -= classWeight * (row.y === 1 ? Math.log(p + 1e-12) : Math.log(1 - p + 1e-12));
       const gradient = classWeight * (p - row.y);
-      for (const [feature, value] of row.x) {
+      for (let slot = 0; slot < row.x.indices.length; slot += 1) {
+        const feature = row.x.indices[slot] ?? 0;
+        const value = row.x.values[slot] ?? 0;
         const g = gradient * value + l2 * (weights[feature] ?? 0);
         gradSquares[feature] = (gradSquares[feature] ?? 0) + g * g;
         weights[feature] =
@@ -76,9 +80,10 @@ export function trainLinear(
     );
   }
 
-  const logit = (x: Map<number, number>): number => {
+  const logit = (x: SparseFeatures): number => {
     let z = bias;
-    for (const [feature, value] of x) z += (weights[feature] ?? 0) * value;
+    for (let slot = 0; slot < x.indices.length; slot += 1)
+      z += (weights[x.indices[slot] ?? 0] ?? 0) * (x.values[slot] ?? 0);
     return z;
   };
   const scored = validation.map((example) => ({

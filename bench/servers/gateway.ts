@@ -10,6 +10,7 @@ import { configSchema } from '../../src/config/index.ts';
 import { Embedder } from '../../src/embedder/index.ts';
 import { buildGateway, sha256Hex, startGatewayServices } from '../../src/gateway/index.ts';
 import { KnowledgeStore, Retriever } from '../../src/rag/index.ts';
+import { serveHealth } from './health.ts';
 
 export const BENCH_KEY = 'gs-bench-key';
 const upstreamUrl = process.argv[2] ?? '';
@@ -62,7 +63,10 @@ await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 const port = typeof address === 'object' && address !== null ? address.port : 0;
 process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${String(port)}/v1` })}\n`);
+const health = serveHealth(process.stdin, process.stdout);
 process.on('SIGTERM', () => {
+  health.stop();
+  process.stdin.destroy();
   void (async () => {
     await app.close();
     await runtime.close();

@@ -4,6 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveHealth } from './health.ts';
 
 const answer = JSON.stringify({
   id: 'bench',
@@ -36,7 +37,10 @@ server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${String(port)}/v1` })}\n`);
 });
+const health = serveHealth(process.stdin, process.stdout);
 process.on('SIGTERM', () => {
+  health.stop();
+  process.stdin.destroy();
   server.closeAllConnections();
   server.close(() => process.exit(0));
 });

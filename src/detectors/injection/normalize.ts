@@ -41,7 +41,18 @@ const confusables: Readonly<Record<string, string>> = {
   ι: 'i',
 };
 
+// Several detectors normalise the same text in a row; the last result is reused.
+const last = { text: '', normalized: '' };
+
 export function normalizeForMatching(text: string): string {
+  if (text === last.text) return last.normalized;
+  const normalized = computeNormalized(text);
+  last.text = text;
+  last.normalized = normalized;
+  return normalized;
+}
+
+function computeNormalized(text: string): string {
   let out = text.normalize('NFKC').replace(invisible, '').toLowerCase();
   out = out.replace(/[а-яёіјѕԁɡα-ω]/g, (char) => confusables[char] ?? char);
   // Leetspeak only inside words that also contain letters, so "2 + 2 = 4" stays arithmetic.
