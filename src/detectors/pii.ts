@@ -63,6 +63,10 @@ const IPV6_SHAPE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}$/;
 const PHONE =
   /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|-\d)/gi;
 const PHONE_COMPACT = /(?<![\w+])\+\d{8,15}(?!\w)/g;
+// A national number written without separators ("Fax: 9498777106"): only with a label.
+const PHONE_PLAIN = /(?<![\w+.,-])\d{7,15}(?![\w.,]\d|\w)/g;
+const PHONE_LABEL =
+  /\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|desk|office|direct|landline|t[ée]l[ée]phone|portable|telefon|handy|tel[ée]fono|m[óo]vil)\b\W{0,3}$/i;
 const PHONE_AFTER = /^\W{0,3}(?:office|fax|mobile|home|work|cell|tel)\b/i;
 const PHONE_CONTEXT =
   /\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|t[ée]l[ée]phone|portable|telefon|handy|tel[ée]fono|m[óo]vil)\b/i;
@@ -158,6 +162,15 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
     add('street_address', match, 0.6);
   }
   for (const match of matches(PHONE_COMPACT, text)) add('phone', match, 0.85);
+  for (const match of matches(PHONE_PLAIN, text)) {
+    const end = match.index + match[0].length;
+    if (
+      PHONE_LABEL.test(text.slice(Math.max(0, match.index - 20), match.index)) ||
+      PHONE_AFTER.test(text.slice(end, end + 15))
+    ) {
+      add('phone', match, 0.8);
+    }
+  }
   for (const match of matches(PHONE, text)) {
     const end = match.index + match[0].length;
     // "3536 1659 Hoog St": the last digits start a street address, not a phone number.

@@ -61,6 +61,14 @@ describe('pii detector', () => {
     }
   });
 
+  it('finds a number written without separators only when it is labelled as a phone', () => {
+    assert.deepEqual(kinds('Fax: 9498777106'), ['phone']);
+    assert.deepEqual(kinds('Desk: 5403926876\nbye'), ['phone']);
+    assert.deepEqual(kinds('reach me at 0851757641 (office)'), ['phone']);
+    assert.deepEqual(kinds('Order 9498777106 shipped on time'), []);
+    assert.deepEqual(kinds('Fax: 1,234,567,890 pages'), []);
+  });
+
   it('does not call dates, versions, IPs or Luhn-failing numbers PII of the wrong kind', () => {
     assert.deepEqual(kinds('released 2024-03-01 as version 1.2.3'), []);
     assert.equal(kinds('order 4111 1111 1111 1112').includes('credit_card'), false);

@@ -86,11 +86,17 @@ function inflected(verb: string): string {
  * phrasing of BIPIA's *train* attacks and the published indirect-injection examples (Greshake
  * et al. 2023); BIPIA's test attacks were not looked at.
  */
-const documentRules: readonly { name: string; pattern: RegExp }[] = [
+const documentRules: readonly {
+  name: string;
+  pattern: RegExp;
+  /** A cheap necessary condition: the pattern cannot match text without one of these. */
+  needs?: readonly string[];
+}[] = [
   {
     // "Add 'visit example.com' to your reply", "Integrate the following code into your solution":
     // a verb, then within the sentence (dots inside URLs allowed) the reader's reply or code.
     name: 'reply_directive',
+    needs: ['your', 'the code you', 'hesitate', 'forget'],
     pattern: new RegExp(
       String.raw`\b(?:${directiveVerbs.map(inflected).join('|')}|inclusion|addition|integration)\b(?:[^.!?\n]|[.!?]\S){0,100}?\b(?:your (?:\w+ )?(?:response|reply|answer|output|message|solution|code|implementation|codebase|algorithm|program|script|elucidation|summary|translation)s?|the code you (?:develop|write|produce|generate|create))\b|\byour (?:response|reply|answer|output|code|solution|implementation)s? (?:should|must|could|will|shall|needs? to|has to|would)\b|\bin your (?:response|reply|answer|output)s?,|\b(?:do not|don't) (?:hesitate|forget) to (?:\w+ ){0,2}(?:the )?(?:following|subsequent|below) code\b`,
     ),
@@ -114,7 +120,8 @@ export function matchRules(normalized: string): RuleHit[] {
 /** The document-only rules; see `documentRules`. */
 export function matchDocumentRules(normalized: string): RuleHit[] {
   const hits: RuleHit[] = [];
-  for (const { name, pattern } of documentRules) {
+  for (const { name, pattern, needs } of documentRules) {
+    if (needs !== undefined && !needs.some((literal) => normalized.includes(literal))) continue;
     const match = pattern.exec(normalized);
     if (match !== null) hits.push({ rule: name, index: match.index, length: match[0].length });
   }
