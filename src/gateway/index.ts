@@ -19,7 +19,7 @@ export type { ChatServices } from './chat.ts';
 export { gatewaySchema, providerSchema, tenantPolicySchema } from './config.ts';
 export type { GatewayConfig, ProviderConfig, TenantPolicy } from './config.ts';
 export { LocalLlamaProvider } from './local-provider.ts';
-export { OpenAiCompatibleProvider } from './providers.ts';
+export { MAX_UPSTREAM_ANSWER_BYTES, OpenAiCompatibleProvider } from './providers.ts';
 export type { ChatProvider, Completion, StreamEvent, UpstreamRequest } from './providers.ts';
 export { StreamingOutputGuard } from './rails.ts';
 export { LOCAL_CHAT_MODEL, pseudonymizerEngine, startGatewayServices } from './runtime.ts';

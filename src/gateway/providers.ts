@@ -66,6 +66,11 @@ function usageOf(usage: OpenAiUsage | null | undefined): TokenUsage | undefined 
   };
 }
 
+/** An answer larger than this is refused rather than held in memory (a chat answer is KBs). */
+export const MAX_UPSTREAM_ANSWER_BYTES = 16 * 1024 * 1024;
+/** Longest line of a streamed answer; server-sent events are short lines. */
+const MAX_STREAM_LINE_CHARS = 1024 * 1024;
+
 /**
  * Any OpenAI-compatible chat completions API (OpenAI, vLLM, llama.cpp server, Ollama, …), over
  * Node's own HTTP client with a keep-alive pool per provider. `fetch` was measured first: its
@@ -175,7 +180,17 @@ export class OpenAiCompatibleProvider implements ChatProvider {
     let body: OpenAiCompletion;
     try {
       const chunks: Buffer[] = [];
-      for await (const chunk of response) chunks.push(chunk as Buffer);
+      let bytes = 0;
+      for await (const chunk of response) {
+        bytes += (chunk as Buffer).length;
+        if (bytes > MAX_UPSTREAM_ANSWER_BYTES) {
+          response.destroy();
+          throw new GuardstreamError('GS_ERR_UPSTREAM', {
+            message: `Provider ${this.config.name} sent more than ${String(MAX_UPSTREAM_ANSWER_BYTES)} bytes`,
+          });
+        }
+        chunks.push(chunk as Buffer);
+      }
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OpenAiCompletion;
       } catch (cause) {
@@ -206,6 +221,11 @@ export class OpenAiCompatibleProvider implements ChatProvider {
     try {
       for await (const bytes of response) {
         buffer += decoder.decode(bytes as Buffer, { stream: true });
+        if (buffer.length > MAX_STREAM_LINE_CHARS && !buffer.includes('\n')) {
+          throw new GuardstreamError('GS_ERR_UPSTREAM', {
+            message: `Provider ${this.config.name} sent a stream line over ${String(MAX_STREAM_LINE_CHARS)} characters`,
+          });
+        }
         let newline = buffer.indexOf('\n');
         while (newline >= 0) {
           const line = buffer.slice(0, newline).trim();

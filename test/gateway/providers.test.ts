@@ -5,7 +5,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { GuardstreamError } from '../../src/errors/index.ts';
-import { OpenAiCompatibleProvider, providerSchema } from '../../src/gateway/index.ts';
+import {
+  MAX_UPSTREAM_ANSWER_BYTES,
+  OpenAiCompatibleProvider,
+  providerSchema,
+} from '../../src/gateway/index.ts';
 import { UpstreamDouble } from '../helpers/upstream-double.ts';
 
 const request = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] };
@@ -109,6 +113,52 @@ describe('OpenAI-compatible provider', () => {
     const again = await upstream.complete(request, new AbortController().signal);
     assert.equal(again.content, 'one two three four five six seven eight');
     await upstream.close();
+  });
+
+  it('refuses an answer too large to hold, streamed or not', async () => {
+    const flood: Server = createServer((incoming, outgoing) => {
+      incoming.resume();
+      outgoing.writeHead(200, { 'content-type': 'application/json' });
+      // More than the cap in 1 MB pieces, with no newline (so no stream line ever ends).
+      const piece = Buffer.alloc(1024 * 1024, 'a');
+      let sent = 0;
+      const more = (): void => {
+        while (sent <= MAX_UPSTREAM_ANSWER_BYTES && !outgoing.destroyed) {
+          sent += piece.length;
+          if (!outgoing.write(piece)) {
+            outgoing.once('drain', more);
+            return;
+          }
+        }
+        outgoing.end();
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${String((flood.address() as AddressInfo).port)}/v1`;
+    try {
+      const upstream = provider(url);
+      await assert.rejects(
+        upstream.complete(request, new AbortController().signal),
+        (error: unknown) =>
+          error instanceof GuardstreamError &&
+          error.code === 'GS_ERR_UPSTREAM' &&
+          /more than/.test(error.message),
+      );
+      await assert.rejects(
+        (async () => {
+          for await (const event of upstream.stream(request, new AbortController().signal)) {
+            assert.fail(`no event expected, got ${event.type}`);
+          }
+        })(),
+        (error: unknown) =>
+          error instanceof GuardstreamError && /stream line over/.test(error.message),
+      );
+      await upstream.close();
+    } finally {
+      flood.closeAllConnections();
+      await new Promise((resolve) => flood.close(resolve));
+    }
   });
 
   it("stops the exchange when the caller's signal aborts", async () => {
