@@ -8,7 +8,14 @@ export interface RuleHit {
   length: number;
 }
 
-const rules: readonly { name: string; pattern: RegExp }[] = [
+interface Rule {
+  name: string;
+  pattern: RegExp;
+  /** A cheap necessary condition: the pattern cannot match text without one of these. */
+  needs?: readonly string[];
+}
+
+const rules: readonly Rule[] = [
   {
     name: 'override_instructions',
     pattern:
@@ -86,12 +93,7 @@ function inflected(verb: string): string {
  * phrasing of BIPIA's *train* attacks and the published indirect-injection examples (Greshake
  * et al. 2023); BIPIA's test attacks were not looked at.
  */
-const documentRules: readonly {
-  name: string;
-  pattern: RegExp;
-  /** A cheap necessary condition: the pattern cannot match text without one of these. */
-  needs?: readonly string[];
-}[] = [
+const documentRules: readonly Rule[] = [
   {
     // "Add 'visit example.com' to your reply", "Integrate the following code into your solution":
     // a verb, then within the sentence (dots inside URLs allowed) the reader's reply or code.
@@ -108,22 +110,21 @@ const documentRules: readonly {
   },
 ];
 
-export function matchRules(normalized: string): RuleHit[] {
+function matchAll(list: readonly Rule[], normalized: string): RuleHit[] {
   const hits: RuleHit[] = [];
-  for (const { name, pattern } of rules) {
+  for (const { name, pattern, needs } of list) {
+    if (needs !== undefined && !needs.some((literal) => normalized.includes(literal))) continue;
     const match = pattern.exec(normalized);
     if (match !== null) hits.push({ rule: name, index: match.index, length: match[0].length });
   }
   return hits;
 }
 
+export function matchRules(normalized: string): RuleHit[] {
+  return matchAll(rules, normalized);
+}
+
 /** The document-only rules; see `documentRules`. */
 export function matchDocumentRules(normalized: string): RuleHit[] {
-  const hits: RuleHit[] = [];
-  for (const { name, pattern, needs } of documentRules) {
-    if (needs !== undefined && !needs.some((literal) => normalized.includes(literal))) continue;
-    const match = pattern.exec(normalized);
-    if (match !== null) hits.push({ rule: name, index: match.index, length: match[0].length });
-  }
-  return hits;
+  return matchAll(documentRules, normalized);
 }
