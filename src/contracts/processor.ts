@@ -16,6 +16,13 @@ import { EvaluationPool } from './pool.ts';
 import type { PoolOutcome } from './pool.ts';
 import type { Contract } from './schema.ts';
 
+/**
+ * Batches being evaluated or delivered at once when evaluation runs on threads: one being
+ * delivered and two being evaluated keep the threads busy across Kafka round trips (inline
+ * evaluation keeps two: one delivered while the next is evaluated).
+ */
+const BATCHES_IN_FLIGHT = 3;
+
 /** DLQ headers, after Kafka Connect's `__connect.errors.*` convention. */
 export const DLQ_HEADER_PREFIX = '__guardstream.error.';
 /** Lineage headers on target records: where each one came from. */
@@ -236,9 +243,13 @@ export class ContractProcessor {
   private async runSession(onProgress: () => void): Promise<void> {
     const session = this.openSession();
     this.session = session;
-    // One batch is delivered while the next is evaluated, so CPU (evaluation) overlaps network
-    // (produce, commit). Deliveries stay strictly in order, and a failed one fails the session
-    // before any later commit could cover it.
+    // Batches move through a short pipeline: while one is delivered (produce, commit), the next
+    // ones are already being evaluated, so the evaluation threads never wait for Kafka round
+    // trips. Each batch's delivery waits for the previous one, so deliveries (and commits) stay
+    // strictly in order, and a failed delivery fails every later one before its commit could
+    // cover the lost batch.
+    const depth = this.pool === undefined ? 2 : BATCHES_IN_FLIGHT;
+    const inFlight: Promise<void>[] = [];
     let delivering: Promise<void> = Promise.resolve();
     for await (const batch of session.consumer.batches(
       [this.contract.source],
@@ -246,50 +257,64 @@ export class ContractProcessor {
     )) {
       if (this.isStopped()) break;
       const startedAt = performance.now();
-      const outcomes = await this.judge(batch);
-      const outgoing: OutgoingRecord<unknown>[] = [];
-      let out = 0;
-      const rejected = new Map<string, number>();
-      batch.forEach((record, index) => {
-        const outcome = outcomes[index];
-        if (outcome === undefined) {
-          throw new GuardstreamError('GS_ERR_INTERNAL', { message: 'missing contract outcome' });
-        }
-        if (outcome.ok) {
-          out += 1;
-          outgoing.push({
-            topic: this.contract.target,
-            key: record.key,
-            value: null,
-            ...(outcome.json === null ? {} : { rawValue: Buffer.from(outcome.json) }),
-            headers: {
-              ...record.headers,
-              '__guardstream.contract': this.contract.name,
-              [`${SOURCE_HEADER_PREFIX}topic`]: record.topic,
-              [`${SOURCE_HEADER_PREFIX}partition`]: String(record.partition),
-              [`${SOURCE_HEADER_PREFIX}offset`]: record.offset.toString(),
-            },
-          });
-        } else {
-          rejected.set(outcome.kind, (rejected.get(outcome.kind) ?? 0) + 1);
-          outgoing.push({
-            topic: this.contract.dlq,
-            key: record.key,
-            value: null,
-            ...(record.rawValue === null ? {} : { rawValue: record.rawValue }),
-            headers: dlqHeaders(this.contract, record, outcome),
-          });
-        }
-      });
-      await delivering;
-      delivering = session.deliver(outgoing, batch).then(() => {
+      const judged = this.judge(batch);
+      const previous = delivering;
+      delivering = (async () => {
+        const outcomes = await judged;
+        const { outgoing, out, rejected } = this.route(batch, outcomes);
+        await previous;
+        await session.deliver(outgoing, batch);
         onProgress();
         this.account(batch, out, rejected, startedAt);
-      });
-      // Keeps a rejection from being reported as unhandled before the next await observes it.
+      })();
+      // Keeps a rejection from being reported as unhandled before an await observes it.
       delivering.catch(() => undefined);
+      inFlight.push(delivering);
+      if (inFlight.length >= depth) await inFlight.shift();
     }
     await delivering;
+  }
+
+  /** The records a judged batch sends to the target and to the DLQ, in record order. */
+  private route(
+    batch: readonly IncomingRecord<unknown>[],
+    outcomes: readonly PoolOutcome[],
+  ): { outgoing: OutgoingRecord<unknown>[]; out: number; rejected: Map<string, number> } {
+    const outgoing: OutgoingRecord<unknown>[] = [];
+    let out = 0;
+    const rejected = new Map<string, number>();
+    batch.forEach((record, index) => {
+      const outcome = outcomes[index];
+      if (outcome === undefined) {
+        throw new GuardstreamError('GS_ERR_INTERNAL', { message: 'missing contract outcome' });
+      }
+      if (outcome.ok) {
+        out += 1;
+        outgoing.push({
+          topic: this.contract.target,
+          key: record.key,
+          value: null,
+          ...(outcome.json === null ? {} : { rawValue: Buffer.from(outcome.json) }),
+          headers: {
+            ...record.headers,
+            '__guardstream.contract': this.contract.name,
+            [`${SOURCE_HEADER_PREFIX}topic`]: record.topic,
+            [`${SOURCE_HEADER_PREFIX}partition`]: String(record.partition),
+            [`${SOURCE_HEADER_PREFIX}offset`]: record.offset.toString(),
+          },
+        });
+      } else {
+        rejected.set(outcome.kind, (rejected.get(outcome.kind) ?? 0) + 1);
+        outgoing.push({
+          topic: this.contract.dlq,
+          key: record.key,
+          value: null,
+          ...(record.rawValue === null ? {} : { rawValue: record.rawValue }),
+          headers: dlqHeaders(this.contract, record, outcome),
+        });
+      }
+    });
+    return { outgoing, out, rejected };
   }
 
   /** Outcomes in record order, from the evaluation threads or inline. */

@@ -284,4 +284,69 @@ describe('contract processor against a real broker', () => {
       code: 'GS_ERR_CRYPTO',
     });
   });
+
+  it('keeps record order when several small batches are evaluated on threads at once', async () => {
+    const base = uniqueName('ordered');
+    const contract = contractSchema.parse({
+      name: 'ordered',
+      source: `${base}.raw`,
+      target: `${base}.clean`,
+      dlq: `${base}.dlq`,
+      guard: false,
+      rules: [{ name: 'kept', expression: 'value.keep == true' }],
+    });
+    await createTopics(contract);
+    const total = 120;
+    await produceRaw(
+      contract.source,
+      Array.from({ length: total }, (_, n) => ({
+        key: `k${String(n)}`,
+        value: Buffer.from(JSON.stringify({ n, keep: n % 7 !== 3 })),
+      })),
+    );
+    const rejectedIds = Array.from({ length: total }, (_, n) => n).filter((n) => n % 7 === 3);
+    const acceptedIds = Array.from({ length: total }, (_, n) => n).filter((n) => n % 7 !== 3);
+    // Batches of 4 on two threads: many batches are in flight at once, so any reordering of
+    // their deliveries would show in the target's order.
+    const processor = new ContractProcessor(connection, contract, {
+      groupId: uniqueName('contract'),
+      evaluationThreads: 2,
+      maxBatchRecords: 4,
+    });
+    const running = processor.run();
+    const targetReader = new JsonConsumer<{ n: number }>(connection, { groupId: uniqueName('t') });
+    const dlqReader = new JsonConsumer(connection, { groupId: uniqueName('d') });
+    try {
+      const target = await take(
+        targetReader.consume([contract.target]),
+        acceptedIds.length,
+        30_000,
+      );
+      const dlq = await take(dlqReader.consume([contract.dlq]), rejectedIds.length, 30_000);
+      assert.deepEqual(
+        target.map((record) => record.value?.n),
+        acceptedIds,
+      );
+      assert.deepEqual(
+        dlq.map((record) => record.key),
+        rejectedIds.map((n) => `k${String(n)}`),
+      );
+      await eventually(
+        () => (processor.counters.in === total ? true : undefined),
+        10_000,
+        'every record counted',
+      );
+    } finally {
+      await targetReader.close();
+      await dlqReader.close();
+      await processor.stop();
+      await running.catch(() => undefined);
+    }
+    assert.deepEqual(processor.counters, {
+      in: total,
+      out: acceptedIds.length,
+      dlq: rejectedIds.length,
+      restarts: 0,
+    });
+  });
 });
