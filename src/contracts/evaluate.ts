@@ -183,21 +183,52 @@ function blockedBy(result: ReturnType<GuardEngine['check']>): { detector: string
   };
 }
 
+/** A string field of a parsed record and where it sits, so a redaction is written back in place. */
+interface Leaf {
+  holder: Record<string, unknown> | unknown[];
+  key: string | number;
+  text: string;
+}
+
+/** Every string in a parsed JSON value, in document order (the value is ours to rewrite). */
+function collectLeaves(
+  holder: Record<string, unknown> | unknown[],
+  key: string | number,
+  leaves: Leaf[],
+): void {
+  const value = (holder as Record<string | number, unknown>)[key];
+  if (typeof value === 'string') {
+    leaves.push({ holder, key, text: value });
+  } else if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) collectLeaves(value, index, leaves);
+  } else if (typeof value === 'object' && value !== null) {
+    const object = value as Record<string, unknown>;
+    for (const field of Object.keys(object)) collectLeaves(object, field, leaves);
+  }
+}
+
+function writeBack(leaf: Leaf, text: string): void {
+  (leaf.holder as Record<string | number, unknown>)[leaf.key] = text;
+}
+
 /**
- * Runs the ingest policy over every string field. The fields of a record are scanned as one
- * text (one engine call instead of one per field, about a fifth faster on 1 KB records), and
- * field by field when the record is large or a field contains the separator.
+ * Runs the ingest policy over every string field, redacting in place. The fields of a record
+ * are scanned as one text (one engine call instead of one per field, about a fifth faster on
+ * 1 KB records), and field by field when the record is large or a field contains the separator.
  */
 function scanRecord(value: unknown, guard: GuardEngine): ScanResult {
-  const leaves: string[] = [];
-  mapStrings(value, (leaf) => {
-    leaves.push(leaf);
-    return leaf;
-  });
+  const root = { value };
+  const leaves: Leaf[] = [];
+  collectLeaves(root, 'value', leaves);
   if (leaves.length === 0) return { ok: true, value, redactedFields: 0, flagged: [] };
-  const joinedLength = leaves.reduce((sum, leaf) => sum + leaf.length + 3, 0);
-  if (joinedLength <= JOINED_SCAN_MAX_CHARS && !leaves.some((leaf) => leaf.includes('\u0000'))) {
-    const joined = leaves.join(FIELD_SEPARATOR);
+  let joinedLength = 0;
+  let separatorInside = false;
+  for (const leaf of leaves) {
+    joinedLength += leaf.text.length + FIELD_SEPARATOR.length;
+    if (leaf.text.includes('\u0000')) separatorInside = true;
+  }
+  if (joinedLength <= JOINED_SCAN_MAX_CHARS && !separatorInside) {
+    const joined = leaves.map((leaf) => leaf.text).join(FIELD_SEPARATOR);
     const result = guard.check(joined, { stage: 'ingest' });
     if (result.effective === 'block') return { ok: false, ...blockedBy(result) };
     const flagged =
@@ -207,49 +238,30 @@ function scanRecord(value: unknown, guard: GuardEngine): ScanResult {
     }
     const parts = result.text.split(FIELD_SEPARATOR);
     if (parts.length === leaves.length) {
-      let index = 0;
       let redactedFields = 0;
-      const redacted = mapStrings(value, (leaf) => {
-        const part = parts[index] ?? leaf;
-        index += 1;
-        if (part !== leaf) redactedFields += 1;
-        return part;
+      leaves.forEach((leaf, index) => {
+        const part = parts[index] ?? leaf.text;
+        if (part !== leaf.text) {
+          redactedFields += 1;
+          writeBack(leaf, part);
+        }
       });
-      return { ok: true, value: redacted, redactedFields, flagged };
+      return { ok: true, value: root.value, redactedFields, flagged };
     }
     // A redaction swallowed a separator: fall through to the exact, field-by-field scan.
   }
   const flagged: string[] = [];
   let redactedFields = 0;
-  let blocked: { detector: string; reason: string } | undefined;
-  const redacted = mapStrings(value, (leaf) => {
-    if (blocked !== undefined) return leaf;
-    const result = guard.check(leaf, { stage: 'ingest' });
-    if (result.effective === 'block') {
-      blocked = blockedBy(result);
-      return leaf;
-    }
+  for (const leaf of leaves) {
+    const result = guard.check(leaf.text, { stage: 'ingest' });
+    if (result.effective === 'block') return { ok: false, ...blockedBy(result) };
     if (result.decision === 'flag') flagged.push(...result.findings.map((f) => f.detector));
-    if (result.effective === 'redact' && result.text !== leaf) {
+    if (result.effective === 'redact' && result.text !== leaf.text) {
       redactedFields += 1;
-      return result.text;
+      writeBack(leaf, result.text);
     }
-    return leaf;
-  });
-  return blocked === undefined
-    ? { ok: true, value: redacted, redactedFields, flagged }
-    : { ok: false, ...blocked };
-}
-
-function mapStrings(value: unknown, map: (leaf: string) => string): unknown {
-  if (typeof value === 'string') return map(value);
-  if (Array.isArray(value)) return value.map((item: unknown) => mapStrings(item, map));
-  if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = mapStrings(item, map);
-    return out;
   }
-  return value;
+  return { ok: true, value: root.value, redactedFields, flagged };
 }
 
 function applyTransform(

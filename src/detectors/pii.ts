@@ -60,8 +60,10 @@ function* hexColonRuns(text: string): Generator<{ index: number; 0: string }> {
 }
 const IPV6_SHAPE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}$/;
 // Phones: optional +country code, optional (area), then 2–5 groups of digits with separators.
+// After a country code the first group may be one digit, as French and Spanish mobiles are
+// written ("+33 6 12 34 56 78"); without one, a lone leading digit is too often a count.
 const PHONE =
-  /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|-\d)/gi;
+  /(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}|(?:\(\d{1,5}\)[ .-]?)?\d{2,5})(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|-\d)/gi;
 const PHONE_COMPACT = /(?<![\w+])\+\d{8,15}(?!\w)/g;
 // A national number written without separators ("Fax: 9498777106"): only with a label.
 const PHONE_PLAIN = /(?<![\w+.,-])\d{7,15}(?![\w.,]\d|\w)/g;
@@ -75,6 +77,9 @@ const DATE =
   /\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? (?:19|20)\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? \d{1,2},? (?:19|20)\d{2})\b/gi;
 const BIRTH_CONTEXT =
   /\b(?:born|birth|d\.?o\.?b|birthday|née?|naissance|geboren|geburtsdatum|nacid[oa]|nacimiento)\b/i;
+// Found in any text where BIRTH_CONTEXT matches a slice, so a text without it has no date of
+// birth to look for and skips the date pattern (one of the costliest on digit-bearing text).
+const BIRTH_WORD = /born|birth|d\.?o\.?b|né|naissance|geboren|geburtsdatum|nacid[oa]|nacimiento/i;
 const STREET =
   /\b\d{1,5}[A-Za-z]? (?:[A-Z][A-Za-z'-]{1,20} ){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|Way|Terrace|Parkway|Pkwy|Highway|Hwy|Strasse|Straße|Rue|Calle|Via)\b\.?/g;
 
@@ -152,7 +157,7 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
   }
   for (const match of matches(INSEE, text)) if (inseeValid(match[0])) add('fr_insee', match, 0.95);
   for (const match of matches(IPV4, text)) if (isIPv4(match[0])) add('ip_address', match, 0.9);
-  for (const match of matches(DATE, text)) {
+  for (const match of BIRTH_WORD.test(text) ? matches(DATE, text) : []) {
     const before = text.slice(Math.max(0, match.index - 40), match.index);
     if (BIRTH_CONTEXT.test(before)) add('date_of_birth', match, 0.8);
   }

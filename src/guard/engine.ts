@@ -38,6 +38,8 @@ interface BoundRule {
   run: BoundDetector;
 }
 
+type RedactionStyle = DetectorRule['redaction'];
+
 const severity: Readonly<Record<Action, number>> = { allow: 0, flag: 1, redact: 2, block: 3 };
 
 function strongest(a: Action, b: Action): Action {
@@ -51,6 +53,8 @@ function strongest(a: Action, b: Action): Action {
  */
 export class GuardEngine {
   private readonly bound: Record<Stage, BoundRule[]>;
+  /** Per stage, how each detector's redactions are written. */
+  private readonly styles: Record<Stage, ReadonlyMap<string, RedactionStyle>>;
 
   constructor(
     readonly policy: GuardPolicy,
@@ -78,6 +82,14 @@ export class GuardEngine {
       input: bind('input'),
       retrieval: bind('retrieval'),
       output: bind('output'),
+    };
+    const styles = (stage: Stage): ReadonlyMap<string, RedactionStyle> =>
+      new Map(this.bound[stage].map(({ rule }) => [rule.detector, rule.redaction]));
+    this.styles = {
+      ingest: styles('ingest'),
+      input: styles('input'),
+      retrieval: styles('retrieval'),
+      output: styles('output'),
     };
   }
 
@@ -142,7 +154,7 @@ export class GuardEngine {
       }
     }
     const rewritten =
-      decision === 'redact' ? redact(safeText, findings, this.bound[stage], vault) : safeText;
+      decision === 'redact' ? redact(safeText, findings, this.styles[stage], vault) : safeText;
     return this.finish(stage, decision, findings, rewritten, outcomes, reasons, started);
   }
 
@@ -171,14 +183,16 @@ export class GuardEngine {
 function redact(
   text: string,
   findings: readonly (Finding & { action: Action })[],
-  rules: readonly BoundRule[],
+  styleOf: ReadonlyMap<string, RedactionStyle>,
   vault: PlaceholderVault,
 ): string {
-  const styleOf = new Map(rules.map(({ rule }) => [rule.detector, rule.redaction]));
-  const spans = findings
-    .filter((finding) => finding.action === 'redact' && finding.span !== undefined)
-    .map((finding) => ({ finding, start: finding.span?.start ?? 0, end: finding.span?.end ?? 0 }))
-    .sort((a, b) => a.start - b.start || b.end - a.end);
+  const spans: { finding: Finding; start: number; end: number }[] = [];
+  for (const finding of findings) {
+    if (finding.action === 'redact' && finding.span !== undefined) {
+      spans.push({ finding, start: finding.span.start, end: finding.span.end });
+    }
+  }
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
   let output = '';
   let cursor = 0;
   for (const { finding, start, end } of spans) {
@@ -206,7 +220,7 @@ export function anonymize(
   return redact(
     text,
     findings.map((finding) => ({ ...finding, action: 'redact' as const })),
-    [],
+    new Map(),
     vault,
   );
 }

@@ -48,16 +48,20 @@ describe('pii detector', () => {
     assert.deepEqual(kinds('ship to 221 Baker Street, London'), ['street_address']);
   });
 
-  it('finds phone numbers in international formats', () => {
+  it('finds phone numbers in international formats, whole', () => {
     for (const phone of [
       '+44 20 7946 0958',
       '+1 (415) 555-2671',
       '+33 1 42 68 53 00',
+      '+33 6 12 34 07 78',
+      '+34 6 123 45 678',
       '06 12 34 56 78',
       '+4915112345678',
       '(415) 555-2671 x123',
     ]) {
       assert.deepEqual(kinds(`call ${phone} now`), ['phone'], phone);
+      // A partial span would leave the country code and first digits readable after redaction.
+      assert.deepEqual(found(`call ${phone} now`), [phone], phone);
     }
   });
 
