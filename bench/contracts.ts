@@ -45,7 +45,7 @@ async function loadBuilt(): Promise<Built> {
 let lib: Built;
 
 const RECORDS = Number(process.env.GUARDSTREAM_BENCH_RECORDS ?? 100_000);
-const ROUNDS = 2;
+const ROUNDS = 3;
 const PARTITIONS = 3;
 const RECORD_BYTES = 1024;
 
