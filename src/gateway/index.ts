@@ -22,6 +22,7 @@ export { LocalLlamaProvider } from './local-provider.ts';
 export { MAX_UPSTREAM_ANSWER_BYTES, OpenAiCompatibleProvider } from './providers.ts';
 export type { ChatProvider, Completion, StreamEvent, UpstreamRequest } from './providers.ts';
 export { StreamingOutputGuard } from './rails.ts';
+export type { StreamStep } from './rails.ts';
 export { LOCAL_CHAT_MODEL, pseudonymizerEngine, startGatewayServices } from './runtime.ts';
 export type { GatewayRuntime } from './runtime.ts';
 export { openApiDocument } from './openapi.ts';
