@@ -26,7 +26,10 @@ export interface GuardResult {
   effective: Action;
   /** Findings at or above their rule's threshold, each with the action its rule assigns. */
   findings: (Finding & { action: Action })[];
-  /** The text with `redact` spans rewritten; equal to the input when nothing was redacted. */
+  /**
+   * The text with `redact` spans rewritten; equal to the (well-formed) input when nothing was
+   * redacted, which is always the case in monitor mode.
+   */
   text: string;
   outcomes: DetectorOutcome[];
   reasons: string[];
@@ -153,8 +156,11 @@ export class GuardEngine {
           reasons.push(`${rule.detector}: ${[...new Set(kept.map((f) => f.kind))].join(', ')}`);
       }
     }
+    // A dry run rewrites nothing: the findings and their spans say what would be redacted.
     const rewritten =
-      decision === 'redact' ? redact(safeText, findings, this.styles[stage], vault) : safeText;
+      decision === 'redact' && this.policy.mode !== 'monitor'
+        ? redact(safeText, findings, this.styles[stage], vault)
+        : safeText;
     return this.finish(stage, decision, findings, rewritten, outcomes, reasons, started);
   }
 

@@ -109,6 +109,24 @@ describe('guard engine', () => {
     assert.equal(result.effective, 'allow');
   });
 
+  it('in monitor mode rewrites nothing: a redaction is reported, not applied', () => {
+    const text = 'Write to jane.doe@example.com';
+    const result = engineWith([{ detector: 'pii', action: 'redact' }], 'monitor').check(text, {
+      stage: 'input',
+    });
+    assert.equal(result.decision, 'redact');
+    assert.equal(result.effective, 'allow');
+    assert.equal(result.text, text);
+    assert.deepEqual(
+      result.findings.map((finding) => [finding.kind, finding.span]),
+      [['email', { start: 9, end: 29 }]],
+    );
+    const enforced = engineWith([{ detector: 'pii', action: 'redact' }]).check(text, {
+      stage: 'input',
+    });
+    assert.equal(enforced.text, 'Write to [EMAIL_1]');
+  });
+
   it('rejects an unknown detector or a bad detector config when built, with the path', () => {
     assert.throws(
       () => engineWith([{ detector: 'nope' }]),
