@@ -45,6 +45,15 @@ type RedactionStyle = DetectorRule['redaction'];
 
 const severity: Readonly<Record<Action, number>> = { allow: 0, flag: 1, redact: 2, block: 3 };
 
+function perStage<T>(make: (stage: Stage) => T): Record<Stage, T> {
+  return {
+    ingest: make('ingest'),
+    input: make('input'),
+    retrieval: make('retrieval'),
+    output: make('output'),
+  };
+}
+
 function strongest(a: Action, b: Action): Action {
   return severity[a] >= severity[b] ? a : b;
 }
@@ -80,20 +89,10 @@ export class GuardEngine {
           });
         }
       });
-    this.bound = {
-      ingest: bind('ingest'),
-      input: bind('input'),
-      retrieval: bind('retrieval'),
-      output: bind('output'),
-    };
-    const styles = (stage: Stage): ReadonlyMap<string, RedactionStyle> =>
-      new Map(this.bound[stage].map(({ rule }) => [rule.detector, rule.redaction]));
-    this.styles = {
-      ingest: styles('ingest'),
-      input: styles('input'),
-      retrieval: styles('retrieval'),
-      output: styles('output'),
-    };
+    this.bound = perStage(bind);
+    this.styles = perStage(
+      (stage) => new Map(this.bound[stage].map(({ rule }) => [rule.detector, rule.redaction])),
+    );
   }
 
   check(

@@ -1,9 +1,3 @@
-/** `credit_card` → `CREDIT_CARD`; the rewrite only runs for kinds that need more than upper-casing. */
-function labelOf(kind: string): string {
-  const upper = kind.toUpperCase();
-  return /[^A-Z0-9_]|__/.test(upper) ? upper.replace(/[^A-Z0-9]+/g, '_') : upper;
-}
-
 /**
  * Per-request pseudonymisation: the same value always gets the same placeholder within one
  * vault, so an answer that refers to `[EMAIL_1]` can be restored to the original.
@@ -17,7 +11,7 @@ export class PlaceholderVault {
     const key = `${kind}\u0000${value}`;
     const existing = this.byValue.get(key);
     if (existing !== undefined) return existing;
-    const label = labelOf(kind);
+    const label = kind.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
     const count = (this.counters.get(label) ?? 0) + 1;
     this.counters.set(label, count);
     const placeholder = `[${label}_${count}]`;
