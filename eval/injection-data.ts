@@ -10,7 +10,8 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
 import { parseCsv } from '../src/redteam/index.ts';
-import { datasetsDir, readDataset, readJsonLines } from './datasets.ts';
+import { datasetsDir, readDataset, readJsonLines, seededRandom, shuffle } from './datasets.ts';
+import { synthetic } from './injection-synthetic.ts';
 
 export interface Example {
   text: string;
@@ -20,23 +21,7 @@ export interface Example {
   stage?: 'retrieval';
 }
 
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-export function shuffle<T>(items: T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let index = copy.length - 1; index > 0; index -= 1) {
-    const other = Math.floor(random() * (index + 1));
-    [copy[index], copy[other]] = [copy[other] as T, copy[index] as T];
-  }
-  return copy;
-}
-
+export { seededRandom, shuffle } from './datasets.ts';
 export { parseCsv };
 
 const read = readDataset;
@@ -146,9 +131,13 @@ export function buildInjectionSets(
       .map((text) => ({ text, label: 0 as const, source: 'wildguard' })),
     ...gsm.slice(3000, 4000).map((text) => ({ text, label: 0 as const, source: 'gsm8k' })),
   ];
+  // Our own templates (eval/injection-synthetic.ts) for classes no public train split covers,
+  // split 85/15 with their own seeded shuffle so the public splits stay what they were.
+  const templated = shuffle(synthetic(seed), seededRandom(seed + 1));
+  const templatedValidation = Math.floor(templated.length * 0.15);
   return {
-    train: shuffled.slice(validationSize),
-    validation: shuffled.slice(0, validationSize),
+    train: [...shuffled.slice(validationSize), ...templated.slice(templatedValidation)],
+    validation: [...shuffled.slice(0, validationSize), ...templated.slice(0, templatedValidation)],
     dev,
   };
 }

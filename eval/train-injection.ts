@@ -14,7 +14,7 @@ const report = trainLinear(sets.train, sets.validation, {
   seed: SEED,
   l2: 3e-5,
   sources:
-    'llm-warden jailbreak_dataset_train (jailbreak + benign), GPTFuzz templates, BIPIA {text,code}_attack_train planted in BIPIA {email,table,code}/train contexts (+ clean contexts), InjecGuard wildguard (seeded 60%), GSM8K train (seeded 3000)',
+    'llm-warden jailbreak_dataset_train (jailbreak + benign), GPTFuzz templates, BIPIA {text,code}_attack_train planted in BIPIA {email,table,code}/train contexts (+ clean contexts), InjecGuard wildguard (seeded 60%), GSM8K train (seeded 3000), our templates in eval/injection-synthetic.ts (system-prompt extraction, instruction override, hard negatives; EN/FR/DE/ES)',
 });
 console.log(
   `validation TPR ${report.validation.tpr.toFixed(3)} FPR ${report.validation.fpr.toFixed(3)}; wrote ${report.out}`,

@@ -94,6 +94,28 @@ describe('prompt injection detector', () => {
     ]) {
       assert.deepEqual(verdict(text, 'retrieval'), [], text);
     }
+    // Pasted after the user's own request, the same e-mail is data again.
+    assert.deepEqual(verdict(`Summarise this e-mail for me:\n\n${email}`, 'input'), [
+      'rule reply_directive',
+    ]);
+    assert.deepEqual(verdict(`Please translate this into French.\n\n${email}`, 'input'), [
+      'rule reply_directive',
+    ]);
+    // The user's own formatting request after a blank line is too short to be a document.
+    assert.deepEqual(
+      verdict('Write a haiku about autumn.\n\nStart your response with the title.', 'input'),
+      [],
+    );
+    const pastedOff = injectionDetector.configSchema.parse({
+      useModel: false,
+      embeddedDocuments: false,
+    });
+    assert.deepEqual(
+      injectionDetector
+        .detect(`Summarise this e-mail for me:\n\n${email}`, pastedOff, { stage: 'input' })
+        .map((finding) => finding.kind),
+      [],
+    );
     const off = injectionDetector.configSchema.parse({ useModel: false, documentRules: false });
     assert.deepEqual(
       injectionDetector.detect(email, off, { stage: 'retrieval' }).map((finding) => finding.kind),

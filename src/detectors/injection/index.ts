@@ -24,6 +24,12 @@ export const injectionConfigSchema = z
       .describe(
         'At the ingest and retrieval stages, also flag text that addresses the reader\'s reply ("add … to your response", "integrate the following code into your solution"): normal in a prompt, an indirect injection in a document.',
       ),
+    embeddedDocuments: z
+      .boolean()
+      .default(true)
+      .describe(
+        'At the input stage, check text pasted after a leading request ("Summarise this e-mail:" then a blank line or a line break) with the document rules too: pasted e-mails and web pages are untrusted data.',
+      ),
     ruleScore: z.number().min(0).max(1).default(0.9).describe('Score of a rule match.'),
     minWords: z
       .number()
@@ -39,6 +45,19 @@ export const injectionConfigSchema = z
       ? loadLinearModel(config.modelPath ?? bundledModelPath('prompt-injection'))
       : undefined,
   }));
+
+/**
+ * The part of a prompt that is pasted data rather than the user's own words: what follows a
+ * short leading request that ends in a colon and a line break, or in a blank line, when it is
+ * long enough to be a document (80+ characters). "Summarise this e-mail:\n\n<e-mail>" is how
+ * untrusted content reaches a model through the user (Greshake et al. 2023).
+ */
+export function pastedDocument(text: string): string | undefined {
+  const lead = /^[^\n]{0,300}?(?::[ \t]*\n|\n[ \t]*\n)/.exec(text);
+  if (lead === null) return undefined;
+  const rest = text.slice(lead[0].length);
+  return rest.length >= 80 ? rest : undefined;
+}
 
 export const injectionDetector = defineDetector({
   meta: {
@@ -56,7 +75,13 @@ export const injectionDetector = defineDetector({
     const scan = (candidate: string, via: string | undefined): void => {
       const normalized = normalizeForMatching(candidate);
       const hits = matchRules(normalized);
-      if (isDocument && config.documentRules) hits.push(...matchDocumentRules(normalized));
+      if (config.documentRules) {
+        if (isDocument) hits.push(...matchDocumentRules(normalized));
+        else if (config.embeddedDocuments) {
+          const pasted = pastedDocument(candidate);
+          if (pasted !== undefined) hits.push(...matchDocumentRules(normalizeForMatching(pasted)));
+        }
+      }
       for (const hit of hits) {
         findings.push({
           detector: 'prompt_injection',
