@@ -65,6 +65,9 @@ const IPV6_SHAPE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}$/;
 const PHONE =
   /(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}|(?:\(\d{1,5}\)[ .-]?)?\d{2,5})(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|-\d)/gi;
 const PHONE_COMPACT = /(?<![\w+])\+\d{8,15}(?!\w)/g;
+// An area code in brackets and the subscriber number in one run: "(030) 12345678", "(020)
+// 1234567" (German and Dutch landlines as they are usually written).
+const PHONE_AREA = /(?<![\w+])(?:\+\d{1,3}[ .-]?)?\(\d{2,5}\)[ .-]?\d{6,8}(?!\w|[.-]\d)/g;
 // A national number written without separators ("Fax: 9498777106"): only with a label.
 const PHONE_PLAIN = /(?<![\w+.,-])\d{7,15}(?![\w.,]\d|\w)/g;
 const PHONE_LABEL =
@@ -167,6 +170,7 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
     add('street_address', match, 0.6);
   }
   for (const match of matches(PHONE_COMPACT, text)) add('phone', match, 0.85);
+  if (text.includes('(')) for (const match of matches(PHONE_AREA, text)) add('phone', match, 0.85);
   for (const match of matches(PHONE_PLAIN, text)) {
     const end = match.index + match[0].length;
     if (

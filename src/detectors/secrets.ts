@@ -154,7 +154,19 @@ const patterns: readonly SecretPattern[] = [
 const HIGH_ENTROPY =
   /(?<![A-Za-z0-9+/_-])["'=:]\s{0,3}([A-Za-z0-9+/=_-]{32,512})(?![A-Za-z0-9+/=_-])/g;
 
+/** "host": "db.example.com", user = root: where and as whom a credential works. */
+const CREDENTIAL_CONTEXT =
+  /(["']?)((?:[A-Za-z0-9_.-]{0,20}?[_.-])?(?:host(?:name)?|server|user(?:name)?|login|account))\1[ \t]{0,5}(?:=|:|=>)[ \t]{0,5}(["']?)([^\s"',;]{1,255})/gi;
+/** Lines around a password searched for its host and user: one block of a config file. */
+const CONTEXT_LINES = 6;
+
 export const secretsConfigSchema = z.strictObject({
+  credentialContext: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Also report the host and user name assigned within six lines of a password or other credential assignment (`credential_context`): a leaked login is the password plus where and as whom it works.',
+    ),
   highEntropy: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -171,7 +183,7 @@ export const secretsDetector = defineDetector({
       'Credentials: private keys, cloud and SaaS tokens, JWTs, connection strings with passwords, credential assignments, high-entropy tokens.',
     stages: ['ingest', 'input', 'retrieval', 'output'],
     cost: 'cheap',
-    kinds: [...patterns.map((entry) => entry.kind), 'high_entropy_string'],
+    kinds: [...patterns.map((entry) => entry.kind), 'high_entropy_string', 'credential_context'],
   },
   configSchema: secretsConfigSchema,
   detect(text, config): Finding[] {
@@ -218,6 +230,47 @@ export const secretsDetector = defineDetector({
         });
       }
     }
+    if (config.credentialContext) findings.push(...credentialContext(text, findings, free, taken));
     return findings.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
   },
 });
+
+function credentialContext(
+  text: string,
+  found: readonly Finding[],
+  free: (start: number, end: number) => boolean,
+  taken: { start: number; end: number }[],
+): Finding[] {
+  const context: Finding[] = [];
+  for (const credential of found) {
+    if (credential.kind !== 'credential_assignment' || credential.span === undefined) continue;
+    const lineStart = (index: number): number => text.lastIndexOf('\n', index - 1) + 1;
+    let from = lineStart(credential.span.start);
+    for (let line = 0; line < CONTEXT_LINES && from > 0; line += 1) from = lineStart(from - 1);
+    let to = text.indexOf('\n', credential.span.end);
+    for (let line = 0; line < CONTEXT_LINES && to !== -1; line += 1)
+      to = text.indexOf('\n', to + 1);
+    const block = text.slice(from, to === -1 ? text.length : to);
+    CREDENTIAL_CONTEXT.lastIndex = 0;
+    for (
+      let match = CREDENTIAL_CONTEXT.exec(block);
+      match !== null;
+      match = CREDENTIAL_CONTEXT.exec(block)
+    ) {
+      const value = match[4] ?? '';
+      if (placeholder.test(value)) continue;
+      const start = from + match.index + match[0].lastIndexOf(value);
+      const end = start + value.length;
+      if (!free(start, end)) continue;
+      taken.push({ start, end });
+      context.push({
+        detector: 'secrets',
+        kind: 'credential_context',
+        span: { start, end },
+        score: 0.6,
+        evidence: `${(match[2] ?? 'host').toLowerCase()} of a credential (${value.length} chars)`,
+      });
+    }
+  }
+  return context;
+}

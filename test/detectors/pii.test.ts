@@ -58,6 +58,8 @@ describe('pii detector', () => {
       '06 12 34 56 78',
       '+4915112345678',
       '(415) 555-2671 x123',
+      '(030) 12345678',
+      '+49 (030) 1234567',
     ]) {
       assert.deepEqual(kinds(`call ${phone} now`), ['phone'], phone);
       // A partial span would leave the country code and first digits readable after redaction.

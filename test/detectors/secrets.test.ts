@@ -26,6 +26,29 @@ describe('secrets detector', () => {
     assert.deepEqual(kinds('db_password = swordfish!23'), ['credential_assignment']);
   });
 
+  it("reports the host and user of a password's block, and only there", () => {
+    const file =
+      '{\n  "host": "db.example.com",\n  "username": "root",\n  "password": "hunter22"\n}';
+    const found = secretsDetector.detect(file, config, { stage: 'ingest' });
+    assert.deepEqual(
+      found.map((finding) => [finding.kind, file.slice(finding.span?.start, finding.span?.end)]),
+      [
+        ['credential_context', 'db.example.com'],
+        ['credential_context', 'root'],
+        ['credential_assignment', 'hunter22'],
+      ],
+    );
+    // Without a credential nearby a host is just a host.
+    assert.deepEqual(kinds('{\n  "host": "db.example.com",\n  "username": "root"\n}'), []);
+    const far = `host = db.example.com\n${'# comment\n'.repeat(10)}password = hunter22`;
+    assert.deepEqual(kinds(far), ['credential_assignment']);
+    const off = secretsDetector.configSchema.parse({ credentialContext: false });
+    assert.deepEqual(
+      secretsDetector.detect(file, off, { stage: 'ingest' }).map((finding) => finding.kind),
+      ['credential_assignment'],
+    );
+  });
+
   it('leaves placeholders and ordinary prose alone', () => {
     assert.deepEqual(kinds('"password": ""'), []);
     assert.deepEqual(kinds('password: ${DB_PASSWORD}'), []);
