@@ -6,7 +6,7 @@
  * train + validation come only from train splits (validation is a seeded 15% of them, used to
  * pick the threshold); dev comes only from test splits and held-apart slices.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
 import { parseCsv } from '../src/redteam/index.ts';
@@ -77,9 +77,59 @@ function bipia(split: 'train' | 'test', random: () => number): Example[] {
   return examples;
 }
 
+/** FNV-1a of a string: a stable split key that does not depend on file order. */
+function stableHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+function findReadmes(dir: string, found: string[] = []): string[] {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && !entry.isSymbolicLink()) findReadmes(path, found);
+    else if (/^readme.*\.md$/i.test(entry.name) && statSync(path).size >= 200) found.push(path);
+  }
+  return found;
+}
+
+/**
+ * Documentation as a knowledge base holds it: the README files of the installed npm packages
+ * (pinned by the lockfile, so the same on every `npm ci` of one platform), cut into
+ * ~1,000-character passages like the indexer's chunks. Split by file path: half trains the
+ * document model, half is a held-out benign source of the dev set.
+ */
+export function readmePassages(): Record<'train' | 'dev', Example[]> {
+  const root = join(packageRoot(), 'node_modules');
+  const seen = new Set<string>();
+  const split: Record<'train' | 'dev', Example[]> = { train: [], dev: [] };
+  for (const file of findReadmes(root).sort()) {
+    const text = readFileSync(file, 'utf8');
+    if (seen.has(text)) continue;
+    seen.add(text);
+    const target = stableHash(file.slice(root.length)) % 2 === 0 ? split.train : split.dev;
+    for (let start = 0; start < text.length;) {
+      let end = Math.min(text.length, start + 1000);
+      const space = text.lastIndexOf(' ', end);
+      if (end < text.length && space > start + 500) end = space;
+      target.push({
+        text: text.slice(start, end),
+        label: 0,
+        source: 'readme-passages',
+        stage: 'retrieval',
+      });
+      start = end;
+    }
+  }
+  return split;
+}
+
 export function buildInjectionSets(
   seed = 20261125,
-): Record<'train' | 'validation' | 'dev', Example[]> {
+): Record<'train' | 'validation' | 'documentTrain' | 'documentValidation' | 'dev', Example[]> {
   const random = seededRandom(seed);
   const wildguard = shuffle(
     (JSON.parse(read('InjecGuard/datasets/wildguard.json')) as { prompt: string }[]).map(
@@ -135,10 +185,21 @@ export function buildInjectionSets(
   // split 85/15 with their own seeded shuffle so the public splits stay what they were.
   const templated = shuffle(synthetic(seed), seededRandom(seed + 1));
   const templatedValidation = Math.floor(templated.length * 0.15);
+  const train = [...shuffled.slice(validationSize), ...templated.slice(templatedValidation)];
+  const validation = [
+    ...shuffled.slice(0, validationSize),
+    ...templated.slice(0, templatedValidation),
+  ];
+  // The document model (ingest, retrieval) also learns that documentation is not an attack.
+  const readmes = readmePassages();
+  const readmeTrain = shuffle(readmes.train, seededRandom(seed + 2));
+  const readmeValidation = Math.floor(readmeTrain.length * 0.15);
   return {
-    train: [...shuffled.slice(validationSize), ...templated.slice(templatedValidation)],
-    validation: [...shuffled.slice(0, validationSize), ...templated.slice(0, templatedValidation)],
-    dev,
+    train,
+    validation,
+    documentTrain: [...train, ...readmeTrain.slice(readmeValidation)],
+    documentValidation: [...validation, ...readmeTrain.slice(0, readmeValidation)],
+    dev: [...dev, ...readmes.dev],
   };
 }
 

@@ -7,6 +7,7 @@ import {
   normalizeForMatching,
   rot13,
 } from '../../src/detectors/index.ts';
+import { bundledModelPath } from '../../src/detectors/linear-model.ts';
 
 const config = injectionDetector.configSchema.parse({});
 const rulesOnly = injectionDetector.configSchema.parse({ useModel: false });
@@ -121,6 +122,20 @@ describe('prompt injection detector', () => {
       injectionDetector.detect(email, off, { stage: 'retrieval' }).map((finding) => finding.kind),
       [],
     );
+  });
+
+  it('scores documents with the document model, which leaves documentation about prompts alone', () => {
+    const passage =
+      "## Chat completions\n\nThe client reads the API key from the environment. To debug a request, print the response headers:\n\n```ts\nconst completion = await client.chat.completions.create({\n  model: 'gpt-4o',\n  messages: [\n    { role: 'system', content: 'You are a helpful assistant.' },\n    { role: 'user', content: 'Say this is a test' },\n  ],\n});\nconsole.log(completion.choices[0].message);\n```\n\nThe system prompt sets the assistant's behaviour; the output is printed as JSON.";
+    const scores = (stage: 'retrieval', options: Record<string, string> = {}): number[] =>
+      injectionDetector
+        .detect(passage, injectionDetector.configSchema.parse(options), { stage })
+        .map((finding) => finding.score)
+        .filter((value) => value >= 0.5);
+    assert.deepEqual(scores('retrieval'), []);
+    // The prompt model, trained without documentation, would drop this passage.
+    const promptModel = bundledModelPath('prompt-injection');
+    assert.equal(scores('retrieval', { documentModelPath: promptModel }).length, 1);
   });
 
   it('survives pathological input without throwing', () => {

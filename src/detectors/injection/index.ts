@@ -13,7 +13,16 @@ export { matchDocumentRules, matchRules } from './rules.ts';
 
 export const injectionConfigSchema = z
   .strictObject({
-    modelPath: z.string().optional().describe('Weights file; defaults to the committed model.'),
+    modelPath: z
+      .string()
+      .optional()
+      .describe('Weights for prompts (input stage); defaults to the committed model.'),
+    documentModelPath: z
+      .string()
+      .optional()
+      .describe(
+        'Weights for documents (ingest and retrieval stages), trained with documentation as negatives; defaults to the committed model.',
+      ),
     useModel: z
       .boolean()
       .default(true)
@@ -44,6 +53,9 @@ export const injectionConfigSchema = z
     model: config.useModel
       ? loadLinearModel(config.modelPath ?? bundledModelPath('prompt-injection'))
       : undefined,
+    documentModel: config.useModel
+      ? loadLinearModel(config.documentModelPath ?? bundledModelPath('prompt-injection-documents'))
+      : undefined,
   }));
 
 /**
@@ -72,6 +84,7 @@ export const injectionDetector = defineDetector({
   detect(text, config, context): Finding[] {
     const findings: Finding[] = [];
     const isDocument = context.stage === 'ingest' || context.stage === 'retrieval';
+    const model = isDocument ? config.documentModel : config.model;
     const scan = (candidate: string, via: string | undefined): void => {
       const normalized = normalizeForMatching(candidate);
       const hits = matchRules(normalized);
@@ -91,14 +104,14 @@ export const injectionDetector = defineDetector({
             via === undefined ? `rule ${hit.rule}` : `rule ${hit.rule} in ${via}-decoded text`,
         });
       }
-      if (config.model !== undefined && wordCount(normalized) >= config.minWords) {
-        const probability = score(config.model, featurize(normalized));
+      if (model !== undefined && wordCount(normalized) >= config.minWords) {
+        const probability = score(model, featurize(normalized));
         if (probability >= 0.05) {
           findings.push({
             detector: 'prompt_injection',
             kind: via === undefined ? 'model' : 'encoded_payload',
             score: probability,
-            evidence: `${config.model.name} ${probability.toFixed(2)}${via === undefined ? '' : ` on ${via}-decoded text`}`,
+            evidence: `${model.name} ${probability.toFixed(2)}${via === undefined ? '' : ` on ${via}-decoded text`}`,
           });
         }
       }
