@@ -188,9 +188,7 @@ export const secretsDetector = defineDetector({
   configSchema: secretsConfigSchema,
   detect(text, config): Finding[] {
     const findings: Finding[] = [];
-    const taken: { start: number; end: number }[] = [];
-    const free = (start: number, end: number): boolean =>
-      taken.every((span) => end <= span.start || start >= span.end);
+    const spans = new Spans(text.length);
     for (const entry of patterns) {
       if (entry.worthScanning !== undefined && !entry.worthScanning(text)) continue;
       entry.pattern.lastIndex = 0;
@@ -199,8 +197,7 @@ export const secretsDetector = defineDetector({
         if (entry.accept !== undefined && !entry.accept(value)) continue;
         const start = match.index + match[0].lastIndexOf(value);
         const end = start + value.length;
-        if (!free(start, end)) continue;
-        taken.push({ start, end });
+        if (!spans.take(start, end)) continue;
         findings.push({
           detector: 'secrets',
           kind: entry.kind,
@@ -217,10 +214,10 @@ export const secretsDetector = defineDetector({
         const start = match.index + match[0].length - value.length;
         const end = start + value.length;
         const varied = /[a-z]/.test(value) && /[A-Z0-9]/.test(value);
-        if (!varied || !free(start, end)) continue;
+        if (!varied || !spans.isFree(start, end)) continue;
         const bits = shannonEntropy(value);
         if (bits < config.highEntropy.minBitsPerChar) continue;
-        taken.push({ start, end });
+        spans.take(start, end);
         findings.push({
           detector: 'secrets',
           kind: 'high_entropy_string',
@@ -230,27 +227,67 @@ export const secretsDetector = defineDetector({
         });
       }
     }
-    if (config.credentialContext) findings.push(...credentialContext(text, findings, free, taken));
+    if (config.credentialContext) findings.push(...credentialContext(text, findings, spans));
     return findings.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
   },
 });
 
-function credentialContext(
-  text: string,
-  found: readonly Finding[],
-  free: (start: number, end: number) => boolean,
-  taken: { start: number; end: number }[],
-): Finding[] {
+/**
+ * The characters already reported, so one value is reported once. A bitmap rather than a list
+ * of spans: text with tens of thousands of assignments must not cost a scan of the list each.
+ */
+class Spans {
+  private readonly covered: Uint8Array;
+  constructor(length: number) {
+    this.covered = new Uint8Array(length);
+  }
+  isFree(start: number, end: number): boolean {
+    return this.covered.subarray(start, end).indexOf(1) === -1;
+  }
+  /** Marks the span reported; false when part of it already was. */
+  take(start: number, end: number): boolean {
+    if (!this.isFree(start, end)) return false;
+    this.covered.fill(1, start, end);
+    return true;
+  }
+}
+
+/** How far around a credential its host and user are looked for, in lines and characters. */
+const CONTEXT_CHARS = 2000;
+
+function credentialContext(text: string, found: readonly Finding[], spans: Spans): Finding[] {
   const context: Finding[] = [];
-  for (const credential of found) {
-    if (credential.kind !== 'credential_assignment' || credential.span === undefined) continue;
-    const lineStart = (index: number): number => text.lastIndexOf('\n', index - 1) + 1;
-    let from = lineStart(credential.span.start);
-    for (let line = 0; line < CONTEXT_LINES && from > 0; line += 1) from = lineStart(from - 1);
-    let to = text.indexOf('\n', credential.span.end);
-    for (let line = 0; line < CONTEXT_LINES && to !== -1; line += 1)
-      to = text.indexOf('\n', to + 1);
-    const block = text.slice(from, to === -1 ? text.length : to);
+  const credentials = found
+    .flatMap((finding) =>
+      finding.kind === 'credential_assignment' && finding.span !== undefined ? [finding.span] : [],
+    )
+    .sort((a, b) => a.start - b.start);
+  if (credentials.length === 0) return context;
+  const newlines: number[] = [];
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) newlines.push(at);
+  /** How many newlines come before `index`: its line number. */
+  const lineOf = (index: number): number => {
+    let low = 0;
+    let high = newlines.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((newlines[middle] ?? 0) < index) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  // Blocks of neighbouring credentials overlap; each character is scanned once.
+  let scannedTo = 0;
+  for (const credential of credentials) {
+    const first = lineOf(credential.start) - CONTEXT_LINES;
+    const last = lineOf(credential.end) + CONTEXT_LINES;
+    let from = first <= 0 ? 0 : (newlines[first - 1] ?? 0) + 1;
+    let to = newlines[last] ?? text.length;
+    from = Math.max(from, credential.start - CONTEXT_CHARS, scannedTo);
+    to = Math.min(to, credential.end + CONTEXT_CHARS);
+    if (to <= from) continue;
+    scannedTo = to;
+    const block = text.slice(from, to);
     CREDENTIAL_CONTEXT.lastIndex = 0;
     for (
       let match = CREDENTIAL_CONTEXT.exec(block);
@@ -261,8 +298,7 @@ function credentialContext(
       if (placeholder.test(value)) continue;
       const start = from + match.index + match[0].lastIndexOf(value);
       const end = start + value.length;
-      if (!free(start, end)) continue;
-      taken.push({ start, end });
+      if (!spans.take(start, end)) continue;
       context.push({
         detector: 'secrets',
         kind: 'credential_context',

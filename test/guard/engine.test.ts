@@ -152,10 +152,18 @@ describe('guard engine', () => {
       `${'a'.repeat(60_000)}@`,
       `${'-'.repeat(30_000)}password=`,
       '+1'.repeat(40_000),
+      // Thousands of credentials, each with a host nearby: one pass, not one per credential.
+      'password=abcd host=x '.repeat(5_000),
+      'password=abcd\n'.repeat(7_000),
     ]) {
       const result = engine.check(attack, { stage: 'ingest' });
       assert.ok(['allow', 'flag', 'redact', 'block'].includes(result.decision));
       assert.ok(result.outcomes.every((outcome) => outcome.status !== 'error'));
+      assert.deepEqual(
+        result.outcomes.filter((outcome) => outcome.status === 'timeout'),
+        [],
+        attack.slice(0, 20),
+      );
     }
   });
 
