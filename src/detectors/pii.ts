@@ -1,6 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { ibanShapeValid, ibanValid, inseeValid, luhnValid, ssnValid } from './checksums.ts';
+import { SpanSet } from './spans.ts';
 import { defineDetector } from './types.ts';
 import type { Finding } from './types.ts';
 
@@ -214,7 +215,7 @@ const precedence: Readonly<Record<PiiKind, number>> = {
   street_address: 3,
 };
 
-function resolveOverlaps(candidates: Candidate[]): Candidate[] {
+function resolveOverlaps(candidates: Candidate[], length: number): Candidate[] {
   const ordered = [...candidates].sort(
     (a, b) =>
       precedence[b.kind] - precedence[a.kind] ||
@@ -222,10 +223,9 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
       a.start - b.start,
   );
   const kept: Candidate[] = [];
-  for (const candidate of ordered) {
-    if (kept.every((other) => candidate.end <= other.start || candidate.start >= other.end))
-      kept.push(candidate);
-  }
+  const claimed = new SpanSet(length);
+  for (const candidate of ordered)
+    if (claimed.take(candidate.start, candidate.end)) kept.push(candidate);
   return kept.sort((a, b) => a.start - b.start);
 }
 
@@ -248,7 +248,7 @@ export const piiDetector = defineDetector({
   configSchema: piiConfigSchema,
   detect(text, config): Finding[] {
     const candidates = collect(text, new Set(config.kinds));
-    return resolveOverlaps(candidates).map((candidate) => ({
+    return resolveOverlaps(candidates, text.length).map((candidate) => ({
       detector: 'pii',
       kind: candidate.kind,
       span: { start: candidate.start, end: candidate.end },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { shannonEntropy } from './checksums.ts';
+import { SpanSet } from './spans.ts';
 import { defineDetector } from './types.ts';
 import type { Finding } from './types.ts';
 
@@ -188,7 +189,7 @@ export const secretsDetector = defineDetector({
   configSchema: secretsConfigSchema,
   detect(text, config): Finding[] {
     const findings: Finding[] = [];
-    const spans = new Spans(text.length);
+    const spans = new SpanSet(text.length);
     for (const entry of patterns) {
       if (entry.worthScanning !== undefined && !entry.worthScanning(text)) continue;
       entry.pattern.lastIndex = 0;
@@ -232,30 +233,10 @@ export const secretsDetector = defineDetector({
   },
 });
 
-/**
- * The characters already reported, so one value is reported once. A bitmap rather than a list
- * of spans: text with tens of thousands of assignments must not cost a scan of the list each.
- */
-class Spans {
-  private readonly covered: Uint8Array;
-  constructor(length: number) {
-    this.covered = new Uint8Array(length);
-  }
-  isFree(start: number, end: number): boolean {
-    return this.covered.subarray(start, end).indexOf(1) === -1;
-  }
-  /** Marks the span reported; false when part of it already was. */
-  take(start: number, end: number): boolean {
-    if (!this.isFree(start, end)) return false;
-    this.covered.fill(1, start, end);
-    return true;
-  }
-}
-
 /** How far around a credential its host and user are looked for, in lines and characters. */
 const CONTEXT_CHARS = 2000;
 
-function credentialContext(text: string, found: readonly Finding[], spans: Spans): Finding[] {
+function credentialContext(text: string, found: readonly Finding[], spans: SpanSet): Finding[] {
   const context: Finding[] = [];
   const credentials = found
     .flatMap((finding) =>

@@ -155,6 +155,9 @@ describe('guard engine', () => {
       // Thousands of credentials, each with a host nearby: one pass, not one per credential.
       'password=abcd host=x '.repeat(5_000),
       'password=abcd\n'.repeat(7_000),
+      // Tens of thousands of overlapping PII candidates: resolved in one pass.
+      'a@b.co '.repeat(15_000),
+      '10.0.0.1 '.repeat(12_000),
     ]) {
       const result = engine.check(attack, { stage: 'ingest' });
       assert.ok(['allow', 'flag', 'redact', 'block'].includes(result.decision));
