@@ -223,9 +223,18 @@ function resolveOverlaps(candidates: Candidate[], length: number): Candidate[] {
       a.start - b.start,
   );
   const kept: Candidate[] = [];
-  const claimed = new SpanSet(length);
-  for (const candidate of ordered)
-    if (claimed.take(candidate.start, candidate.end)) kept.push(candidate);
+  // A record holds a handful of candidates, compared directly; thousands need the bitmap.
+  if (ordered.length <= 16) {
+    for (const candidate of ordered) {
+      if (kept.every((other) => candidate.end <= other.start || candidate.start >= other.end))
+        kept.push(candidate);
+    }
+  } else {
+    const claimed = new SpanSet(length);
+    for (const candidate of ordered) {
+      if (claimed.take(candidate.start, candidate.end)) kept.push(candidate);
+    }
+  }
   return kept.sort((a, b) => a.start - b.start);
 }
 
