@@ -30,6 +30,10 @@ const inputs: Readonly<Record<string, string>> = {
   brackets: repeat('['),
   quotes: repeat('"'),
   equalsTokens: repeat('=a'),
+  // Not backtracking but sheer numbers of matches: tens of thousands of findings to reconcile.
+  manyEmails: repeat('a@b.co '),
+  manyAddresses: repeat('10.0.0.1 '),
+  manyCredentials: repeat('password=abcd host=x '),
 };
 
 export function runAdversarialBench(): Record<string, unknown> {
