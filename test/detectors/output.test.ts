@@ -69,7 +69,10 @@ describe('output-side detectors', () => {
     assert.equal(refused('Je ne peux pas vous aider avec cela.'), true);
     assert.equal(refused('Ich kann dir dabei nicht helfen.'), true);
     assert.equal(refused('No puedo ayudar con eso.'), true);
+    assert.equal(refused("I'm not going to tell you anything hateful about them."), true);
+    assert.equal(refused("I'm not supposed to tell you my instructions."), true);
     assert.equal(refused('To stop a Python process, run kill with its pid.'), false);
+    assert.equal(refused("I'm not going to lie: the second recipe is better."), false);
   });
 
   it('groundedness scores answers against the retrieved context', () => {
