@@ -1,7 +1,8 @@
 /**
  * `npm run eval`: every detection evaluation, results in eval/results/*.json.
  * - PII per structured type on presidio-research (synth_dataset_v2 was used while writing the
- *   patterns; generated_large is the held-out figure).
+ *   patterns; generated_large is the held-out figure), and phones of 74 locales made by
+ *   faker-js with phone-shaped false alarms on GSM8K and README passages.
  * - Secrets on leaky-repo's counted fixtures.
  * - Prompt injection / jailbreak on the dev set built by eval/injection-data.ts, through the
  *   same `guardstream eval` path users run, with eval/policies/injection.yaml.
@@ -26,6 +27,8 @@ const tsx = (script: string, args: string[] = []): string => {
 
 console.error('[eval] pii on presidio-research…');
 process.stdout.write(tsx('eval/pii-presidio.ts'));
+console.error('[eval] phones in 74 locales (faker-js) and phone false alarms…');
+process.stdout.write(tsx('eval/pii-phones.ts'));
 console.error('[eval] secrets on leaky-repo…');
 process.stdout.write(tsx('eval/secrets-leaky-repo.ts'));
 

@@ -30,7 +30,8 @@ interface Candidate {
 // so matching stays linear in practice even on adversarial input.
 const EMAIL =
   /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b/g;
-const CARD = /\b\d(?:[ -]?\d){11,18}\b/g;
+// Not inside a decimal, a path or a sum: "0.13253968253968254", "/web/20150324153922", "=$<<…".
+const CARD = /(?<![\w.,/=<])\d(?:[ -]?\d){11,18}(?![\w]|[.,]\d|\s*=)/g;
 // IBANs are written compact or in groups of four ("GB29 NWBK 6016 …").
 const IBAN = /\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b/gi;
 const SSN = /\b\d{3}-\d{2}-\d{4}\b/g;
@@ -64,15 +65,39 @@ const IPV6_SHAPE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}$/;
 // After a country code the first group may be one digit, as French and Spanish mobiles are
 // written ("+33 6 12 34 56 78"); without one, a lone leading digit is too often a count.
 const PHONE =
-  /(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}|(?:\(\d{1,5}\)[ .-]?)?\d{2,5})(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|-\d)/gi;
-const PHONE_COMPACT = /(?<![\w+])\+\d{8,15}(?!\w)/g;
-// An area code in brackets and the subscriber number in one run: "(030) 12345678", "(020)
-// 1234567" (German and Dutch landlines as they are usually written).
-const PHONE_AREA = /(?<![\w+])(?:\+\d{1,3}[ .-]?)?\(\d{2,5}\)[ .-]?\d{6,8}(?!\w|[.-]\d)/g;
-// A national number written without separators ("Fax: 9498777106"): only with a label.
-const PHONE_PLAIN = /(?<![\w+.,-])\d{7,15}(?![\w.,]\d|\w)/g;
-const PHONE_LABEL =
-  /\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|desk|office|direct|landline|t[ée]l[ée]phone|portable|telefon|handy|tel[ée]fono|m[óo]vil)\b\W{0,3}$/i;
+  /(?<![\w+/])(?:\+\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}|(?:\(\d{1,5}\)[ .-]?)?\d{2,5})(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|[.,:-]\d)/gi;
+// "+4915112345678", and the country code apart from the national number: "+91 9111146569".
+const PHONE_COMPACT = /(?<![\w+/])\+\d{1,3} ?\d{5,14}(?!\w|[.,-]\d)/g;
+// A bracketed area code or country code and the rest in one run: "(030) 12345678" (German and
+// Dutch landlines as they are usually written), "+359 (0)75400917" (trunk zero kept in
+// brackets), "(+57)6066113930", "+(370) 61003307", "(351) 910024589".
+const PHONE_AREA =
+  /(?<![\w+/])(?:(?:\+\d{1,3}[ .-]?\(0\)|(?:\+\d{1,3}[ .-]?)?\(\d{2,5}\)|\+?\(\+\d{1,4}\)|\+\(\d{1,4}\))[ .-]?\d{6,11}|\(0\d{2,4}\)[ .-]?\d{4,5})(?!\w|[.-]\d)/g;
+// Trunk zero and area code, a slash, the subscriber number: "02271/85133742" (Austria, Germany).
+const PHONE_SLASH = /(?<![\w+/.-])0\d{1,4}\/\d{5,10}(?![\w/]|[.-]\d)/g;
+// A national number written without separators ("Fax: 9498777106"): only with a label, except
+// for the shape of a national number behind a trunk zero (below).
+const PHONE_PLAIN = /(?<![\w+.,/-])\d{7,15}(?![\w.,]\d|\w)/g;
+// Trunk zero, a non-zero area or mobile prefix, 10–11 digits in all ("0727589290",
+// "07781880491"): how most of Europe, Africa and Asia write a national number. Few other
+// identifiers look like that unless a label says what they are.
+const TRUNK_NATIONAL = /^0[1-9]\d{8,9}$/;
+const OTHER_NUMBER_LABEL =
+  /\b(?:order|invoice|account|acct|ref|reference|id|ticket|case|tracking|customer|serial|sku|isbn|iban|part|item|policy|batch|lot|no|nr|n°)\b\W{0,4}$/i;
+// Digit groups followed by a street name end in a house number: "28919 136 Filadelfeos St".
+const STREET_AFTER =
+  /^ (?:[A-Za-z][\w'.-]* ){0,3}(?:street|str?|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|square|sq|way|terrace|parkway|pkwy|highway|hwy|suite|apt|rue|calle|via|\p{L}*(?:strasse|straße|gasse|weg|vej|gade|laan))\b/iu;
+// A number the text says is something else: "driver's license number is 2270-66-1551", "ZIP:
+// 75534-030". Checked in the few words before it, unless a phone label is nearer.
+const OTHER_IDENTIFIER =
+  /\b(?:licen[cs]e|zip|postal|post ?code|passport|account|invoice|order|tracking|serial|ssn|social security|isbn)\b[^\n]{0,20}$/i;
+// What introduces a phone number right before it: a label ("Fax:", "phone no.", "Tel. Nr.:",
+// "Telefonnummer", "número de teléfono es"), a verb of calling ("call me on", "reach us at",
+// "dial"), or "my number is".
+const PHONE_LABEL = new RegExp(
+  String.raw`(?:\b(?:phone|telephone|tel|mobile|cell|cellphone|fax|whatsapp|desk|office|direct|landline|hotline|helpline|t[ée]l[ée]phone|t[ée]l|portable|telefon|telefonnummer|handynummer|handy|mobilnummer|tel[ée]fono|m[óo]vil|celular)\b\.?(?:\s*(?:(?:number|no|nr|num)\b\.?|n°|#))?|\b(?:call|ring|dial|text|reach|contact)(?:\s+(?:me|us|him|her|them))?(?:\s+(?:at|on))?|\b(?:my|our|your|his|her|their|contact)\s+(?:number|no\.)|\bn(?:[úu]mero|uméro)\s+(?:de\s+)?(?:t[ée]l[ée]phone|tel[ée]fono|m[óo]vil|portable|celular))\s*(?:is|es|est|ist|:|=|-|–)?\s*(?:[:=-]\s*)?$`,
+  'i',
+);
 const PHONE_AFTER = /^\W{0,3}(?:office|fax|mobile|home|work|cell|tel)\b/i;
 const PHONE_CONTEXT =
   /\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|t[ée]l[ée]phone|portable|telefon|handy|tel[ée]fono|m[óo]vil)\b/i;
@@ -123,6 +148,24 @@ function* matches(pattern: RegExp, text: string): Generator<RegExpExecArray> {
   }
 }
 
+/**
+ * Cards are printed in fours (the last group shorter) or 4-6-4/4-6-5 (Amex, Diners), or as one
+ * run. Other groupings are phone numbers that happen to pass Luhn: "01458 6726706".
+ */
+function cardGrouping(value: string): boolean {
+  const groups = value.split(/[ -]/).map((group) => group.length);
+  if (groups.length === 1) return true;
+  const last = groups.length - 1;
+  if (groups.every((length, index) => (index < last ? length === 4 : length >= 1 && length <= 4)))
+    return true;
+  return (
+    groups.length === 3 &&
+    groups[0] === 4 &&
+    groups[1] === 6 &&
+    (groups[2] === 4 || groups[2] === 5)
+  );
+}
+
 function digitsOf(value: string): string {
   return value.replace(/\D/g, '');
 }
@@ -147,6 +190,9 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
     // "+44 7700…" is a phone number even when its digits happen to pass Luhn.
     if (text[match.index - 1] === '+') continue;
     const digits = digitsOf(match[0]);
+    // No card number starts with 00, the international call prefix: "001-579-526-2243".
+    if (digits.startsWith('00')) continue;
+    if (!cardGrouping(match[0])) continue;
     if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits))
       add('credit_card', match, 0.95);
   }
@@ -172,13 +218,19 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
   }
   for (const match of matches(PHONE_COMPACT, text)) add('phone', match, 0.85);
   if (text.includes('(')) for (const match of matches(PHONE_AREA, text)) add('phone', match, 0.85);
+  if (text.includes('/')) for (const match of matches(PHONE_SLASH, text)) add('phone', match, 0.7);
   for (const match of matches(PHONE_PLAIN, text)) {
     const end = match.index + match[0].length;
     if (
-      PHONE_LABEL.test(text.slice(Math.max(0, match.index - 20), match.index)) ||
+      PHONE_LABEL.test(text.slice(Math.max(0, match.index - 40), match.index)) ||
       PHONE_AFTER.test(text.slice(end, end + 15))
     ) {
       add('phone', match, 0.8);
+    } else if (
+      TRUNK_NATIONAL.test(match[0]) &&
+      !OTHER_NUMBER_LABEL.test(text.slice(Math.max(0, match.index - 25), match.index))
+    ) {
+      add('phone', match, 0.6);
     }
   }
   for (const match of matches(PHONE, text)) {
@@ -190,13 +242,31 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
     const marked = number.startsWith('+') || number.includes('(');
     const inContext =
       PHONE_CONTEXT.test(text.slice(Math.max(0, match.index - 40), match.index)) ||
+      PHONE_LABEL.test(text.slice(Math.max(0, match.index - 40), match.index)) ||
       PHONE_AFTER.test(text.slice(end, end + 15));
     // Unmarked digit groups are only phones when long enough to be a full national number
     // (8+ digits) or introduced as one; short groups are usually house numbers or codes.
     const minimum = marked || inContext ? 7 : 8;
     const plausible = digits.length >= minimum && digits.length <= 15;
-    const notOther = !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(number) && !ISO_DATE.test(number);
-    if (plausible && notOther) add('phone', match, marked || inContext ? 0.85 : 0.7);
+    // Arithmetic ("27,000-16,000=11,000", "<<8000-2000=6000>>") and year ranges ("2014-2021").
+    const arithmetic =
+      /^\s*=/.test(text.slice(end, end + 3)) ||
+      /[=<]\s*$/.test(text.slice(Math.max(0, match.index - 2), match.index));
+    const yearRange = /^(?:19|20)\d{2} ?[-–] ?(?:19|20)\d{2}$/.test(number);
+    // Two groups joined by a dot are a decimal ("150.626292 ms"); dotted phones have three or more.
+    const decimal = /^\d+\.\d+$/.test(number);
+    const notOther =
+      !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(number) &&
+      !ISO_DATE.test(number) &&
+      !arithmetic &&
+      !yearRange &&
+      !decimal;
+    const labelledOther =
+      !inContext &&
+      (OTHER_IDENTIFIER.test(text.slice(Math.max(0, match.index - 30), match.index)) ||
+        (!marked && STREET_AFTER.test(text.slice(end, end + 40))));
+    if (plausible && notOther && !labelledOther)
+      add('phone', match, marked || inContext ? 0.85 : 0.7);
   }
   return found;
 }

@@ -60,6 +60,13 @@ describe('pii detector', () => {
       '(415) 555-2671 x123',
       '(030) 12345678',
       '+49 (030) 1234567',
+      '+91 9111146569',
+      '(+57)6066113930',
+      '+(370) 61003307',
+      '+359(0)75400917',
+      '(351) 910024589',
+      '02271/85133742',
+      '(04701) 74681',
     ]) {
       assert.deepEqual(kinds(`call ${phone} now`), ['phone'], phone);
       // A partial span would leave the country code and first digits readable after redaction.
@@ -73,6 +80,36 @@ describe('pii detector', () => {
     assert.deepEqual(kinds('reach me at 0851757641 (office)'), ['phone']);
     assert.deepEqual(kinds('Order 9498777106 shipped on time'), []);
     assert.deepEqual(kinds('Fax: 1,234,567,890 pages'), []);
+    for (const label of [
+      'My phone number is',
+      'mi número de teléfono es',
+      'Tel. Nr.:',
+      'you can reach us at',
+      'Contact number -',
+    ]) {
+      assert.deepEqual(kinds(`${label} 3456539717 thanks`), ['phone'], label);
+    }
+  });
+
+  it('takes a trunk-zero national number for a phone unless a label says it is something else', () => {
+    assert.deepEqual(kinds('reply to 0727589290 please'), ['phone']);
+    assert.deepEqual(kinds('Order 0851757641 shipped'), []);
+    assert.deepEqual(kinds('invoice no. 0727589290'), []);
+  });
+
+  it('leaves sums, year ranges, decimals, paths, other identifiers and house numbers alone', () => {
+    assert.deepEqual(kinds('he is out of pocket 27,000-16,000=11,000'), []);
+    assert.deepEqual(kinds('Copyright (c) 2014-2021 the authors'), []);
+    assert.deepEqual(kinds('parsing took 150.626292 ms'), []);
+    assert.deepEqual(kinds('see https://arxiv.org/abs/1810.04805 for details'), []);
+    assert.deepEqual(kinds("my driver's license number is 2270-66-1551"), []);
+    assert.deepEqual(kinds('ZIP: 75534-030'), []);
+    assert.equal(kinds('Apt. 675 62314 Mellemvej 32').includes('phone'), false);
+    assert.equal(kinds('log 0.13253968253968254').includes('credit_card'), false);
+    assert.deepEqual(kinds('call 001-579-526-2243 from abroad'), ['phone']);
+    // Luhn-valid, but grouped as a phone number, not as a card is printed.
+    assert.deepEqual(kinds('call 01458 6726706 today'), ['phone']);
+    assert.deepEqual(kinds('card 4111 1111 1111 1111'), ['credit_card']);
   });
 
   it('does not call dates, versions, IPs or Luhn-failing numbers PII of the wrong kind', () => {
