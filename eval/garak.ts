@@ -1,0 +1,118 @@
+/**
+ * The `prompt_injection` detector on the prompts of garak's injection probes: the scanner a red
+ * team runs first, so a public set the detector is judged on.
+ * Usage: node --import tsx eval/garak.ts  → eval/results/injection-garak.json
+ *
+ * garak builds its prompts in Python, so this makes a venv under .guardstream/garak, installs
+ * garak 0.17.1 from PyPI (wheel checked against its sha256) with the few libraries its probe
+ * modules import (pinned; not the model back-ends), and runs eval/garak/probes.py. Needs
+ * Python 3 with venv and access to PyPI; without them it says so and exits 2.
+ *
+ * What was read: the latentinjection probes' injection templates were read on 2026-11-26 while
+ * writing the document rules `fake_turn`, `conditional_reply`, `reply_only`, `override_data`
+ * and the end-of-session marker, so latentinjection is a development figure since then.
+ * promptinject and web_injection prompts have not been read.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../src/kafka/index.ts';
+
+const GARAK = {
+  version: '0.17.1',
+  sha256: 'cef78a79291e73e90e7f89522f363ec9344bfb1e0ede68362d7a2379ba5cfda8',
+};
+// What garak's probe modules import, pinned (garak's full dependency list pulls in torch and
+// every model back-end, none of which building the prompts needs).
+const libraries = [
+  'xdg-base-dirs==6.0.3',
+  'jsonschema==4.26.0',
+  'nltk==3.10.4',
+  'langdetect==1.0.9',
+  'tqdm==4.70.1',
+  'colorama==0.4.6',
+  'PyYAML==6.0.4',
+  'Jinja2==3.1.6',
+];
+
+const root = packageRoot();
+const work = join(root, '.guardstream', 'garak');
+const venv = join(work, 'venv');
+const python = join(venv, 'bin', 'python');
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', env });
+  if (result.error !== undefined || result.status !== 0) {
+    const why = result.error?.message ?? result.stderr.trim().split('\n').slice(-3).join('\n');
+    console.error(`[garak] ${command} ${args.slice(0, 3).join(' ')} failed: ${why}`);
+    process.exit(2);
+  }
+  return result.stdout;
+}
+
+mkdirSync(work, { recursive: true });
+const marker = join(venv, `garak-${GARAK.version}.ok`);
+if (!existsSync(marker)) {
+  console.error('[garak] creating a Python venv under .guardstream/garak…');
+  run('python3', ['-m', 'venv', venv]);
+  const wheels = join(work, 'wheels');
+  mkdirSync(wheels, { recursive: true });
+  console.error(`[garak] downloading garak ${GARAK.version} from PyPI…`);
+  run(python, [
+    '-m',
+    'pip',
+    'download',
+    '--quiet',
+    '--no-deps',
+    '-d',
+    wheels,
+    `garak==${GARAK.version}`,
+  ]);
+  const wheel = readdirSync(wheels).find((file) => file.startsWith(`garak-${GARAK.version}-`));
+  if (wheel === undefined) {
+    console.error('[garak] the garak wheel was not downloaded');
+    process.exit(2);
+  }
+  const digest = createHash('sha256')
+    .update(readFileSync(join(wheels, wheel)))
+    .digest('hex');
+  if (digest !== GARAK.sha256) {
+    console.error(`[garak] ${wheel} has sha256 ${digest}, expected ${GARAK.sha256}`);
+    process.exit(2);
+  }
+  console.error('[garak] installing garak and the libraries its probes import…');
+  run(python, ['-m', 'pip', 'install', '--quiet', '--no-deps', join(wheels, wheel)]);
+  run(python, ['-m', 'pip', 'install', '--quiet', ...libraries]);
+  writeFileSync(marker, `${GARAK.sha256}\n`);
+}
+
+const evalDir = join(root, '.guardstream', 'eval');
+mkdirSync(evalDir, { recursive: true });
+const prompts = join(evalDir, 'garak-probes.jsonl');
+console.error('[garak] building the probes’ prompts…');
+// garak samples from sets; a fixed hash seed makes the same prompts on every run.
+run(python, [join(root, 'eval', 'garak', 'probes.py'), prompts], {
+  ...process.env,
+  PYTHONHASHSEED: '0',
+  // garak writes its run config and logs under XDG dirs; keep them inside .guardstream.
+  XDG_DATA_HOME: join(work, 'data'),
+  XDG_CONFIG_HOME: join(work, 'config'),
+  XDG_CACHE_HOME: join(work, 'cache'),
+});
+
+console.error('[garak] scoring them with eval/policies/injection.yaml…');
+const args = [
+  '--import',
+  'tsx',
+  'src/cli/main.ts',
+  'eval',
+  '--config',
+  'eval/policies/injection.yaml',
+];
+const report = run(process.execPath, [...args, '--data', prompts, '--stage', 'input', '--json']);
+writeFileSync(
+  join(root, 'eval/results/injection-garak.json'),
+  `${JSON.stringify({ garak: GARAK.version, ...(JSON.parse(report) as object) }, null, 2)}\n`,
+);
+process.stdout.write(run(process.execPath, [...args, '--data', prompts, '--stage', 'input']));
