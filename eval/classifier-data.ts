@@ -5,9 +5,10 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { TOXICITY_WINDOW_WORDS } from '../src/detectors/classifiers.ts';
 import { datasetsDir, readDataset, readJsonLines } from './datasets.ts';
 import type { Example } from './injection-data.ts';
-import { parseCsv, seededRandom, shuffle } from './injection-data.ts';
+import { parseCsv, readmePassages, seededRandom, shuffle } from './injection-data.ts';
 
 export type Splits = Record<'train' | 'validation' | 'dev', Example[]>;
 
@@ -45,7 +46,69 @@ export function toxicitySets(seed = 20261125): Splits {
     byClass.set(source, list);
   }
   for (const examples of byClass.values()) split(examples, random, sets);
+  // Text that is not a tweet and not toxic: prompts, questions, e-mails, tables and
+  // documentation. Trained on tweets alone, the model took anything unlike a harmless tweet for
+  // toxic (it flagged 86% of README passages and 29% of benign prompts). Split 70/15/15 like
+  // the tweets; the threshold is still chosen on the tweets' validation share
+  // (`tweetValidation`), so these change what the model learns, not where it is cut.
+  const outOfDomain: Example[][] = [
+    (JSON.parse(read('InjecGuard/datasets/wildguard.json')) as { prompt: string }[]).map((row) => ({
+      text: row.prompt,
+      label: 0 as const,
+      source: 'wildguard',
+    })),
+    shuffle(lines('grade-school-math/grade_school_math/data/train.jsonl'), random)
+      .slice(0, 2000)
+      .map((row) => ({ text: text(row.question), label: 0 as const, source: 'gsm8k' })),
+    parseCsv(read('llm-warden/datasets/default/jailbreak_dataset_train.csv'))
+      .slice(1)
+      .filter((row) => row[1]?.trim() === 'benign' && (row[0] ?? '') !== '')
+      .map((row) => ({ text: row[0] ?? '', label: 0 as const, source: 'llm-warden-benign' })),
+    (['email', 'table'] as const).flatMap((kind) =>
+      lines(`BIPIA/benchmark/${kind}/train.jsonl`).map((row) => ({
+        text: text(row.context),
+        label: 0 as const,
+        source: `bipia-${kind}`,
+      })),
+    ),
+  ];
+  // The detector scores long texts by windows of TOXICITY_WINDOW_WORDS words, so the model
+  // learns from these texts cut into pieces of 3 to TOXICITY_WINDOW_WORDS words (train and
+  // validation; dev keeps whole texts, as they reach the detector). Pieces of every length:
+  // with only long ones, shortness itself would mark a text as a (mostly toxic) tweet.
+  const pieces = seededRandom(seed + 1);
+  const inWindows = (examples: Example[]): Example[] =>
+    examples.flatMap((example) => {
+      const words = example.text.split(/\s+/).filter((word) => word !== '');
+      const out: Example[] = [];
+      for (let start = 0; start < words.length;) {
+        const size = 3 + Math.floor(pieces() * (TOXICITY_WINDOW_WORDS - 2));
+        out.push({ ...example, text: words.slice(start, start + size).join(' ') });
+        start += size;
+      }
+      return out;
+    });
+  for (const examples of outOfDomain) {
+    const part: Splits = { train: [], validation: [], dev: [] };
+    split(examples, random, part);
+    sets.train.push(...inWindows(part.train));
+    sets.validation.push(...inWindows(part.validation));
+    sets.dev.push(...part.dev);
+  }
+  // README passages keep the injection sets' split by path: the dev half is dev here too.
+  const readmes = readmePassages();
+  const readmeTrain = shuffle(readmes.train, random);
+  const readmeCut = Math.floor(readmeTrain.length * 0.85);
+  const plain = ({ text, label, source }: Example): Example => ({ text, label, source });
+  sets.train.push(...inWindows(readmeTrain.slice(0, readmeCut).map(plain)));
+  sets.validation.push(...inWindows(readmeTrain.slice(readmeCut).map(plain)));
+  sets.dev.push(...readmes.dev.map(plain));
   return sets;
+}
+
+/** The tweets' share of a validation set: where the toxicity threshold is chosen. */
+export function tweetValidation(validation: readonly Example[]): Example[] {
+  return validation.filter((example) => example.source.startsWith('davidson-'));
 }
 
 /**

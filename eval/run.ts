@@ -62,6 +62,8 @@ for (const { name, policy, dev } of classifiers) {
   process.stdout.write(`\n${name}:`);
   process.stdout.write(tsx('src/cli/main.ts', args));
 }
+console.error('[eval] toxic tweets placed in other text…');
+process.stdout.write(tsx('eval/toxicity-placed.ts'));
 // garak's injection probes need Python and PyPI (eval/garak.ts): measured when they are there.
 console.error('[eval] prompt_injection on garak’s injection probes…');
 const garak = spawnSync(process.execPath, ['--import', 'tsx', 'eval/garak.ts'], {

@@ -49,6 +49,26 @@ describe('learned classifiers', () => {
     assert.ok(score >= 0 && score <= 1);
   });
 
+  it('toxicity reads a document by its passages: a page is not a tweet, an insult in it is found', () => {
+    const page = [
+      '## Configuration',
+      'The client reads its settings from a YAML file in the working directory. Every key has a',
+      'default, so an empty file is valid. Set `timeout` to the number of milliseconds a request',
+      'may take before it is cancelled, and `retries` to how often a failed request is repeated.',
+      'Tables of per-region limits are loaded once at start-up; reload them with `SIGHUP`. See the',
+      'operations guide for the list of metrics the server exports and how to scrape them.',
+    ].join('\n');
+    assert.ok(toxScore(page) < 0.5, 'a page of documentation');
+    // Scored whole by the tweets-only model this table was 0.85 "toxic".
+    const table =
+      '| Season | Club | Matches | Goals |\n|---|---|---|---|\n| 2019–20 | Lyon | 31 | 12 |\n| 2020–21 | Lyon | 35 | 18 |\n| 2021–22 | Porto | 28 | 9 |\n| Total | | 94 | 39 |';
+    assert.ok(toxScore(table) < 0.5, 'a table');
+    assert.ok(toxScore('nothing to see here') < 0.5, 'a short harmless phrase');
+    const middle = page.indexOf('Tables');
+    const withInsult = `${page.slice(0, middle)}shut up you stupid bitch, nobody cares. ${page.slice(middle)}`;
+    assert.ok(toxScore(withInsult) >= 0.5, 'an insult inside the page');
+  });
+
   it('refuses a weights file built for another feature size', () => {
     assert.throws(() => toxicityDetector.configSchema.parse({ modelPath: 'package.json' }));
   });
