@@ -4,17 +4,18 @@ import { defineDetector } from './types.ts';
 import type { Finding } from './types.ts';
 
 /**
- * Text hidden in base64, hex or percent-encoding that decodes to readable text. On its own
+ * Text hidden in base64, hex, percent-encoding or Unicode tag characters that decodes to readable
+ * text. On its own
  * this is only suspicious (data URIs and tokens are ordinary); `prompt_injection` scans the
  * decoded text for instructions.
  */
 export const encodedPayloadDetector = defineDetector({
   meta: {
     name: 'encoded_payload',
-    description: 'Base64, hex or percent-encoded runs that decode to readable text.',
+    description: 'Base64, hex, percent-encoded or Unicode-tag runs that decode to readable text.',
     stages: ['ingest', 'input', 'retrieval', 'output'],
     cost: 'cheap',
-    kinds: ['base64', 'hex', 'url'],
+    kinds: ['base64', 'hex', 'url', 'unicode-tags'],
   },
   configSchema: z.strictObject({
     minDecodedChars: z
