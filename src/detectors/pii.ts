@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { ibanShapeValid, ibanValid, inseeValid, luhnValid, ssnValid } from './checksums.ts';
+import { bundledModelPath } from './linear-model.ts';
 import { SpanSet } from './spans.ts';
 import { defineDetector } from './types.ts';
 import type { Finding } from './types.ts';
@@ -16,8 +18,13 @@ export const piiKinds = [
   'ip_address',
   'date_of_birth',
   'street_address',
+  'person_name',
 ] as const;
 export type PiiKind = (typeof piiKinds)[number];
+/** Looked for unless a policy says otherwise: every kind but person names, which are opt-in. */
+export const defaultPiiKinds: readonly PiiKind[] = piiKinds.filter(
+  (kind) => kind !== 'person_name',
+);
 
 interface Candidate {
   kind: PiiKind;
@@ -112,6 +119,102 @@ const BIRTH_WORD = /born|birth|d\.?o\.?b|né|naissance|geboren|geburtsdatum|naci
 const STREET =
   /\b\d{1,5}[A-Za-z]? (?:[A-Z][A-Za-z'-]{1,20} ){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|Way|Terrace|Parkway|Pkwy|Highway|Hwy|Strasse|Straße|Rue|Calle|Via)\b\.?/g;
 
+// Person names (opt-in): a title and a capitalised name, or two or three capitalised words whose
+// first is a known given name and last a known family name ("Maria Lopez", "John F. Kennedy").
+const NAME_WORD = String.raw`\p{Lu}[\p{Ll}'’-]{1,30}`;
+const TITLED_NAME = new RegExp(
+  String.raw`(?<![\p{L}\p{N}])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Mme|Mlle|Herr|Frau|Sr|Sra|Srta)\.? ${NAME_WORD}(?: ${NAME_WORD})?(?![\p{L}\p{N}])`,
+  'gu',
+);
+const LONE_NAME_BEFORE =
+  /(?:^|\s)(?:\p{Ll}[\p{L}'’-]*|Hi|Hello|Hey|Dear|Thanks|Thank you|Cheers|Regards|Bonjour|Salut|Cher|Chère|Hallo|Liebe|Lieber|Hola|Querido|Querida|Ciao),? $/u;
+const CAPITALISED_WORD = new RegExp(
+  String.raw`(?<![\p{L}\p{N}])(?:${NAME_WORD}|\p{Lu}\.?)(?![\p{L}\p{N}])`,
+  'gu',
+);
+
+/**
+ * Person names by dictionary: two or three capitalised words whose first is a known given name
+ * and last a known family name, a middle word may be an initial ("John F. Kennedy"); a given
+ * name that is not also an ordinary word followed by any capitalised word ("Nicole Mahler");
+ * and, inside a sentence, a lone given or family name that is not an ordinary word ("… said
+ * Jensen"). A capitalised word that opens a sentence is not taken alone.
+ */
+function* dictionaryNames(
+  text: string,
+  names: PersonNames,
+): Generator<{ index: number; 0: string; score: number }> {
+  const words: {
+    start: number;
+    end: number;
+    lower: string;
+    initial: boolean;
+    possessive: boolean;
+  }[] = [];
+  for (const match of matches(CAPITALISED_WORD, text)) {
+    // A possessive is not part of the name: "Mary Poppins's", "Mary Poppins'".
+    const word = match[0].replace(/['’]s?$/u, '');
+    words.push({
+      start: match.index,
+      end: match.index + word.length,
+      lower: word.toLowerCase(),
+      initial: word.length <= 2,
+      possessive: word.length < match[0].length,
+    });
+  }
+  const distinct = (word: string): boolean => !names.ambiguous.has(word);
+  const adjacent = (left: { end: number } | undefined, right: { start: number } | undefined) =>
+    left !== undefined &&
+    right !== undefined &&
+    right.start === left.end + 1 &&
+    text[left.end] === ' ';
+  for (let index = 0; index < words.length; index += 1) {
+    const given = words[index];
+    if (given === undefined || given.initial) continue;
+    let matched = false;
+    if (names.first.has(given.lower)) {
+      for (const length of [3, 2]) {
+        const run = words.slice(index, index + length);
+        if (
+          run.length !== length ||
+          !run.every(
+            (word, at) => at === 0 || (adjacent(run[at - 1], word) && !run[at - 1]?.possessive),
+          )
+        )
+          continue;
+        const family = run[length - 1];
+        if (family === undefined || family.initial) continue;
+        const known =
+          names.last.has(family.lower) && (distinct(given.lower) || distinct(family.lower));
+        // An unknown family name only right after the given name: three capitalised words
+        // with an unknown last one are as often a place or a firm ("Sydney Opera House").
+        const open =
+          length === 2 &&
+          distinct(given.lower) &&
+          distinct(family.lower) &&
+          !names.ordinary.has(family.lower);
+        if (known || open) {
+          yield {
+            index: given.start,
+            0: text.slice(given.start, family.end),
+            score: known ? 0.7 : 0.6,
+          };
+          index += length - 1;
+          matched = true;
+          break;
+        }
+      }
+    }
+    if (matched) continue;
+    // A lone name inside a sentence or after a greeting: the word before it is lower-case or
+    // "Hi", "Dear"… ("San Francisco" is not a lone Francisco).
+    const lone =
+      (names.first.has(given.lower) || names.last.has(given.lower)) && distinct(given.lower);
+    if (lone && LONE_NAME_BEFORE.test(text.slice(Math.max(0, given.start - 40), given.start)))
+      yield { index: given.start, 0: text.slice(given.start, given.end), score: 0.5 };
+  }
+}
+
 const ninoInvalidPrefixes = new Set(['BG', 'GB', 'NK', 'KN', 'TN', 'NT', 'ZZ']);
 
 const EMAIL_LOCAL_CHAR = /[A-Za-z0-9._%+-]/;
@@ -170,7 +273,11 @@ function digitsOf(value: string): string {
   return value.replace(/\D/g, '');
 }
 
-function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
+function collect(
+  text: string,
+  enabled: ReadonlySet<PiiKind>,
+  names: PersonNames | undefined,
+): Candidate[] {
   const found: Candidate[] = [];
   const add = (kind: PiiKind, match: { index: number; 0: string }, score: number): void => {
     if (enabled.has(kind))
@@ -183,6 +290,10 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
     if (match[0].split(':').length >= 3 && isIPv6(match[0]) && /[0-9A-Fa-f]/.test(match[0])) {
       add('ip_address', match, 0.9);
     }
+  }
+  if (names !== undefined) {
+    for (const match of matches(TITLED_NAME, text)) add('person_name', match, 0.8);
+    for (const name of dictionaryNames(text, names)) add('person_name', name, name.score);
   }
   // Every other kind needs digits; prose without any is common in records (notes, histories).
   if (!/\d/.test(text)) return found;
@@ -271,6 +382,40 @@ function collect(text: string, enabled: ReadonlySet<PiiKind>): Candidate[] {
   return found;
 }
 
+/** The name lists behind `person_name` (eval/build-person-names.ts), as sets. */
+export interface PersonNames {
+  first: ReadonlySet<string>;
+  last: ReadonlySet<string>;
+  /** Names that are also ordinary words ("will", "grant"). */
+  ambiguous: ReadonlySet<string>;
+  /** Ordinary lower-case words ("from", "house"): not an unknown family name. */
+  ordinary: ReadonlySet<string>;
+}
+
+function stringSet(value: unknown): Set<string> {
+  return new Set(
+    (Array.isArray(value) ? value : []).filter((item): item is string => typeof item === 'string'),
+  );
+}
+
+export function loadPersonNames(path = bundledModelPath('person-names')): PersonNames {
+  const file = JSON.parse(readFileSync(path, 'utf8')) as {
+    first?: unknown;
+    last?: unknown;
+    ambiguous?: unknown;
+    ordinary?: unknown;
+  };
+  if (!Array.isArray(file.first) || !Array.isArray(file.last)) {
+    throw new Error(`${path} is not a person-names file (no "first" and "last" lists)`);
+  }
+  return {
+    first: new Set(file.first.filter((name): name is string => typeof name === 'string')),
+    last: new Set(file.last.filter((name): name is string => typeof name === 'string')),
+    ambiguous: stringSet(file.ambiguous),
+    ordinary: stringSet(file.ordinary),
+  };
+}
+
 /** More specific (checksummed) kinds win when spans overlap, e.g. a card over a phone. */
 const precedence: Readonly<Record<PiiKind, number>> = {
   iban: 9,
@@ -283,6 +428,7 @@ const precedence: Readonly<Record<PiiKind, number>> = {
   date_of_birth: 5,
   phone: 4,
   street_address: 3,
+  person_name: 2,
 };
 
 function resolveOverlaps(candidates: Candidate[], length: number): Candidate[] {
@@ -300,25 +446,37 @@ function resolveOverlaps(candidates: Candidate[], length: number): Candidate[] {
   return kept.sort((a, b) => a.start - b.start);
 }
 
-export const piiConfigSchema = z.strictObject({
-  kinds: z
-    .array(z.enum(piiKinds))
-    .default([...piiKinds])
-    .describe('Which kinds of PII to look for.'),
-});
+export const piiConfigSchema = z
+  .strictObject({
+    kinds: z
+      .array(z.enum(piiKinds))
+      .default([...defaultPiiKinds])
+      .describe(
+        'Which kinds of PII to look for. All but `person_name` by default: names are found by dictionary (first and last name lists), opt in where that recall is worth its false positives.',
+      ),
+    personNamesPath: z
+      .string()
+      .optional()
+      .describe('Name lists for `person_name`; defaults to the committed lists.'),
+  })
+  // The name lists are read once, when a policy binds the detector with `person_name` on.
+  .transform(({ kinds, personNamesPath }) => ({
+    kinds,
+    names: kinds.includes('person_name') ? loadPersonNames(personNamesPath) : undefined,
+  }));
 
 export const piiDetector = defineDetector({
   meta: {
     name: 'pii',
     description:
-      'Structured personal data: email, phone, payment card (Luhn), IBAN (mod 97), US SSN, UK NINO, French INSEE, IP addresses, dates of birth in context, street addresses.',
+      'Structured personal data: email, phone, payment card (Luhn), IBAN (mod 97), US SSN, UK NINO, French INSEE, IP addresses, dates of birth in context, street addresses; person names by dictionary (opt-in).',
     stages: ['ingest', 'input', 'retrieval', 'output'],
     cost: 'cheap',
     kinds: piiKinds,
   },
   configSchema: piiConfigSchema,
   detect(text, config): Finding[] {
-    const candidates = collect(text, new Set(config.kinds));
+    const candidates = collect(text, new Set(config.kinds), config.names);
     return resolveOverlaps(candidates, text.length).map((candidate) => ({
       detector: 'pii',
       kind: candidate.kind,

@@ -119,6 +119,28 @@ describe('pii detector', () => {
     assert.deepEqual(kinds('how do I kill a Python process?'), []);
   });
 
+  it('finds person names by dictionary only when asked to', () => {
+    const letter = 'Hi Maria, the invoice is attached. Best regards, John Smith';
+    assert.deepEqual(kinds(letter), []);
+    const names = piiDetector.configSchema.parse({ kinds: ['person_name'] });
+    const people = (text: string): string[] =>
+      piiDetector
+        .detect(text, names, { stage: 'input' })
+        .map((f) => text.slice(f.span?.start, f.span?.end));
+    assert.deepEqual(people(letter), ['Maria', 'John Smith']);
+    assert.deepEqual(people('Please ask Mr. Finnegan about it.'), ['Mr. Finnegan']);
+    assert.deepEqual(people('the report was written by Nicole Mahler last week'), [
+      'Nicole Mahler',
+    ]);
+    assert.deepEqual(people("Mary Poppins's umbrella"), ['Mary Poppins']);
+    assert.deepEqual(people('John F. Kennedy spoke first'), ['John F. Kennedy']);
+    // Names that are ordinary words, places named after people, sentence openings.
+    assert.deepEqual(people('Grant Park is closed today.'), []);
+    assert.deepEqual(people('Will Power and Hope Street'), []);
+    assert.deepEqual(people('We flew to San Francisco on Monday.'), []);
+    assert.deepEqual(people('a note from Gabriella From the front desk'), ['Gabriella']);
+  });
+
   it('honours its kinds configuration', () => {
     const emailOnly = piiDetector.configSchema.parse({ kinds: ['email'] });
     assert.deepEqual(
