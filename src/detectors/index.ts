@@ -15,6 +15,7 @@ export {
 export { secretsDetector, secretsConfigSchema } from './secrets.ts';
 export { harmfulRequestDetector, toxicityDetector } from './classifiers.ts';
 export { encodedPayloadDetector } from './encoded-payload.ts';
+export { bannedTopicsDetector, TopicMatcher } from './topics/index.ts';
 export { activeContentDetector } from './active-content.ts';
 export { bundledModelPath, featurize, loadLinearModel, score } from './linear-model.ts';
 export type { LinearModel, NamedLinearModel } from './linear-model.ts';
@@ -51,6 +52,7 @@ import {
 import { piiDetector } from './pii.ts';
 import { DetectorRegistry } from './registry.ts';
 import { secretsDetector } from './secrets.ts';
+import { bannedTopicsDetector } from './topics/index.ts';
 
 /** A new registry holding the built-in detectors. Each call builds its own: no singletons. */
 export function builtInDetectors(): DetectorRegistry {
@@ -67,5 +69,6 @@ export function builtInDetectors(): DetectorRegistry {
     .register(bannedSubstringsDetector)
     .register(toxicityDetector)
     .register(harmfulRequestDetector)
-    .register(encodedPayloadDetector);
+    .register(encodedPayloadDetector)
+    .register(bannedTopicsDetector);
 }

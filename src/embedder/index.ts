@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { GuardstreamError } from '../errors/index.ts';
-import { defaultModelsDir, modelFilePath } from '../models/index.ts';
+import { SENTENCE_EMBEDDER_ID, defaultModelsDir, modelFilePath } from '../models/index.ts';
 
-export const EMBEDDING_MODEL = 'all-minilm-l6-v2-q';
+export const EMBEDDING_MODEL = SENTENCE_EMBEDDER_ID;
 
 export interface EmbedderOptions {
   /** The model cache (default `.guardstream/models`). */

