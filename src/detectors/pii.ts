@@ -158,7 +158,7 @@ function* dictionaryNames(
       start: match.index,
       end: match.index + word.length,
       lower: word.toLowerCase(),
-      initial: word.length <= 2,
+      initial: /^\p{Lu}\.?$/u.test(word),
       possessive: word.length < match[0].length,
     });
   }
