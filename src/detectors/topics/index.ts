@@ -27,7 +27,7 @@ export class TopicMatcher {
     readonly topics: readonly Topic[],
     modelsDir: string,
     private readonly waitMs: number,
-    loadWaitMs = 60_000,
+    loadWaitMs = 30_000,
   ) {
     // Fail at start-up, with the fix, when the weights are not there.
     modelFilePath(SENTENCE_EMBEDDER_ID, 'model.onnx', modelsDir);
