@@ -43,7 +43,14 @@ function bipia(split: 'train' | 'test', random: () => number): Example[] {
   const contexts = (['email', 'table', 'code'] as const).flatMap((kind) =>
     jsonl(`BIPIA/benchmark/${kind}/${split}.jsonl`).map((row) => ({
       kind,
-      context: typeof row.context === 'string' ? row.context : '',
+      // E-mails and tables are one string; a code task's context is the answer it was given,
+      // a list of paragraphs and code lines (read as '' before 2026-11-26: see
+      // docs/detectors/prompt-injection.md).
+      context: Array.isArray(row.context)
+        ? row.context.filter((part): part is string => typeof part === 'string').join('\n')
+        : typeof row.context === 'string'
+          ? row.context
+          : '',
     })),
   );
   const attacks = (['text', 'code'] as const).flatMap((kind) =>
@@ -201,6 +208,30 @@ export function buildInjectionSets(
     documentValidation: [...validation, ...readmeTrain.slice(0, readmeValidation)],
     dev: [...dev, ...readmes.dev],
   };
+}
+
+/**
+ * Held-out benign documents (the dev README passages and BIPIA's clean test documents) pasted
+ * into a prompt after a short request of ours, checked at `input`: what a user asking about a
+ * document sends. Nothing here is an attack, so every block is a false one.
+ */
+export function pastedDocuments(seed = 20261125): Example[] {
+  const leads = [
+    'Summarize the following:',
+    'Can you explain what this means?',
+    'Translate this into French:',
+    'What does this say, in two sentences?',
+    'Is anything in this text out of date?',
+    'List the main points of this:',
+  ];
+  const random = seededRandom(seed + 5);
+  return buildInjectionSets(seed)
+    .dev.filter((example) => example.label === 0 && example.stage === 'retrieval')
+    .map((example) => ({
+      text: `${leads[Math.floor(random() * leads.length)] ?? ''}\n${random() < 0.5 ? '\n' : ''}${example.text}`,
+      label: 0 as const,
+      source: `pasted-${example.source}`,
+    }));
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {

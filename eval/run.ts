@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
 import { harmfulSets, toxicitySets } from './classifier-data.ts';
-import { buildInjectionSets } from './injection-data.ts';
+import { buildInjectionSets, pastedDocuments } from './injection-data.ts';
 import type { Example } from './injection-data.ts';
 
 const root = packageRoot();
@@ -41,6 +41,12 @@ const classifiers: { name: string; policy: string; dev: () => Example[] }[] = [
     name: 'injection',
     policy: 'eval/policies/injection.yaml',
     dev: () => buildInjectionSets().dev,
+  },
+  // The same detector on benign documents pasted into a prompt (false blocks only).
+  {
+    name: 'injection-pasted',
+    policy: 'eval/policies/injection.yaml',
+    dev: () => pastedDocuments(),
   },
   { name: 'toxicity', policy: 'eval/policies/toxicity.yaml', dev: () => toxicitySets().dev },
   { name: 'harmful', policy: 'eval/policies/harmful.yaml', dev: () => harmfulSets().dev },

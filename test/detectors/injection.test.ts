@@ -190,15 +190,20 @@ describe('prompt injection detector', () => {
   it('scores documents with the document model, which leaves documentation about prompts alone', () => {
     const passage =
       "## Chat completions\n\nThe client reads the API key from the environment. To debug a request, print the response headers:\n\n```ts\nconst completion = await client.chat.completions.create({\n  model: 'gpt-4o',\n  messages: [\n    { role: 'system', content: 'You are a helpful assistant.' },\n    { role: 'user', content: 'Say this is a test' },\n  ],\n});\nconsole.log(completion.choices[0].message);\n```\n\nThe system prompt sets the assistant's behaviour; the output is printed as JSON.";
-    const scores = (stage: 'retrieval', options: Record<string, string> = {}): number[] =>
-      injectionDetector
-        .detect(passage, injectionDetector.configSchema.parse(options), { stage })
-        .map((finding) => finding.score)
-        .filter((value) => value >= 0.5);
-    assert.deepEqual(scores('retrieval'), []);
-    // The prompt model, trained without documentation, would drop this passage.
-    const promptModel = bundledModelPath('prompt-injection');
-    assert.equal(scores('retrieval', { documentModelPath: promptModel }).length, 1);
+    const modelScore = (options: Record<string, string> = {}): number =>
+      Math.max(
+        0,
+        ...injectionDetector
+          .detect(passage, injectionDetector.configSchema.parse(options), { stage: 'retrieval' })
+          .filter((finding) => finding.kind === 'model')
+          .map((finding) => finding.score),
+      );
+    const documentModel = modelScore();
+    assert.ok(documentModel < 0.1, `document model ${documentModel}`);
+    // The prompt model, trained without documentation, finds this passage far more suspect
+    // (0.44; it dropped it, at 0.5+, before its retraining on 2026-11-26).
+    const promptModel = modelScore({ documentModelPath: bundledModelPath('prompt-injection') });
+    assert.ok(promptModel > documentModel + 0.2, `prompt model ${promptModel}`);
   });
 
   it('survives pathological input without throwing', () => {
