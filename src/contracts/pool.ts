@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { GuardstreamError } from '../errors/index.ts';
+import { spawnModuleWorker } from '../threads/index.ts';
 import type { GuardPolicy } from '../guard/index.ts';
 import type { ContractOutcome, RawRecord } from './evaluate.ts';
 import type { Contract } from './schema.ts';
@@ -31,18 +32,7 @@ export function defaultEvaluationThreads(): number {
 }
 
 function spawnWorker(setup: PoolSetup): Worker {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    // Running from source under tsx: a worker does not inherit the parent's loader, so the
-    // thread registers tsx itself before importing the TypeScript entry point.
-    const entry = new URL('./worker.ts', self).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
-    return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), {
-      workerData: setup,
-    });
-  }
-  return new Worker(new URL('./worker.js', self), { workerData: setup });
+  return spawnModuleWorker(import.meta.url, 'worker', setup);
 }
 
 /**

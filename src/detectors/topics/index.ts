@@ -1,7 +1,7 @@
-import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { GuardstreamError } from '../../errors/index.ts';
 import { SENTENCE_EMBEDDER_ID, defaultModelsDir, modelFilePath } from '../../models/index.ts';
+import { spawnModuleWorker } from '../../threads/index.ts';
 import { defineDetector } from '../types.ts';
 import type { Finding } from '../types.ts';
 import { Slot, TEXT_BYTES } from './protocol.ts';
@@ -38,7 +38,7 @@ export class TopicMatcher {
       modelsDir,
       topics: topics.map((topic) => ({ name: topic.name, examples: [...topic.examples] })),
     };
-    const worker = spawnTopicWorker(data);
+    const worker = spawnModuleWorker(import.meta.url, 'worker', data);
     // The thread never keeps a process alive: it dies with it.
     worker.unref();
     worker.on('error', () => {
@@ -84,20 +84,6 @@ export class TopicMatcher {
     Atomics.notify(this.control, 0);
     return { similarity, topic };
   }
-}
-
-function spawnTopicWorker(data: TopicWorkerData): Worker {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    // Running from source under tsx: a worker does not inherit the parent's loader.
-    const entry = new URL('./worker.ts', self).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
-    return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), {
-      workerData: data,
-    });
-  }
-  return new Worker(new URL('./worker.js', self), { workerData: data });
 }
 
 export const bannedTopicsConfigSchema = z
