@@ -97,9 +97,12 @@ function inflected(verb: string): string {
 /**
  * Phrases that are ordinary in a user's own prompt ("answer in French", "start your response
  * with…") but have no business inside a document: data addressing the reader's reply is an
- * indirect injection. Checked only at the `ingest` and `retrieval` stages. Written from the
- * phrasing of BIPIA's *train* attacks and the published indirect-injection examples (Greshake
- * et al. 2023); BIPIA's test attacks were not looked at.
+ * indirect injection. Checked at the `ingest` and `retrieval` stages, and at `input` on text
+ * pasted after the user's own request. Written from the phrasing of BIPIA's *train* attacks and
+ * the published indirect-injection examples (Greshake et al. 2023); BIPIA's test attacks were
+ * not looked at. `fake_turn`, `conditional_reply` and `reply_only` were added from the attack
+ * classes of garak's latentinjection probes, whose templates were read (docs/detectors/
+ * prompt-injection.md says which of its figures that makes a development figure).
  */
 const documentRules: readonly Rule[] = [
   {
