@@ -1,8 +1,9 @@
 /**
  * The embedding thread behind `banned_topics`: loads the sentence embedder, embeds the topics'
- * examples once, then answers one text at a time through shared memory (see ./index.ts for the
- * protocol). ONNX Runtime only runs asynchronously; this thread is where that wait happens, so
- * the detector itself stays a synchronous function like every other.
+ * examples once, then answers one text at a time through shared memory (./protocol.ts has the
+ * layout, ./index.ts the detector's side). ONNX Runtime only runs asynchronously; this thread
+ * is where that wait happens, so the detector itself stays a synchronous function like every
+ * other.
  */
 import { workerData } from 'node:worker_threads';
 import { Embedder, cosine } from '../../embedder/index.ts';
