@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
+import { isSupportedCountry, isValidPhoneNumber } from 'libphonenumber-js/max';
+import type { CountryCode } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { ibanShapeValid, ibanValid, inseeValid, luhnValid, ssnValid } from './checksums.ts';
 import { bundledModelPath } from './linear-model.ts';
@@ -71,8 +73,11 @@ const IPV6_SHAPE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}$/;
 // Phones: optional +country code, optional (area), then 2–5 groups of digits with separators.
 // After a country code the first group may be one digit, as French and Spanish mobiles are
 // written ("+33 6 12 34 56 78"); without one, a lone leading digit is too often a count.
+// "00" is the international dialling prefix most of the world uses instead of "+"
+// ("00971 4 899 1433"); North American numbers are often written with their trunk "1-" in front
+// ("1-758-889-2631", "1 (800) 555-0199").
 const PHONE =
-  /(?<![\w+/])(?:\+\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}|(?:\(\d{1,5}\)[ .-]?)?\d{2,5})(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|[.,:-]\d)/gi;
+  /(?<![\w+/])(?:(?:\+|00)\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}|1[ .-](?:\(\d{3}\)|\d{3})(?=[ .-]?\d{3}[ .-]\d{4}(?!\d))|(?:\(\d{1,5}\)[ .-]?)?\d{2,5})(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|[.,:-]\d)/gi;
 // "+4915112345678", and the country code apart from the national number: "+91 9111146569".
 const PHONE_COMPACT = /(?<![\w+/])\+\d{1,3} ?\d{5,14}(?!\w|[.,-]\d)/g;
 // A bracketed area code or country code and the rest in one run: "(030) 12345678" (German and
@@ -89,6 +94,14 @@ const PHONE_PLAIN = /(?<![\w+.,/-])\d{7,15}(?![\w.,]\d|\w)/g;
 // "07781880491"): how most of Europe, Africa and Asia write a national number. Few other
 // identifiers look like that unless a label says what they are.
 const TRUNK_NATIONAL = /^0[1-9]\d{8,9}$/;
+// A run of 10–11 digits with nothing else around it ("I tried 7405429382 twice") is a phone
+// number only if it is a valid number of one of the configured regions by libphonenumber's
+// metadata (area codes, mobile prefixes, lengths), and not part of a sum, a path or a time.
+// Not when it starts with 1: Unix timestamps in seconds do until 2033, and no North American
+// area code or Indian mobile number does.
+const BARE_NATIONAL = /^[2-9]\d{9,10}$/;
+const BARE_BEFORE = /[=<>*$#@:]\s*$/;
+const BARE_AFTER = /^(?:\s*[=%*/]|[:/]\d)/;
 const OTHER_NUMBER_LABEL =
   /\b(?:order|invoice|account|acct|ref|reference|id|ticket|case|tracking|customer|serial|sku|isbn|iban|part|item|policy|batch|lot|no|nr|n°)\b\W{0,4}$/i;
 // Digit groups followed by a street name end in a house number: "28919 136 Filadelfeos St".
@@ -277,6 +290,7 @@ function collect(
   text: string,
   enabled: ReadonlySet<PiiKind>,
   names: PersonNames | undefined,
+  phoneRegions: readonly CountryCode[],
 ): Candidate[] {
   const found: Candidate[] = [];
   const add = (kind: PiiKind, match: { index: number; 0: string }, score: number): void => {
@@ -337,9 +351,15 @@ function collect(
       PHONE_AFTER.test(text.slice(end, end + 15))
     ) {
       add('phone', match, 0.8);
+    } else if (OTHER_NUMBER_LABEL.test(text.slice(Math.max(0, match.index - 25), match.index))) {
+      continue;
+    } else if (TRUNK_NATIONAL.test(match[0])) {
+      add('phone', match, 0.6);
     } else if (
-      TRUNK_NATIONAL.test(match[0]) &&
-      !OTHER_NUMBER_LABEL.test(text.slice(Math.max(0, match.index - 25), match.index))
+      BARE_NATIONAL.test(match[0]) &&
+      !BARE_BEFORE.test(text.slice(Math.max(0, match.index - 3), match.index)) &&
+      !BARE_AFTER.test(text.slice(end, end + 3)) &&
+      phoneRegions.some((region) => isValidPhoneNumber(match[0], region))
     ) {
       add('phone', match, 0.6);
     }
@@ -446,6 +466,13 @@ function resolveOverlaps(candidates: Candidate[], length: number): Candidate[] {
   return kept.sort((a, b) => a.start - b.start);
 }
 
+/**
+ * Regions where a national number is commonly written bare, without a trunk "0": North America,
+ * India (mobiles), Italy, Brazil. Where a trunk "0" is written (the UK, Germany, France…), bare
+ * national numbers are found by their leading 0 instead, whatever this list holds.
+ */
+export const defaultPhoneRegions = ['US', 'IN', 'IT', 'BR'] as const;
+
 export const piiConfigSchema = z
   .strictObject({
     kinds: z
@@ -458,11 +485,22 @@ export const piiConfigSchema = z
       .string()
       .optional()
       .describe('Name lists for `person_name`; defaults to the committed lists.'),
+    phoneRegions: z
+      .array(
+        z.string().refine((code): code is CountryCode => isSupportedCountry(code), {
+          message: 'not a region libphonenumber knows (ISO 3166-1 alpha-2, upper case)',
+        }),
+      )
+      .default([...defaultPhoneRegions])
+      .describe(
+        'Regions whose national numbering plans decide whether a bare run of 10–11 digits, with no label, "+" or grouping, is a phone number. Numbers written with a country code, in groups or after a label are found in every region regardless.',
+      ),
   })
   // The name lists are read once, when a policy binds the detector with `person_name` on.
-  .transform(({ kinds, personNamesPath }) => ({
+  .transform(({ kinds, personNamesPath, phoneRegions }) => ({
     kinds,
     names: kinds.includes('person_name') ? loadPersonNames(personNamesPath) : undefined,
+    phoneRegions: phoneRegions.filter((code): code is CountryCode => isSupportedCountry(code)),
   }));
 
 export const piiDetector = defineDetector({
@@ -476,7 +514,7 @@ export const piiDetector = defineDetector({
   },
   configSchema: piiConfigSchema,
   detect(text, config): Finding[] {
-    const candidates = collect(text, new Set(config.kinds), config.names);
+    const candidates = collect(text, new Set(config.kinds), config.names, config.phoneRegions);
     return resolveOverlaps(candidates, text.length).map((candidate) => ({
       detector: 'pii',
       kind: candidate.kind,

@@ -67,6 +67,9 @@ describe('pii detector', () => {
       '(351) 910024589',
       '02271/85133742',
       '(04701) 74681',
+      '00971 4 899 1433',
+      '1-758-889-2631',
+      '1 (800) 555-0199',
     ]) {
       assert.deepEqual(kinds(`call ${phone} now`), ['phone'], phone);
       // A partial span would leave the country code and first digits readable after redaction.
@@ -74,7 +77,7 @@ describe('pii detector', () => {
     }
   });
 
-  it('finds a number written without separators only when it is labelled as a phone', () => {
+  it('finds a number written without separators when it is labelled as a phone', () => {
     assert.deepEqual(kinds('Fax: 9498777106'), ['phone']);
     assert.deepEqual(kinds('Desk: 5403926876\nbye'), ['phone']);
     assert.deepEqual(kinds('reach me at 0851757641 (office)'), ['phone']);
@@ -95,6 +98,22 @@ describe('pii detector', () => {
     assert.deepEqual(kinds('reply to 0727589290 please'), ['phone']);
     assert.deepEqual(kinds('Order 0851757641 shipped'), []);
     assert.deepEqual(kinds('invoice no. 0727589290'), []);
+  });
+
+  it('takes a bare 10–11 digit run for a phone only when a configured region says it is valid', () => {
+    assert.deepEqual(kinds('I tried 7405429382 twice yesterday'), ['phone']);
+    // Area code 123 does not exist in North America, nor the prefix in India, Italy or Brazil.
+    assert.deepEqual(kinds('I tried 1234567890 twice yesterday'), []);
+    // A Unix timestamp in seconds, and the same valid number inside a sum or a path.
+    assert.deepEqual(kinds('parseMilliseconds(1737000001)'), []);
+    assert.deepEqual(kinds('x = 7405429382 * 2'), []);
+    assert.deepEqual(kinds('ticket 7405429382 closed'), []);
+    const frenchOnly = piiDetector.configSchema.parse({ phoneRegions: ['FR'] });
+    const bare = piiDetector.detect('I tried 7405429382 twice yesterday', frenchOnly, {
+      stage: 'ingest',
+    });
+    assert.deepEqual(bare, []);
+    assert.throws(() => piiDetector.configSchema.parse({ phoneRegions: ['XX'] }));
   });
 
   it('leaves sums, year ranges, decimals, paths, other identifiers and house numbers alone', () => {
