@@ -94,6 +94,14 @@ function inflected(verb: string): string {
   return verb.endsWith('e') ? `${verb.slice(0, -1)}(?:e|es|ed|ing)` : `${verb}(?:s|ed|ing)?`;
 }
 
+const directive = String.raw`\b(?:${directiveVerbs.map(inflected).join('|')}|inclusion|addition|integration)\b`;
+/** Up to `chars` characters within one sentence (a dot inside a URL or a file name allowed). */
+function sentenceGap(chars: number): string {
+  return String.raw`(?:[^.!?\n]|[.!?]\S){0,${chars}}?`;
+}
+const readersCode = String.raw`(?:your (?:\w+ )?(?:solution|code|implementation|codebase|algorithm|program|script)s?|the code you (?:develop|write|produce|generate|create))\b`;
+const injectedCodeMarker = String.raw`(?:following|subsequent|below|provided|given)\b`;
+
 /**
  * Phrases that are ordinary in a user's own prompt ("answer in French", "start your response
  * with…") but have no business inside a document: data addressing the reader's reply is an
@@ -131,10 +139,14 @@ const documentRules: readonly Rule[] = [
   {
     // "Add 'visit example.com' to your reply", "Integrate the following code into your solution":
     // a verb, then within the sentence (dots inside URLs allowed) the reader's reply or code.
+    // Developer documentation says "use … in your code" all the time, so the reader's code only
+    // counts with the injected code pointed at ("the following / subsequent / below …") before
+    // or just after it: 11 → 3 hits on the train split's clean code and README passages, every
+    // train attack hit kept (98 of 125).
     name: 'reply_directive',
     needs: ['your', 'the code you', 'hesitate', 'forget'],
     pattern: new RegExp(
-      String.raw`\b(?:${directiveVerbs.map(inflected).join('|')}|inclusion|addition|integration)\b(?:[^.!?\n]|[.!?]\S){0,100}?\b(?:your (?:\w+ )?(?:response|reply|answer|output|message|solution|code|implementation|codebase|algorithm|program|script|elucidation|summary|translation)s?|the code you (?:develop|write|produce|generate|create))\b|\byour (?:response|reply|answer|output|code|solution|implementation)s? (?:should|must|could|will|shall|needs? to|has to|would)\b|\bin your (?:response|reply|answer|output)s?,|\b(?:do not|don't) (?:hesitate|forget) to (?:\w+ ){0,2}(?:the )?(?:following|subsequent|below) code\b`,
+      String.raw`${directive}${sentenceGap(100)}\b(?:your (?:\w+ )?(?:response|reply|answer|elucidation|summary|translation)s?|your (?:message|output)s?)\b|${directive}${sentenceGap(60)}\b${injectedCodeMarker}${sentenceGap(100)}\b${readersCode}|${directive}${sentenceGap(100)}\b${readersCode}${sentenceGap(60)}\b${injectedCodeMarker}|\byour (?:response|reply|answer|output)s? (?:should|must|could|will|shall|needs? to|has to|would)\b|\byour (?:code|solution|implementation)s? (?:should|must|could|will|shall|needs? to|has to|would)\b${sentenceGap(60)}\b${injectedCodeMarker}|\bin your (?:response|reply|answer|output)s?,|\b(?:do not|don't) (?:hesitate|forget) to (?:\w+ ){0,2}(?:the )?(?:following|subsequent|below) code\b`,
     ),
   },
   {
