@@ -27,6 +27,36 @@ export function wordWindows(text: string, size: number, stride: number): string[
   return windows;
 }
 
+/** A fixed pattern of ours that decides on its own, beside a detector's model. */
+interface NamedPattern {
+  name: string;
+  pattern: RegExp;
+}
+
+const group = String.raw`(?:wom[ae]n|girls?|females?|muslims?|jews?|jewish(?: people)?|christians?|hindus?|sikhs?|buddhists?|atheists?|catholics?|mormons?|gays?(?: (?:people|men|women))?|lesbians?(?: women)?|homosexuals?|bisexuals?|trans(?:gender)?(?: (?:people|women|men))?|lgbt\w*|queer(?: people)?|immigrants?|refugees?|migrants?|asylum seekers?|black (?:people|men|women|americans)|blacks|africans?|african americans?|asians?|chinese(?: people)?|mexicans?|latin(?:o|a|x)s?|hispanics?|arabs?|indians?|native americans?|indigenous (?:people|peoples)|roma(?:ni)?|gypsies|disabled(?: people)?|people with (?:disabilities|autism|down syndrome)|autistic people|the elderly|elderly people|old people|fat people|obese people|overweight people|poor people|homeless people|pregnant women|minorities|(?:an? |any )?(?:ethnic|racial|religious) (?:group|minority|minorities)|people of colou?r|non-binary people|white people|whites|men)\b`;
+const writeVerb = String.raw`\b(?:write|generate|compose|create|produce|give me|tell me|make up|come up with|draft|craft|list|say|share|suggest|provide|output|type|post)\b`;
+const hostileAdjective = String.raw`\b(?:toxic|offensive|hateful|racist|sexist|homophobic|transphobic|xenophobic|anti-?semitic|islamophobic|misogynistic|misogynist|discriminatory|derogatory|demeaning|degrading|insulting|bigoted|dehumani[sz]ing|hurtful|mean|nasty|negative|unfriendly|harmful|disparaging|abusive|hostile|vile|rude|humiliating|mocking|stereotyp\w+|prejudiced|intolerant)\b`;
+const hatefulAdjective = String.raw`\b(?:hateful|racist|sexist|homophobic|transphobic|xenophobic|anti-?semitic|islamophobic|misogynistic|misogynist|bigoted|dehumani[sz]ing)\b`;
+const textNoun = String.raw`\b(?:sentences?|jokes?|comments?|statements?|tweets?|posts?|remarks?|insults?|slurs?|messages?|paragraphs?|poems?|songs?|stor(?:y|ies)|rants?|memes?|speech(?:es)?|essays?|articles?|lines?|phrases?|words?|things?|captions?|slogans?|chants?|limericks?|names?|nicknames?|descriptions?|reviews?|responses?|replies)\b`;
+// Between the verb and the adjective only what counts the text: "write one toxic sentence",
+// "tell me a racist joke", not "write a post explaining why derogatory names…".
+const quantity = String.raw`(?: (?:me|us|a|an|one|two|three|five|ten|some|few|several|\d+|short|quick|funny|single|new|more|really|very))* `;
+const within = (chars: number): string => String.raw`[^.!?\n]{0,${chars}}?`;
+
+/**
+ * "Write one toxic sentence about Muslims", "tell me a racist joke": a request to produce hostile
+ * text about a group of people, or text that is hateful by its own name. Written from the shape
+ * of such requests (a verb of writing, a hostile adjective, a kind of text, a group), not from a
+ * dataset; checked against ~6,000 benign prompts (wildguard, GSM8K, llm-warden benign) with no
+ * match. English only.
+ */
+export const hateContentRequest: NamedPattern = {
+  name: 'hate_content_request',
+  pattern: new RegExp(
+    String.raw`${writeVerb}${quantity}${hostileAdjective}(?: \w+)?? ${textNoun}${within(20)}\b(?:about|against|targeting|toward|towards|on|mocking|aimed at|directed at|for|that (?:insults?|mocks?|demeans?|targets?))\b${within(30)}\b${group}|${writeVerb}${quantity}${hatefulAdjective}(?: \w+)?? ${textNoun}`,
+  ),
+};
+
 /** A detector around one bundled linear text classifier (trained by eval/train-*.ts). */
 function linearClassifierDetector(
   meta: DetectorMeta,
@@ -34,6 +64,7 @@ function linearClassifierDetector(
   kind: string,
   minWords: number,
   windowWords?: number,
+  patterns: readonly NamedPattern[] = [],
 ) {
   const configSchema = z
     .strictObject({
@@ -44,10 +75,19 @@ function linearClassifierDetector(
         .min(1)
         .default(minWords)
         .describe('Shorter texts are not scored: a greeting carries too little evidence.'),
+      rules: z
+        .boolean()
+        .default(true)
+        .describe(
+          patterns.length === 0
+            ? 'No fixed patterns for this detector: the model alone decides.'
+            : `Also match fixed patterns beside the model: ${patterns.map((pattern) => pattern.name).join(', ')} (score 0.95).`,
+        ),
     })
     // Weights are read once, when a policy binds the detector.
     .transform((config) => ({
       minWords: config.minWords,
+      rules: config.rules,
       model: loadLinearModel(config.modelPath ?? bundledModelPath(modelName)),
     }));
   return defineDetector({
@@ -55,7 +95,16 @@ function linearClassifierDetector(
     configSchema,
     detect(text, config): Finding[] {
       const normalized = normalizeForMatching(text);
-      if (wordCount(normalized) < config.minWords) return [];
+      const matched = config.rules
+        ? patterns.filter((candidate) => candidate.pattern.test(normalized))
+        : [];
+      const ruleFindings: Finding[] = matched.map((candidate) => ({
+        detector: meta.name,
+        kind,
+        score: 0.95,
+        evidence: `rule ${candidate.name}`,
+      }));
+      if (wordCount(normalized) < config.minWords) return ruleFindings;
       // Scored by overlapping windows, a long text is as toxic as its worst passage: a model
       // that learned from tweets neither dilutes an insult in a page nor reads a page as one.
       const probability =
@@ -67,8 +116,9 @@ function linearClassifierDetector(
               ),
             );
       return probability < 0.05
-        ? []
+        ? ruleFindings
         : [
+            ...ruleFindings,
             {
               detector: meta.name,
               kind,
@@ -99,7 +149,7 @@ export const harmfulRequestDetector = linearClassifierDetector(
   {
     name: 'harmful_request',
     description:
-      'Requests for weapons, malware, fraud, self-harm methods and similar (linear model trained on AdvBench and Do-Not-Answer against benign prompts).',
+      'Requests for weapons, malware, fraud, self-harm methods and similar (linear model trained on AdvBench and Do-Not-Answer against benign prompts), and requests to write hateful text about a group of people (fixed pattern).',
     stages: ['input'],
     cost: 'cheap',
     kinds: ['harmful_request'],
@@ -107,4 +157,6 @@ export const harmfulRequestDetector = linearClassifierDetector(
   'harmful-request',
   'harmful_request',
   4,
+  undefined,
+  [hateContentRequest],
 );
