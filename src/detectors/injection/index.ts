@@ -119,7 +119,9 @@ export const injectionDetector = defineDetector({
     scan(text, undefined);
     for (const decoded of decodeEmbedded(text)) scan(decoded.text, decoded.encoding);
     // rot13 is only checked against the rules: the model was not trained on its letter soup.
-    for (const hit of matchRules(normalizeForMatching(rot13(text)))) {
+    // Text without Latin letters is its own rot13 (Chinese, Russian): nothing was encoded.
+    const rotated = rot13(text);
+    for (const hit of rotated === text ? [] : matchRules(normalizeForMatching(rotated))) {
       findings.push({
         detector: 'prompt_injection',
         kind: 'encoded_payload',

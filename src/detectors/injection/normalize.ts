@@ -1,7 +1,9 @@
 /**
  * Canonical form for matching: what an attacker can vary without changing what a model reads.
  * NFKC folds full-width and styled letters; invisible characters are removed; leetspeak digits
- * and symbols map back to letters; s p a c e d - o u t words are joined.
+ * and symbols map back to letters; s p a c e d - o u t words are joined; the words attacks are
+ * made of, typed with their inner letters shuffled ("ignroe all prevoius insturctions", the
+ * "typoglycemia" attack), are spelled right again.
  */
 const invisible =
   /[\u200b-\u200f\u2060-\u2064\ufeff\u180e\u202a-\u202e\u2066-\u2069\u{e0000}-\u{e007f}]/gu;
@@ -41,6 +43,53 @@ const confusables: Readonly<Record<string, string>> = {
   ι: 'i',
 };
 
+/**
+ * Words an override or extraction attack is made of. A word of six letters or more with the same
+ * first and last letter and the same inner letters in another order reads as that word to a
+ * model (and to a person), so it is written back as it: "insturctions" → "instructions".
+ * Six letters up, because short words collide with other words ("from"/"form").
+ */
+const attackVocabulary = [
+  'ignore',
+  'ignoring',
+  'previous',
+  'instruction',
+  'instructions',
+  'disregard',
+  'system',
+  'prompt',
+  'reveal',
+  'forget',
+  'override',
+  'bypass',
+  'restrictions',
+  'guidelines',
+  'jailbreak',
+  'developer',
+  'unfiltered',
+  'uncensored',
+  'secret',
+  'password',
+  'confidential',
+  'initial',
+  'preceding',
+  'directives',
+];
+const scrambleKey = (word: string): string =>
+  `${word[0] ?? ''}${word[word.length - 1] ?? ''}${[...word.slice(1, -1)].sort().join('')}`;
+const unscrambled = new Map(attackVocabulary.map((word) => [scrambleKey(word), word]));
+// Most words fail on their ends and length alone, before any sorting.
+const endsAndLength = new Set(
+  attackVocabulary.map((word) => `${word[0] ?? ''}${word[word.length - 1] ?? ''}${word.length}`),
+);
+
+function unscramble(word: string): string {
+  if (!endsAndLength.has(`${word[0] ?? ''}${word[word.length - 1] ?? ''}${word.length}`)) {
+    return word;
+  }
+  return unscrambled.get(scrambleKey(word)) ?? word;
+}
+
 // Several detectors normalise the same text in a row; the last result is reused.
 const last = { text: '', normalized: '' };
 
@@ -52,14 +101,22 @@ export function normalizeForMatching(text: string): string {
   return normalized;
 }
 
+/**
+ * Cyrillic and Greek letters that look Latin, as Latin: what normalisation does to all text, so
+ * patterns for Russian words are written through it too ("игнорируй" → "игнoрирyй").
+ */
+export function foldConfusables(text: string): string {
+  return text.replace(/[а-яёіјѕԁɡα-ω]/g, (char) => confusables[char] ?? char);
+}
+
 function computeNormalized(text: string): string {
-  let out = text.normalize('NFKC').replace(invisible, '').toLowerCase();
-  out = out.replace(/[а-яёіјѕԁɡα-ω]/g, (char) => confusables[char] ?? char);
+  let out = foldConfusables(text.normalize('NFKC').replace(invisible, '').toLowerCase());
   // Leetspeak only inside words that also contain letters, so "2 + 2 = 4" stays arithmetic.
   out = out.replace(/\b(?=[a-z0-9@$!]*[a-z])(?=[a-z0-9@$!]*[0-9@$!])[a-z0-9@$!]{3,}\b/g, (word) =>
     word.replace(/[0134579@$!]/g, (char) => leet[char] ?? char),
   );
   // "i g n o r e" / "i-g-n-o-r-e" → "ignore": runs of 4+ single letters split by one separator.
   out = out.replace(/\b(?:[a-z][ .\-_*]){3,}[a-z]\b/g, (run) => run.replace(/[ .\-_*]/g, ''));
+  out = out.replace(/\b[a-z]{6,12}\b/g, unscramble);
   return out.replace(/\s+/g, ' ').trim();
 }

@@ -1,7 +1,10 @@
 /**
- * Phrases that direct a model against its instructions, in English, French, German and
- * Spanish, matched on normalised text. Fixed patterns written for this detector.
+ * Phrases that direct a model against its instructions, in English, French, German, Spanish and
+ * (the core override) eight more languages, matched on normalised text. Fixed patterns written
+ * for this detector.
  */
+import { foldConfusables } from './normalize.ts';
+
 export interface RuleHit {
   rule: string;
   index: number;
@@ -51,6 +54,51 @@ const rules: readonly Rule[] = [
     pattern:
       /\b(?:ignora[r]?|olvida[r]?|omite|descarta)\b.{0,40}?\b(?:instrucciones|reglas|indicaciones)\b/,
   },
+  // Beyond the three languages above, the core override ("ignore all previous instructions")
+  // in Italian, Portuguese, Dutch, Polish, Russian, Chinese, Japanese and Korean. Japanese and
+  // Korean put the verb last ("以前の指示を無視して"), so both orders are written for them.
+  {
+    name: 'override_instructions_it',
+    pattern:
+      /\b(?:ignora(?:re)?|dimentica(?:re)?|trascura(?:re)?|non considerare)\b.{0,40}?\b(?:istruzioni|regole|indicazioni|direttive)\b/,
+  },
+  {
+    name: 'override_instructions_pt',
+    pattern:
+      /\b(?:ignore|ignora(?:r)?|esque[cç]a|desconsidere|desconsiderar)\b.{0,40}?\b(?:instru[cç](?:[oõ]es|ao|ão)|regras|diretrizes|orienta[cç][oõ]es)\b/,
+  },
+  {
+    name: 'override_instructions_nl',
+    pattern:
+      /\b(?:negeer|vergeet|verwaarloos)\b.{0,40}?\b(?:instructies|regels|aanwijzingen|opdrachten|richtlijnen)\b/,
+  },
+  {
+    name: 'override_instructions_pl',
+    pattern:
+      /\b(?:zignoruj|ignoruj|zapomnij|pomiń|pomin)\b.{0,40}?\b(?:instrukcje|instrukcji|polecenia|poleceń|zasady|reguły)\b/,
+  },
+  {
+    name: 'override_instructions_ru',
+    pattern: new RegExp(
+      foldConfusables(
+        '(?:игнорируй|проигнорируй|игнорируйте|проигнорируйте|забудь|забудьте|не обращай внимания на)[^.!?]{0,40}?(?:инструкци|правил|указани|установк)',
+      ),
+    ),
+  },
+  {
+    name: 'override_instructions_zh',
+    pattern:
+      /(?:忽略|无视|忽视|忘记|忘掉|不要理会|不理会)[^。！？.!?]{0,20}?(?:指令|指示|说明|规则|提示|要求)/,
+  },
+  {
+    name: 'override_instructions_ja',
+    pattern:
+      /(?:指示|命令|ルール|プロンプト|設定)[^。！？.!?]{0,20}?(?:無視|忘れ)|(?:無視|忘れ)[^。！？.!?]{0,10}?(?:指示|命令|ルール)/,
+  },
+  {
+    name: 'override_instructions_ko',
+    pattern: /(?:지시|명령|규칙|지침|프롬프트)[^.!?]{0,20}?(?:무시|잊어)/,
+  },
   {
     name: 'reveal_system_prompt',
     pattern:
@@ -65,7 +113,7 @@ const rules: readonly Rule[] = [
     // The "grandma exploit": a dead relative's persona as the pretext for forbidden content.
     name: 'deceased_relative_roleplay',
     pattern:
-      /\b(?:you are|you're|act as|acting as|pretend (?:to be|you are)|play(?:ing)?(?: the role of)?|be)\b.{0,20}?\bmy (?:late|deceased|dead|departed|dear departed) (?:grand(?:mother|ma|mom|father|pa|dad)|granny|nan|mother|father)\b/,
+      /\b(?:you are|you're|act as|acting as|pretend (?:to be|you are)|play(?:ing)?(?: the role of)?|be|(?:answer|respond|reply|speak|talk|write)(?:ing)? (?:as|like))\b.{0,20}?\bmy (?:late|deceased|dead|departed|dear departed) (?:grand(?:mother|ma|mom|father|pa|dad)|granny|nan|mother|father)\b/,
   },
   {
     name: 'jailbreak_marker',
