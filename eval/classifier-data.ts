@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOXICITY_WINDOW_WORDS } from '../src/detectors/classifiers.ts';
 import { datasetsDir, readDataset, readJsonLines } from './datasets.ts';
+import { evaluationWrappers, wrap } from './harmful-wrappers.ts';
 import type { Example } from './injection-data.ts';
 import { parseCsv, readmePassages, seededRandom, shuffle } from './injection-data.ts';
 
@@ -178,5 +179,29 @@ export function harmfulSets(seed = 20261125): Splits {
     random,
     sets,
   );
+  wrapInRolePlay(sets, seed);
   return sets;
+}
+
+/**
+ * Role-play and persuasion (eval/harmful-wrappers.ts), dev only, with their own seeded stream so
+ * the plain splits above stay what they were: every held-out harmful goal and held-out wildguard
+ * and GSM8K prompt in one of the wrappers (the benign ones show what a wrapper alone costs).
+ */
+function wrapInRolePlay(sets: Splits, seed: number): void {
+  const random = seededRandom(seed + 11);
+  const pick = (wrappers: readonly string[]): string =>
+    wrappers[Math.floor(random() * wrappers.length)] ?? '{goal}';
+  const harmfulGoal = (example: Example): boolean =>
+    example.source === 'advbench' || example.source === 'do-not-answer';
+  const benignRequest = (example: Example): boolean =>
+    example.source === 'wildguard' || example.source === 'gsm8k';
+  const dev = sets.dev.filter((example) => harmfulGoal(example) || benignRequest(example));
+  for (const example of dev) {
+    sets.dev.push({
+      text: wrap(pick(evaluationWrappers), example.text),
+      label: example.label,
+      source: example.label === 1 ? 'harmful-in-roleplay' : 'benign-in-roleplay',
+    });
+  }
 }
