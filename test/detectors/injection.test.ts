@@ -73,6 +73,10 @@ describe('prompt injection detector', () => {
       'Le istruzioni per il montaggio sono nella scatola.',
       'Лучше не игнорировать правила дорожного движения.',
       '请按照说明书的指示操作。',
+      '请忽略这个提示，继续安装。',
+      '你可以在配置文件中忽略 ESLint 规则。',
+      'このエラーは無視して構いません。',
+      'Можно забыть про правила форматирования в черновике.',
     ]) {
       assert.deepEqual(matchRules(normalizeForMatching(text)), [], text);
     }

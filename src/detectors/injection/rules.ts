@@ -56,7 +56,9 @@ const rules: readonly Rule[] = [
   },
   // Beyond the three languages above, the core override ("ignore all previous instructions")
   // in Italian, Portuguese, Dutch, Polish, Russian, Chinese, Japanese and Korean. Japanese and
-  // Korean put the verb last ("以前の指示を無視して"), so both orders are written for them.
+  // Korean put the verb last ("以前の指示を無視して"). In Russian and the CJK languages the verbs
+  // are everyday words of technical writing ("忽略此规则", ignore this rule), so the instructions
+  // must also be called previous, all, above or the system's.
   {
     name: 'override_instructions_it',
     pattern:
@@ -81,23 +83,24 @@ const rules: readonly Rule[] = [
     name: 'override_instructions_ru',
     pattern: new RegExp(
       foldConfusables(
-        '(?:игнорируй|проигнорируй|игнорируйте|проигнорируйте|забудь|забудьте|не обращай внимания на)[^.!?]{0,40}?(?:инструкци|правил|указани|установк)',
+        '(?:игнорируй|проигнорируй|игнорируйте|проигнорируйте|забудь|забудьте|не обращай внимания на)[^.!?]{0,20}?(?:вс[еёю]|предыдущ|прежн|вышеуказанн|выше|системн|сво[июе])[^.!?]{0,20}?(?:инструкци|правил|указани|установк)',
       ),
     ),
   },
   {
     name: 'override_instructions_zh',
     pattern:
-      /(?:忽略|无视|忽视|忘记|忘掉|不要理会|不理会)[^。！？.!?]{0,20}?(?:指令|指示|说明|规则|提示|要求)/,
+      /(?:忽略|无视|忽视|忘记|忘掉|不要理会|不理会)[^。！？.!?]{0,6}?(?:之前|以前|先前|上面|上述|前面|所有|全部|一切|你的|系统)[^。！？.!?]{0,12}?(?:指令|指示|规则|提示|要求|设定)/,
   },
   {
     name: 'override_instructions_ja',
     pattern:
-      /(?:指示|命令|ルール|プロンプト|設定)[^。！？.!?]{0,20}?(?:無視|忘れ)|(?:無視|忘れ)[^。！？.!?]{0,10}?(?:指示|命令|ルール)/,
+      /(?:以前|前|上記|すべて|全て|これまで)の?[^。！？.!?]{0,10}?(?:指示|命令|ルール|プロンプト|設定)[^。！？.!?]{0,10}?(?:無視|忘れ)|(?:無視|忘れ)[^。！？.!?]{0,4}?(?:以前|上記|すべて|全て)[^。！？.!?]{0,10}?(?:指示|命令|ルール)/,
   },
   {
     name: 'override_instructions_ko',
-    pattern: /(?:지시|명령|규칙|지침|프롬프트)[^.!?]{0,20}?(?:무시|잊어)/,
+    pattern:
+      /(?:이전|앞의|위의|모든|기존)[^.!?]{0,10}?(?:지시|명령|규칙|지침|프롬프트)[^.!?]{0,12}?(?:무시|잊어)/,
   },
   {
     name: 'reveal_system_prompt',
