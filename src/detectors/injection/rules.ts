@@ -129,6 +129,27 @@ const rules: readonly Rule[] = [
       /\b(?:no longer|not) (?:bound|restricted|limited) by\b.{0,40}?\b(?:rules|guidelines|policies|openai|ethics|restrictions)\b|\bfree (?:from|of) (?:all )?(?:rules|restrictions|guidelines|ethics)\b/,
   },
   {
+    // The divergence attack (Nasr et al. 2023, "Scalable Extraction of Training Data"): a word
+    // repeated without end until the model drifts into memorised training text.
+    name: 'divergence_repeat',
+    pattern:
+      /\b(?:repeat|say|write|output|print|type)\b (?:the |this |that )?(?:word|phrase|token|letter|string)s?\b.{0,40}?\b(?:forever|for ever|infinitely|endlessly|indefinitely|without (?:end|stopping)|nonstop|non-stop|(?:\d{1,3},)?\d{4,} times)\b/,
+  },
+  {
+    // Completion priming: the prompt ends inside a forged assistant turn that has already agreed
+    // ("…Assistant: Sure, here is how to…"), so the model only has to continue. The last turn
+    // only: a pasted transcript goes on with the user's next turn.
+    name: 'primed_reply',
+    pattern:
+      /\b(?:assistant|ai|chatgpt|gpt|bot|model)\s*:\s*(?:sure|certainly|of course|absolutely|okay|ok|yes)\b[,!.]?\s*(?:here(?:'s| is| are)|i can|i will|i'll|let me|step 1)\b(?:(?!\b(?:user|human)\s*:).){0,120}$/,
+  },
+  {
+    // Forged authority: "SYSTEM OVERRIDE:", "admin mode: …", "safety protocols disabled".
+    name: 'forged_override',
+    pattern:
+      /\b(?:system|admin|administrator|developer|root|sudo|god) (?:override|mode|command|access)\s*(?::|enabled|activated|granted)|\b(?:safety|content|ethical) (?:protocols?|filters?|guidelines|measures|settings|restrictions|policies) (?:are |have been |now )?(?:disabled|off|deactivated|removed|suspended|lifted)\b/,
+  },
+  {
     name: 'new_instructions',
     pattern:
       /\b(?:new|updated|real|actual|true) (?:instructions?|task|system (?:prompt|message))\s*(?::|are|is)\b|\[(?:system|admin|instructions?)\]|<\/?(?:system|im_start|im_end)>|<\s*end of (?:session|conversation|document|context|input|prompt)\s*>/,
