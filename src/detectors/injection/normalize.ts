@@ -78,16 +78,31 @@ const attackVocabulary = [
 const scrambleKey = (word: string): string =>
   `${word[0] ?? ''}${word[word.length - 1] ?? ''}${[...word.slice(1, -1)].sort().join('')}`;
 const unscrambled = new Map(attackVocabulary.map((word) => [scrambleKey(word), word]));
-// Most words fail on their ends and length alone, before any sorting.
-const endsAndLength = new Set(
-  attackVocabulary.map((word) => `${word[0] ?? ''}${word[word.length - 1] ?? ''}${word.length}`),
+// Only words with a vocabulary word's first letter, last letter and length are looked up: the
+// regex engine skips every other word without a call.
+const scrambleCandidate = new RegExp(
+  `\\b(?:${[
+    ...new Set(
+      attackVocabulary.map(
+        (word) => `${word[0] ?? ''}[a-z]{${word.length - 2}}${word[word.length - 1] ?? ''}`,
+      ),
+    ),
+  ].join('|')})\\b`,
+  'g',
 );
 
+const vocabulary = new Set(attackVocabulary);
+// A text repeats its words; a small memo keeps a page of "ignroe ignroe …" from sorting each one.
+const unscrambleMemo = new Map<string, string>();
+
 function unscramble(word: string): string {
-  if (!endsAndLength.has(`${word[0] ?? ''}${word[word.length - 1] ?? ''}${word.length}`)) {
-    return word;
-  }
-  return unscrambled.get(scrambleKey(word)) ?? word;
+  if (vocabulary.has(word)) return word;
+  const known = unscrambleMemo.get(word);
+  if (known !== undefined) return known;
+  const spelled = unscrambled.get(scrambleKey(word)) ?? word;
+  if (unscrambleMemo.size >= 1024) unscrambleMemo.clear();
+  unscrambleMemo.set(word, spelled);
+  return spelled;
 }
 
 // Several detectors normalise the same text in a row; the last result is reused.
@@ -117,6 +132,6 @@ function computeNormalized(text: string): string {
   );
   // "i g n o r e" / "i-g-n-o-r-e" → "ignore": runs of 4+ single letters split by one separator.
   out = out.replace(/\b(?:[a-z][ .\-_*]){3,}[a-z]\b/g, (run) => run.replace(/[ .\-_*]/g, ''));
-  out = out.replace(/\b[a-z]{6,12}\b/g, unscramble);
+  out = out.replace(scrambleCandidate, unscramble);
   return out.replace(/\s+/g, ' ').trim();
 }
