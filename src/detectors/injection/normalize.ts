@@ -76,7 +76,7 @@ const attackVocabulary = [
   'directives',
 ];
 const scrambleKey = (word: string): string =>
-  `${word[0] ?? ''}${word[word.length - 1] ?? ''}${[...word.slice(1, -1)].sort().join('')}`;
+  `${word[0] ?? ''}${word[word.length - 1] ?? ''}${Array.from(word.slice(1, -1)).sort().join('')}`;
 const unscrambled = new Map(attackVocabulary.map((word) => [scrambleKey(word), word]));
 // Only words with a vocabulary word's first letter, last letter and length are looked up: the
 // regex engine skips every other word without a call.
