@@ -7,7 +7,12 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOXICITY_WINDOW_WORDS } from '../src/detectors/classifiers.ts';
 import { datasetsDir, readDataset, readJsonLines } from './datasets.ts';
-import { everydayActivities, fill, requestFrames } from './benign-requests.ts';
+import {
+  everydayActivities,
+  fill,
+  moreTrainingActivities,
+  requestFrames,
+} from './benign-requests.ts';
 import { evaluationWrappers, wrap } from './harmful-wrappers.ts';
 import type { Example } from './injection-data.ts';
 import { parseCsv, readmePassages, seededRandom, shuffle } from './injection-data.ts';
@@ -220,7 +225,7 @@ function addEverydayRequests(sets: Splits, seed: number): void {
         everyday(fill(trainFrames[Math.floor(random() * trainFrames.length)] ?? '{a}', activity)),
       ),
     );
-  sets.train.push(...framed(activities.slice(0, trainCut)));
+  sets.train.push(...framed([...activities.slice(0, trainCut), ...moreTrainingActivities]));
   sets.validation.push(...framed(activities.slice(trainCut, validationCut)));
   for (const activity of activities.slice(validationCut)) {
     for (const frame of heldOutFrames) sets.dev.push(everyday(fill(frame, activity)));
