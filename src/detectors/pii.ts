@@ -500,7 +500,7 @@ export const piiConfigSchema = z
   .transform(({ kinds, personNamesPath, phoneRegions }) => ({
     kinds,
     names: kinds.includes('person_name') ? loadPersonNames(personNamesPath) : undefined,
-    phoneRegions: phoneRegions.filter((code): code is CountryCode => isSupportedCountry(code)),
+    phoneRegions,
   }));
 
 export const piiDetector = defineDetector({
