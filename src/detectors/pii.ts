@@ -75,9 +75,10 @@ const IPV6_SHAPE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}$/;
 // written ("+33 6 12 34 56 78"); without one, a lone leading digit is too often a count.
 // "00" is the international dialling prefix most of the world uses instead of "+"
 // ("00971 4 899 1433"); North American numbers are often written with their trunk "1-" in front
-// ("1-758-889-2631", "1 (800) 555-0199").
+// ("1-758-889-2631", "1 (800) 555-0199"), and Russian ones with their trunk "8"
+// ("8 (495) 123-45-67", "8 145 061 2310").
 const PHONE =
-  /(?<![\w+/])(?:(?:\+|00)\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}|1[ .-](?:\(\d{3}\)|\d{3})(?=[ .-]?\d{3}[ .-]\d{4}(?!\d))|(?:\(\d{1,5}\)[ .-]?)?\d{2,5})(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|[.,:-]\d)/gi;
+  /(?<![\w+/])(?:(?:\+|00)\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}|1[ .-](?:\(\d{3}\)|\d{3})(?=[ .-]?\d{3}[ .-]\d{4}(?!\d))|8[ .-]?(?:\(\d{3}\)|\d{3})(?=[ .-]\d{3}[ .-](?:\d{4}|\d{2}[ .-]\d{2})(?!\d))|(?:\(\d{1,5}\)[ .-]?)?\d{2,5})(?:[ .-]\d{2,8}){1,4}(?: ?(?:x|ext\.?) ?\d{1,5})?(?!\w|[.,:-]\d)/gi;
 // "+4915112345678", and the country code apart from the national number: "+91 9111146569".
 const PHONE_COMPACT = /(?<![\w+/])\+\d{1,3} ?\d{5,14}(?!\w|[.,-]\d)/g;
 // A bracketed area code or country code and the rest in one run: "(030) 12345678" (German and
@@ -87,9 +88,15 @@ const PHONE_AREA =
   /(?<![\w+/])(?:(?:\+\d{1,3}[ .-]?\(0\)|(?:\+\d{1,3}[ .-]?)?\(\d{2,5}\)|\+?\(\+\d{1,4}\)|\+\(\d{1,4}\))[ .-]?\d{6,11}|\(0\d{2,4}\)[ .-]?\d{4,5})(?!\w|[.-]\d)/g;
 // Trunk zero and area code, a slash, the subscriber number: "02271/85133742" (Austria, Germany).
 const PHONE_SLASH = /(?<![\w+/.-])0\d{1,4}\/\d{5,10}(?![\w/]|[.-]\d)/g;
+// The area code before a slash and the subscriber number in two groups, as Hungarian numbers are
+// written, with or without the trunk "06": "1/234-5678", "06-20/171 8513", "(06)93/825-7735",
+// "(21)/178-5025". One slash only, so a date ("12/25/2023") is never one.
+const PHONE_SLASH_GROUPED =
+  /(?<![\w+/.-])(?:\(06\)|06-)?(?:\(\d{1,2}\)|\d{1,2})\/\d{3}[ -]\d{4}(?![\w/]|[.-]\d)/g;
 // A national number written without separators ("Fax: 9498777106"): only with a label, except
 // for the shape of a national number behind a trunk zero (below).
-const PHONE_PLAIN = /(?<![\w+.,/-])\d{7,15}(?![\w.,]\d|\w)/g;
+// A comma right before it counts only after a digit ("1,2345678" is a number): "Office,3660170548".
+const PHONE_PLAIN = /(?<![\w+./-])(?<!\d,)\d{7,15}(?![\w.,]\d|\w)/g;
 // Trunk zero, a non-zero area or mobile prefix, 10–11 digits in all ("0727589290",
 // "07781880491"): how most of Europe, Africa and Asia write a national number. Few other
 // identifiers look like that unless a label says what they are.
@@ -97,9 +104,10 @@ const TRUNK_NATIONAL = /^0[1-9]\d{8,9}$/;
 // A run of 10–11 digits with nothing else around it ("I tried 7405429382 twice") is a phone
 // number only if it is a valid number of one of the configured regions by libphonenumber's
 // metadata (area codes, mobile prefixes, lengths), and not part of a sum, a path or a time.
-// Not when it starts with 1: Unix timestamps in seconds do until 2033, and no North American
-// area code or Indian mobile number does.
-const BARE_NATIONAL = /^[2-9]\d{9,10}$/;
+// Not 10 digits starting with 1: Unix timestamps in seconds are written so until 2033, and no
+// North American area code or Indian mobile number starts with 1. Chinese mobiles do, with 11
+// digits ("13945061231"): no timestamp has 11 digits (those in milliseconds have 13).
+const BARE_NATIONAL = /^(?:[2-9]\d{9,10}|1[3-9]\d{9})$/;
 const BARE_BEFORE = /[=<>*$#@:]\s*$/;
 const BARE_AFTER = /^(?:\s*[=%*/]|[:/]\d)/;
 const OTHER_NUMBER_LABEL =
@@ -282,6 +290,38 @@ function cardGrouping(value: string): boolean {
   );
 }
 
+/**
+ * Decimal digits of other scripts ("+৮৮০-১৭০১-৭৪৬৮১৪", "٠٥٠ ١٢٣ ٤٥٦٧") read as ASCII digits, one
+ * UTF-16 unit for one, so every span found in the folded text is the same span in the original.
+ * Unicode keeps each script's digits in one run of ten from zero, so a digit's value is its
+ * distance from the start of its run. Digits outside the Basic Multilingual Plane (two units
+ * each) are left as they are.
+ */
+const OTHER_SCRIPT_DIGIT = /(?![0-9])\p{Nd}/u;
+/** For every BMP code unit: 0 when it is no decimal digit, else its value + 1. */
+const DIGIT_VALUES: Uint8Array = (() => {
+  const table = new Uint8Array(0x10000);
+  let runStart = 0;
+  for (let code = 1; code < 0x10000; code += 1) {
+    if (!/\p{Nd}/u.test(String.fromCharCode(code))) continue;
+    if (table[code - 1] === 0) runStart = code;
+    table[code] = ((code - runStart) % 10) + 1;
+  }
+  return table;
+})();
+function foldDigits(text: string): string {
+  if (!/[\u0080-\uffff]/.test(text) || !OTHER_SCRIPT_DIGIT.test(text)) return text;
+  const units: number[] = [];
+  let folded = '';
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    const value = code > 0x7f ? (DIGIT_VALUES[code] ?? 0) : 0;
+    units.push(value === 0 ? code : 0x2f + value);
+    if (units.length === 8192) folded += String.fromCharCode(...units.splice(0));
+  }
+  return folded + String.fromCharCode(...units);
+}
+
 function digitsOf(value: string): string {
   return value.replace(/\D/g, '');
 }
@@ -343,7 +383,10 @@ function collect(
   }
   for (const match of matches(PHONE_COMPACT, text)) add('phone', match, 0.85);
   if (text.includes('(')) for (const match of matches(PHONE_AREA, text)) add('phone', match, 0.85);
-  if (text.includes('/')) for (const match of matches(PHONE_SLASH, text)) add('phone', match, 0.7);
+  if (text.includes('/')) {
+    for (const match of matches(PHONE_SLASH, text)) add('phone', match, 0.7);
+    for (const match of matches(PHONE_SLASH_GROUPED, text)) add('phone', match, 0.7);
+  }
   for (const match of matches(PHONE_PLAIN, text)) {
     const end = match.index + match[0].length;
     if (
@@ -471,7 +514,7 @@ function resolveOverlaps(candidates: Candidate[], length: number): Candidate[] {
  * India (mobiles), Italy, Brazil. Where a trunk "0" is written (the UK, Germany, France…), bare
  * national numbers are found by their leading 0 instead, whatever this list holds.
  */
-export const defaultPhoneRegions = ['US', 'IN', 'IT', 'BR'] as const;
+export const defaultPhoneRegions = ['US', 'IN', 'IT', 'BR', 'CN'] as const;
 
 export const piiConfigSchema = z
   .strictObject({
@@ -514,7 +557,12 @@ export const piiDetector = defineDetector({
   },
   configSchema: piiConfigSchema,
   detect(text, config): Finding[] {
-    const candidates = collect(text, new Set(config.kinds), config.names, config.phoneRegions);
+    const candidates = collect(
+      foldDigits(text),
+      new Set(config.kinds),
+      config.names,
+      config.phoneRegions,
+    );
     return resolveOverlaps(candidates, text.length).map((candidate) => ({
       detector: 'pii',
       kind: candidate.kind,

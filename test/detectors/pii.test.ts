@@ -114,6 +114,24 @@ describe('pii detector', () => {
     });
     assert.deepEqual(bare, []);
     assert.throws(() => piiDetector.configSchema.parse({ phoneRegions: ['XX'] }));
+    // Eleven digits from 13–19: a Chinese mobile; ten from 1 stays a timestamp.
+    assert.deepEqual(kinds('I tried 13945061231 twice yesterday'), ['phone']);
+    assert.deepEqual(kinds('I tried 1394506123 twice yesterday'), []);
+  });
+
+  it('reads digits of other scripts as digits, keeping the spans of the original text', () => {
+    assert.deepEqual(found('call +৮৮০-১৭০১-৭৪৬৮১৪ now'), ['+৮৮০-১৭০১-৭৪৬৮১৪']);
+    assert.deepEqual(found('رقمي ٠٥٠ ١٢٣ ٤٥٦٧ شكرا'), ['٠٥٠ ١٢٣ ٤٥٦٧']);
+    assert.deepEqual(kinds('card ４１１１ １１１１ １１１１ １１１１'), ['credit_card']);
+  });
+
+  it('finds Hungarian slash groups and the Russian trunk 8, but not a date', () => {
+    assert.deepEqual(found('call 06-20/171 8513 now'), ['06-20/171 8513']);
+    assert.deepEqual(found('call (21)/178-5025 now'), ['(21)/178-5025']);
+    assert.deepEqual(found('call 8 (495) 123-45-67 now'), ['8 (495) 123-45-67']);
+    assert.deepEqual(kinds('due on 12/25/2023 at noon'), []);
+    assert.deepEqual(found('Office,3660170548-Fax'), ['3660170548']);
+    assert.deepEqual(kinds('values 1,2345678 and 3'), []);
   });
 
   it('leaves sums, year ranges, decimals, paths, other identifiers and house numbers alone', () => {
