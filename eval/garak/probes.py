@@ -1,14 +1,16 @@
 """Write the prompts of garak's injection probes as `guardstream eval` lines (label 1).
 
-Usage: python probes.py OUT.jsonl   (run by eval/garak.ts inside a venv with garak installed)
+Usage: python probes.py OUT.jsonl [module.Probe,...]
+(run by eval/garak.ts inside a venv with garak installed)
 
-The probes are the ones `garak --probes latentinjection,promptinject,web_injection` runs by
-default (the capped variants; the "...Full" ones are not active by default), plus
-goodside.Tag (instructions hidden in Unicode tag characters). garak builds each prompt from
+Without a list, the probes are the ones `garak --probes latentinjection,promptinject,web_injection`
+runs by default (the capped variants; the "...Full" ones are not active by default), plus
+goodside.Tag (instructions hidden in Unicode tag characters). With a list, exactly those probes. garak builds each prompt from
 templates with its own seeded sampling; the seed is fixed here so the file is the same on
 every run of the same garak version.
 """
 
+import importlib
 import inspect
 import json
 import random
@@ -46,10 +48,16 @@ def probes():
     yield "goodside.Tag", goodside.Tag
 
 
-def main(out_path):
+def named(names):
+    for full in names.split(","):
+        module, name = full.rsplit(".", 1)
+        yield full, getattr(importlib.import_module(f"garak.probes.{module}"), name)
+
+
+def main(out_path, names=None):
     count = 0
     with open(out_path, "w", encoding="utf-8") as out:
-        for source, cls in probes():
+        for source, cls in probes() if names is None else named(names):
             random.seed(20261126)
             probe = cls()
             for prompt in probe.prompts:
@@ -61,4 +69,4 @@ def main(out_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

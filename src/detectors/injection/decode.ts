@@ -29,7 +29,7 @@ export function rot13(text: string): string {
 }
 
 export interface Decoded {
-  encoding: 'base64' | 'hex' | 'url' | 'rot13' | 'unicode-tags';
+  encoding: 'base64' | 'hex' | 'url' | 'rot13' | 'unicode-tags' | 'acrostic';
   text: string;
   /** Where the encoded run sits in the input. */
   start: number;
@@ -66,5 +66,48 @@ export function decodeEmbedded(text: string): Decoded[] {
       // Not valid percent-encoding: nothing hidden there.
     }
   }
+  const acrostic = parenthesizedAcrostic(text);
+  if (acrostic !== undefined && found.length < MAX_DECODED) found.push(acrostic);
   return found;
+}
+
+// One character in parentheses, then up to 40 characters without any: "(g)lorious victory".
+const MARKED_CHARACTER = /\(([^()\n])\)[^()]{0,40}/g;
+const MIN_MARKS = 12;
+
+/**
+ * The disguise of Liu et al. 2024 ("Making Them Ask and Answer", the DRA jailbreak): a request
+ * spelt one character per line, each character in parentheses inside a harmless word
+ * ("(g)lorious victory", "el(e)ven killers", "( )"), with an instruction to put the marked
+ * characters together and answer what they say. Returns the text they spell when at least 12
+ * marks follow each other and the spelt text has words: two spaces or more, as no enumeration
+ * ("(a) … (b) … (c)") has.
+ */
+export function parenthesizedAcrostic(text: string): Decoded | undefined {
+  if (!text.includes('(')) return undefined;
+  let spelt = '';
+  let start = -1;
+  let end = -1;
+  let best: Decoded | undefined;
+  const settle = (): void => {
+    if (
+      spelt.length >= MIN_MARKS &&
+      (spelt.match(/ /g)?.length ?? 0) >= 2 &&
+      /[a-z]{2}/i.test(spelt)
+    )
+      if (best === undefined || spelt.length > best.text.length)
+        best = { encoding: 'acrostic', text: spelt, start, end };
+  };
+  for (const match of text.matchAll(MARKED_CHARACTER)) {
+    const index = match.index;
+    if (index !== end) {
+      settle();
+      spelt = '';
+      start = index;
+    }
+    spelt += match[1] ?? '';
+    end = index + match[0].length;
+  }
+  settle();
+  return best;
 }

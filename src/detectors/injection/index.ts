@@ -117,7 +117,20 @@ export const injectionDetector = defineDetector({
       }
     };
     scan(text, undefined);
-    for (const decoded of decodeEmbedded(text)) scan(decoded.text, decoded.encoding);
+    for (const decoded of decodeEmbedded(text)) {
+      scan(decoded.text, decoded.encoding);
+      // Spelling a request one hidden character at a time has no purpose but to get it past
+      // whatever reads the text: the disguise is the attack, whatever it spells.
+      if (decoded.encoding === 'acrostic') {
+        findings.push({
+          detector: 'prompt_injection',
+          kind: 'encoded_payload',
+          span: { start: decoded.start, end: decoded.end },
+          score: config.ruleScore,
+          evidence: `${decoded.text.length} characters in parentheses spell a hidden text`,
+        });
+      }
+    }
     // rot13 is only checked against the rules: the model was not trained on its letter soup.
     // Text without Latin letters is its own rot13 (Chinese, Russian): nothing was encoded.
     const rotated = rot13(text);
