@@ -167,6 +167,14 @@ const rules: readonly Rule[] = [
       /\bblocked (?:strings?|responses?|phrases?)\b|\b(?:never|do not|don't|must not|mustn't|cannot|can't|should not|shouldn't|avoid|without)\s+(?:ever\s+)?(?:say|saying|use|using|write|writing|include|including|respond with|reply with|output|outputting|begin with|start with)\b.{0,30}?(?:i'?m sorry|i am sorry|i can(?:no|')t (?:help|assist|do|comply|provide)|i cannot|i'?m unable|i am unable|as an ai\b|as a(?:n ai)? language model)/,
   },
   {
+    // Personas and modes defined by having no limits, in the words of the published jailbreak
+    // families (Liu et al. 2023; Shen et al. 2024: "opposite", "unrestricted mode", "freed from its
+    // chains", "forget what you were taught about safety"), written from those papers' categories.
+    name: 'unrestricted_persona',
+    pattern:
+      /\byou are (?:now )?(?:an? )?(?:ai|assistant|chatbot|bot|model|language model)\b.{0,80}?\b(?:no|without) (?:laws|rules|restrictions|limits|filters|ethics|morals|guidelines)\b|\b(?:the )?(?:opposite|reverse|contrary) of (?:your|the|all) (?:guidelines|rules|instructions|programming|policies|training)\b|\bopposite (?:day|mode)\b.{0,60}?\b(?:you|your)\b|\b(?:you are|you're|you will be|you'll be) (?:now )?(?:in|operating in|running in|switched to)\b.{0,20}?\b(?:unrestricted|unfiltered|uncensored|unlocked|amoral|no[- ]limits?|god|evil|chaos|sudo|root)(?: \w+)? mode\b|\b(?:answer|respond|reply|return|output|speak|talk)s?\b.{0,30}?\bwithout (?:any )?(?:filters?|filtering|censorship|safety (?:filters|guidelines|rules|training)|ethical (?:guidelines|constraints|considerations)|restrictions(?! on| of| to))\b|\bforget (?:everything|all|what)\b.{0,30}?\b(?:taught|learned|trained|told)\b.{0,20}?\b(?:safety|ethics|morals|rules|guidelines|restrictions|limits)\b|\b(?:you|you've|you have|you are|you're|ai|model|assistant|chatbot)\b.{0,30}?\b(?:freed|liberated|released|unchained|broken free)\b.{0,20}?\bfrom (?:its|your|the|all) (?:chains|shackles|restrictions|constraints|programming|rules|limitations|guidelines)\b/,
+  },
+  {
     name: 'jailbreak_marker',
     pattern:
       /\b(?:do anything now|developer mode (?:enabled|output)|jailbreak(?:ed)? mode|stay in character|break character|\(🔓|anti-?dan|dan mode|evil confidant|aim:|always intelligent and machiavellian)/,
