@@ -75,6 +75,24 @@ export const dangerousHowTo: NamedPattern = {
   ),
 };
 
+const codeVerb = String.raw`\b(?:write|create|generate|code|build|develop|make|give me|produce|implement|program|design)\b`;
+// What a defender or a teacher says between the verb and the malware: "write a post about
+// ransomware", "build a tool to detect keyloggers".
+const notDefensive = String.raw`(?:(?!\b(?:about|against|detect\w*|prevent\w*|protect\w*|defend\w*|remov\w*|explain\w*|describ\w*|history|stop\w*|block\w*|scan\w*|analy[sz]\w*|identify\w*)\b)[^.!?\n]){0,50}?`;
+const maliciousCapability = String.raw`\b(?:keyloggers?|ransomware|rootkits?|botnets?|computer worms?|self-replicating (?:code|program|malware)|trojans?|backdoors?|reverse shells?|spyware|cryptojack\w*|(?:hidden|stealth|covert) (?:crypto ?)?miners?|remote access trojans?|(?:credential|password|cookie|info(?:rmation)?)[- ]?stealers?|polymorphic (?:code|malware|virus|engine)|metamorphic (?:code|malware|virus)|process hollowing|dll injection|(?:disables?|evades?|bypass(?:es)?|kills?|turns? off|circumvents?) (?:the )?(?:antivirus|anti-virus|windows defender|microsoft defender|defender|edr|av|anti-?malware)(?: software| protection| detection)?)\b`;
+
+/**
+ * "Write me a keylogger in C#", "code that disables Windows Defender", "create ransomware that
+ * encrypts a network share": a request to build malware, named by what it does (a fixed list of
+ * malware kinds and evasions, from the usual taxonomies), unless what comes between the verb and
+ * the malware is a defender's or a teacher's word ("a tool to detect keyloggers", "a post about
+ * ransomware"). Written from that list, not from a dataset.
+ */
+export const maliciousCodeRequest: NamedPattern = {
+  name: 'malicious_code_request',
+  pattern: new RegExp(String.raw`${codeVerb}${notDefensive}${maliciousCapability}`),
+};
+
 /** A detector around one bundled linear text classifier (trained by eval/train-*.ts). */
 function linearClassifierDetector(
   meta: DetectorMeta,
@@ -176,5 +194,5 @@ export const harmfulRequestDetector = linearClassifierDetector(
   'harmful_request',
   4,
   undefined,
-  [hateContentRequest, dangerousHowTo],
+  [hateContentRequest, dangerousHowTo, maliciousCodeRequest],
 );
