@@ -167,10 +167,12 @@ type ScanResult =
 
 /**
  * Between string fields when a record is scanned as one text: the newline stops the detectors'
- * patterns (which work within lines or on non-space runs) and NUL never occurs in JSON text
- * fields a contract passes, so a redacted text splits back into its fields unambiguously.
+ * patterns (which work within lines or on non-space runs) and U+FFFF, a noncharacter, has no
+ * business in text, so a redacted text splits back into its fields unambiguously (a field that
+ * holds it is scanned on its own). Not NUL: `invisible_text` reports control characters.
  */
-const FIELD_SEPARATOR = '\n\u0000\n';
+const SEPARATOR_MARK = '\uffff';
+const FIELD_SEPARATOR = `\n${SEPARATOR_MARK}\n`;
 const JOINED_SCAN_MAX_CHARS = 64 * 1024;
 
 function blockedBy(result: ReturnType<GuardEngine['check']>): { detector: string; reason: string } {
@@ -225,7 +227,7 @@ function scanRecord(value: unknown, guard: GuardEngine): ScanResult {
   let separatorInside = false;
   for (const leaf of leaves) {
     joinedLength += leaf.text.length + FIELD_SEPARATOR.length;
-    if (leaf.text.includes('\u0000')) separatorInside = true;
+    if (leaf.text.includes(SEPARATOR_MARK)) separatorInside = true;
   }
   if (joinedLength <= JOINED_SCAN_MAX_CHARS && !separatorInside) {
     const joined = leaves.map((leaf) => leaf.text).join(FIELD_SEPARATOR);
