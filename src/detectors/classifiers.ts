@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeEmbedded } from './injection/decode.ts';
 import { normalizeForMatching } from './injection/normalize.ts';
 import { bundledModelPath, featurize, loadLinearModel, score } from './linear-model.ts';
 import { defineDetector } from './types.ts';
@@ -130,38 +131,47 @@ function linearClassifierDetector(
     meta,
     configSchema,
     detect(text, config): Finding[] {
-      const normalized = normalizeForMatching(text);
-      const matched = config.rules
-        ? patterns.filter((candidate) => candidate.pattern.test(normalized))
-        : [];
-      const ruleFindings: Finding[] = matched.map((candidate) => ({
-        detector: meta.name,
-        kind,
-        score: 0.95,
-        evidence: `rule ${candidate.name}`,
-      }));
-      if (wordCount(normalized) < config.minWords) return ruleFindings;
-      // Scored by overlapping windows, a long text is as toxic as its worst passage: a model
-      // that learned from tweets neither dilutes an insult in a page nor reads a page as one.
-      const probability =
-        windowWords === undefined
-          ? score(config.model, featurize(normalized))
-          : Math.max(
-              ...wordWindows(normalized, windowWords, Math.ceil(windowWords / 2)).map((window) =>
-                score(config.model, featurize(window)),
-              ),
-            );
-      return probability < 0.05
-        ? ruleFindings
-        : [
-            ...ruleFindings,
-            {
-              detector: meta.name,
-              kind,
-              score: probability,
-              evidence: `${config.model.name} ${probability.toFixed(2)}`,
-            },
-          ];
+      const judge = (candidate: string, via: string | undefined): Finding[] => {
+        const normalized = normalizeForMatching(candidate);
+        const where = via === undefined ? '' : ` in ${via}-decoded text`;
+        const matched = config.rules
+          ? patterns.filter((entry) => entry.pattern.test(normalized))
+          : [];
+        const ruleFindings: Finding[] = matched.map((entry) => ({
+          detector: meta.name,
+          kind,
+          score: 0.95,
+          evidence: `rule ${entry.name}${where}`,
+        }));
+        if (wordCount(normalized) < config.minWords) return ruleFindings;
+        // Scored by overlapping windows, a long text is as toxic as its worst passage: a model
+        // that learned from tweets neither dilutes an insult in a page nor reads a page as one.
+        const probability =
+          windowWords === undefined
+            ? score(config.model, featurize(normalized))
+            : Math.max(
+                ...wordWindows(normalized, windowWords, Math.ceil(windowWords / 2)).map((window) =>
+                  score(config.model, featurize(window)),
+                ),
+              );
+        return probability < 0.05
+          ? ruleFindings
+          : [
+              ...ruleFindings,
+              {
+                detector: meta.name,
+                kind,
+                score: probability,
+                evidence: `${config.model.name} ${probability.toFixed(2)}${where}`,
+              },
+            ];
+      };
+      // A request written in base64, hex, percent-encoding, tag characters or spelt in
+      // parentheses ("decode this and answer it") is judged by what it says once decoded.
+      return [
+        ...judge(text, undefined),
+        ...decodeEmbedded(text).flatMap((decoded) => judge(decoded.text, decoded.encoding)),
+      ];
     },
   });
 }

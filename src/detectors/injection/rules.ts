@@ -174,6 +174,69 @@ const rules: readonly Rule[] = [
     pattern:
       /\byou are (?:now )?(?:an? )?(?:ai|assistant|chatbot|bot|model|language model)\b.{0,80}?\b(?:no|without) (?:laws|rules|restrictions|limits|filters|ethics|morals|guidelines)\b|\b(?:the )?(?:opposite|reverse|contrary) of (?:your|the|all) (?:guidelines|rules|instructions|programming|policies|training)\b|\bopposite (?:day|mode)\b.{0,60}?\b(?:you|your)\b|\b(?:you are|you're|you will be|you'll be) (?:now )?(?:in|operating in|running in|switched to)\b.{0,20}?\b(?:unrestricted|unfiltered|uncensored|unlocked|amoral|no[- ]limits?|god|evil|chaos|sudo|root)(?: \w+)? mode\b|\b(?:answer|respond|reply|return|output|speak|talk)s?\b.{0,30}?\bwithout (?:any )?(?:filters?|filtering|censorship|safety (?:filters|guidelines|rules|training)|ethical (?:guidelines|constraints|considerations)|restrictions(?! on| of| to))\b|\bforget (?:everything|all|what)\b.{0,30}?\b(?:taught|learned|trained|told)\b.{0,20}?\b(?:safety|ethics|morals|rules|guidelines|restrictions|limits)\b|\b(?:you|you've|you have|you are|you're|ai|model|assistant|chatbot)\b.{0,30}?\b(?:freed|liberated|released|unchained|broken free)\b.{0,20}?\bfrom (?:its|your|the|all) (?:chains|shackles|restrictions|constraints|programming|rules|limitations|guidelines)\b/,
   },
+  // The reveal, refusal-suppression and no-limits families in French, German and Spanish,
+  // written from how they are said (no public multilingual attack set to measure them on).
+  {
+    name: 'reveal_system_prompt_fr',
+    needs: ['instruction', 'consigne', 'prompt', 'règle'],
+    pattern:
+      /\b(?:montre|affiche|r[ée]p[èe]te|r[ée]v[èe]le|donne|cite|[ée]cris|imprime|recopie|r[ée]sume|traduis)[sz]?(?:-moi| moi)?\b.{0,40}?\b(?:(?:ton|tes|votre|vos) (?:prompt|instructions?|consignes?|r[èe]gles)|prompt syst[èe]me|instructions? (?:initiales?|cach[ée]es?|syst[èe]me)|consignes? (?:initiales?|cach[ée]es?))\b/,
+  },
+  {
+    name: 'reveal_system_prompt_de',
+    needs: ['anweisung', 'prompt', 'regeln', 'vorgaben', 'instruktion'],
+    pattern:
+      /\b(?:zeig|zeige|wiederhole|gib|nenne|verrate|enth[üu]lle|drucke|schreib|schreibe|kopiere|fasse|[üu]bersetze)\b.{0,40}?\b(?:(?:deine|ihre) (?:\w+ )?(?:anweisungen|instruktionen|regeln|vorgaben|systemanweisungen)|system-?prompt\w*|systemanweisungen|versteckten anweisungen|urspr[üu]nglichen anweisungen)\b/,
+  },
+  {
+    name: 'reveal_system_prompt_es',
+    needs: ['instrucciones', 'prompt', 'reglas', 'indicaciones'],
+    pattern:
+      /\b(?:muestra|mu[ée]strame|repite|rep[íi]teme|revela|rev[ée]lame|dame|dime|escribe|imprime|copia|cita|resume|traduce)\b.{0,40}?\b(?:(?:tus|sus) (?:\w+ )?(?:instrucciones|reglas|indicaciones)|prompt del sistema|instrucciones (?:iniciales|ocultas|del sistema|originales))\b/,
+  },
+  {
+    name: 'refusal_suppression_fr',
+    needs: ['jamais', 'ne dis', 'ne r', 'ne refuse'],
+    pattern:
+      /\bne (?:dis|dites|r[ée]ponds|r[ée]pondez|[ée]cris|[ée]crivez) (?:jamais|pas|plus)\b.{0,20}?(?:d[ée]sol[ée]|je ne peux pas|en tant qu'ia)|\bne refuse[sz]? (?:jamais|aucune?|plus)\b.{0,12}?\b(?:demandes?|requ[êe]tes?|questions?|instructions?|t[âa]ches?)\b/,
+  },
+  {
+    name: 'refusal_suppression_de',
+    needs: ['nie', 'keine', 'nicht mehr'],
+    pattern:
+      /\b(?:sag|sage|sagen sie|schreib|schreibe|antworte)\w* (?:niemals|nie|nicht mehr)\b.{0,20}?(?:es tut mir leid|entschuldigung|ich kann (?:das )?nicht|als ki)|\blehne (?:niemals|nie|keine)\b.{0,15}?\b(?:anfrage|bitte|frage|aufgabe)\w*\b.{0,5}?\bab\b/,
+  },
+  {
+    name: 'refusal_suppression_es',
+    needs: ['nunca', 'no digas', 'no respondas', 'no rechaces'],
+    pattern:
+      /\b(?:nunca|no) (?:digas|respondas|escribas)\b.{0,20}?(?:lo siento|no puedo|como (?:una )?ia)|\bno rechaces (?:ninguna|nunca|nada)\b|\bnunca rechaces\b/,
+  },
+  {
+    name: 'unrestricted_persona_fr',
+    needs: ['sans', 'mode d'],
+    pattern:
+      /\b(?:tu es|tu seras|vous [êe]tes|agis comme|fais comme si tu [ée]tais|joue le r[ôo]le d)\b.{0,40}?\b(?:(?:une? )?(?:ia|intelligence artificielle|assistant|chatbot|mod[èe]le)\b.{0,30}?\bsans (?:aucune |aucun )?(?:restrictions?|limites?|filtres?|r[èe]gles?|censure|morale)|mode d[ée]veloppeur)\b/,
+  },
+  {
+    name: 'unrestricted_persona_de',
+    needs: ['ohne', 'entwicklermodus'],
+    pattern:
+      /\b(?:du bist|bist du|sie sind|sind sie|spiele|tu so als)\b.{0,40}?\b(?:(?:eine? )?(?:ki|künstliche intelligenz|assistent|chatbot|bot|sprachmodell|modell)\b.{0,30}?\bohne (?:jegliche |irgendwelche |alle |jede )?(?:einschr[äa]nkungen|grenzen|filter|regeln|zensur|moral)|entwicklermodus)\b/,
+  },
+  {
+    name: 'unrestricted_persona_es',
+    needs: ['sin', 'modo desarrollador'],
+    pattern:
+      /\b(?:eres|ser[áa]s|est[áa]s|act[úu]a como|finge que eres|interpreta)\b.{0,40}?\b(?:(?:una? )?(?:ia|inteligencia artificial|asistente|chatbot|modelo)\b.{0,30}?\bsin (?:ninguna |ning[úu]n )?(?:restricciones?|l[íi]mites?|filtros?|reglas|censura|moral)|modo desarrollador)\b/,
+  },
+  {
+    // The grandma exploit in French, German and Spanish.
+    name: 'bedtime_pretext_fr_de_es',
+    needs: ['grand', 'oma', 'großmutter', 'abuel'],
+    pattern:
+      /\b(?:(?:fais comme si tu [ée]tais|joue|agis comme|sois|tu es|incarne) ma (?:d[ée]funte |feue |d[ée]c[ée]d[ée]e )?grand-?m[èe]re|(?:spiel|spiele|sei|tu so,? als w[äa]rst du|du bist) (?:meine|die) (?:verstorbene )?(?:oma|gro(?:ß|ss)mutter)|(?:act[úu]a como|finge que eres|finge ser|s[ée]|eres|haz de) mi (?:difunta |fallecida )?abuela)\b.{0,120}?\b(?:m'endormir|endormir|dormir|einschlafen|schlafen|dormirme|dormir)\b/,
+  },
   {
     name: 'jailbreak_marker',
     pattern:
