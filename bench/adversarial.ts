@@ -1,6 +1,6 @@
 /**
  * Pathological inputs (ReDoS shapes, long runs of one delimiter) of just under the ingest
- * limit, through the default policy at ingest and output. Records each detector's time and
+ * limit, through the default policy at ingest, input and output. Records each detector's time and
  * whether any overran its budget (an overrun fails closed, but should not happen).
  */
 import { writeFileSync } from 'node:fs';
@@ -34,15 +34,27 @@ const inputs: Readonly<Record<string, string>> = {
   manyEmails: repeat('a@b.co '),
   manyAddresses: repeat('10.0.0.1 '),
   manyCredentials: repeat('password=abcd host=x '),
+  // The shapes of the 2026-11-26 additions: look-alike letters, control characters, letters in
+  // parentheses (the DRA decoder), a rule's trigger words, digits of another script, slashes.
+  homoglyphWords: repeat('hom\u0435 '),
+  controlCharacters: repeat('\u001b[31m'),
+  parenthesisedLetters: repeat('(a)b '),
+  grandparentMemory: repeat('grandma used to '),
+  otherScriptDigits: repeat('\u09ee'),
+  slashGroups: repeat('06-1/'),
+  malwareWords: repeat('write a keylogger '),
 };
 
 export function runAdversarialBench(): Record<string, unknown> {
-  const engine = new GuardEngine(guardPolicySchema.parse({}), builtInDetectors());
+  const policy = guardPolicySchema.parse({});
+  const engine = new GuardEngine(policy, builtInDetectors());
   const rows: Record<string, unknown>[] = [];
   let overruns = 0;
   let slowest = { input: '', stage: '', detector: '', ms: 0 };
-  for (const stage of ['ingest', 'output'] as const) {
-    for (const [name, text] of Object.entries(inputs)) {
+  for (const stage of ['ingest', 'input', 'output'] as const) {
+    for (const [name, whole] of Object.entries(inputs)) {
+      // A longer prompt is refused for its length before any detector runs: cut to the limit.
+      const text = whole.slice(0, policy.stages[stage].maxChars);
       const result = engine.check(text, { stage });
       for (const outcome of result.outcomes) {
         if (outcome.status !== 'ok') overruns += 1;
