@@ -116,9 +116,10 @@ const OTHER_NUMBER_LABEL =
 const STREET_AFTER =
   /^ (?:[A-Za-z][\w'.-]* ){0,3}(?:street|str?|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|square|sq|way|terrace|parkway|pkwy|highway|hwy|suite|apt|rue|calle|via|\p{L}*(?:strasse|straße|gasse|weg|vej|gade|laan))\b/iu;
 // A number the text says is something else: "driver's license number is 2270-66-1551", "ZIP:
-// 75534-030". Checked in the few words before it, unless a phone label is nearer.
+// 75534-030", "Suite 541 6343 Skogstien". Checked in the few words before it, unless a phone
+// label is nearer.
 const OTHER_IDENTIFIER =
-  /\b(?:licen[cs]e|zip|postal|post ?code|passport|account|invoice|order|tracking|serial|ssn|social security|isbn)\b[^\n]{0,20}$/i;
+  /\b(?:licen[cs]e|zip|postal|post ?code|passport|account|invoice|order|tracking|serial|ssn|social security|isbn|suite|apt|apartment|unit|flat|room|floor|building|po box)\b[^\n]{0,20}$/i;
 // What introduces a phone number right before it: a label ("Fax:", "phone no.", "Tel. Nr.:",
 // "Telefonnummer", "número de teléfono es"), a verb of calling ("call me on", "reach us at",
 // "dial"), or "my number is".
@@ -129,6 +130,10 @@ const PHONE_LABEL = new RegExp(
 const PHONE_AFTER = /^\W{0,3}(?:office|fax|mobile|home|work|cell|tel)\b/i;
 const PHONE_CONTEXT =
   /\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|t[ée]l[ée]phone|portable|telefon|handy|tel[ée]fono|m[óo]vil)\b/i;
+// A local number as a person writes it, exchange and line apart ("668 5702"): 3 + 4 digits
+// separated by a space, the exchange not starting with 0 or 1. Not with a dash, as number ranges
+// are written ("200-1000").
+const LOCAL_NUMBER = /^[2-9]\d{2} \d{4}$/;
 const ISO_DATE = /(?:19|20)\d{2}-\d{2}-\d{2}/;
 const DATE =
   /\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? (?:19|20)\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? \d{1,2},? (?:19|20)\d{2})\b/gi;
@@ -420,7 +425,7 @@ function collect(
       PHONE_AFTER.test(text.slice(end, end + 15));
     // Unmarked digit groups are only phones when long enough to be a full national number
     // (8+ digits) or introduced as one; short groups are usually house numbers or codes.
-    const minimum = marked || inContext ? 7 : 8;
+    const minimum = marked || inContext || LOCAL_NUMBER.test(number) ? 7 : 8;
     const plausible = digits.length >= minimum && digits.length <= 15;
     // Arithmetic ("27,000-16,000=11,000", "<<8000-2000=6000>>") and year ranges ("2014-2021").
     const arithmetic =

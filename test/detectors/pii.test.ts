@@ -125,6 +125,13 @@ describe('pii detector', () => {
     assert.deepEqual(kinds('card ４１１１ １１１１ １１１１ １１１１'), ['credit_card']);
   });
 
+  it('takes a spaced 3 + 4 digit local number for a phone, not a range, a suite or a short group', () => {
+    assert.deepEqual(found('any message on my registered 668 5702. Could you call?'), ['668 5702']);
+    assert.deepEqual(kinds('essays of 200-1000 words'), []);
+    assert.equal(kinds('Suite 541 6343 Skogstien').includes('phone'), false);
+    assert.deepEqual(kinds('area code 123 4567 is not one'), []);
+  });
+
   it('finds Hungarian slash groups and the Russian trunk 8, but not a date', () => {
     assert.deepEqual(found('call 06-20/171 8513 now'), ['06-20/171 8513']);
     assert.deepEqual(found('call (21)/178-5025 now'), ['(21)/178-5025']);
