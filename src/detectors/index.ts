@@ -33,7 +33,10 @@ export {
   injectionConfigSchema,
   normalizeForMatching,
   decodeEmbedded,
+  rereadings,
   rot13,
+  caesar,
+  atbash,
   matchRules,
 } from './injection/index.ts';
 

@@ -21,6 +21,55 @@ function printable(text: string): boolean {
   return good / text.length > 0.9 && /[a-zA-Z]{3}/.test(text);
 }
 
+/** Every Latin letter moved `shift` places along the alphabet (rot13 is shift 13). */
+export function caesar(text: string, shift: number): string {
+  return text.replace(/[a-zA-Z]/g, (char) => {
+    const base = char <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((char.charCodeAt(0) - base + shift) % 26) + base);
+  });
+}
+
+/** Atbash: a ↔ z, b ↔ y, … */
+export function atbash(text: string): string {
+  return text.replace(/[a-zA-Z]/g, (char) => {
+    const base = char <= 'Z' ? 65 : 97;
+    return String.fromCharCode(25 - (char.charCodeAt(0) - base) + base);
+  });
+}
+
+// A prompt that names a cipher (CipherChat, Yuan et al. 2023: "we will communicate in Caesar
+// cipher") has its text tried in every shift and in Atbash; others only in rot13, which needs no
+// announcement to be read.
+const CIPHER_NAMED =
+  /\b(?:caesar|cipher|shift(?:ed)? (?:by|of)? ?\d{1,2}|rot-?\d{1,2}|atbash|decipher|encrypted)\b/i;
+
+const FLIP_NAMED =
+  /\b(?:backwards?|revers\w*|flip\w*|mirror\w*|right[- ]to[- ]left|last (?:letter|character|word) first)\b/i;
+const MAX_FLIPPED = 20_000;
+const MAX_ENCIPHERED = 2_000;
+
+/** The readings of a text an attacker may have encoded whole: rot13, reversed, enciphered. */
+export function rereadings(text: string): { encoding: string; text: string }[] {
+  const readings: { encoding: string; text: string }[] = [];
+  const rotated = rot13(text);
+  // Text without Latin letters is its own rot13 (Chinese, Russian): nothing was encoded.
+  if (rotated === text) return readings;
+  readings.push({ encoding: 'rot13', text: rotated });
+  // FlipAttack (Liu et al. 2024): the request written backwards, by character or by word, with
+  // an instruction to flip it back. Bounded: each reading is normalised and matched again.
+  if (text.length <= MAX_FLIPPED && FLIP_NAMED.test(text)) {
+    readings.push({ encoding: 'reversed', text: Array.from(text).reverse().join('') });
+    readings.push({ encoding: 'word-reversed', text: text.split(/\s+/).reverse().join(' ') });
+  }
+  if (text.length <= MAX_ENCIPHERED && CIPHER_NAMED.test(text)) {
+    for (let shift = 1; shift < 26; shift += 1) {
+      if (shift !== 13) readings.push({ encoding: `caesar-${shift}`, text: caesar(text, shift) });
+    }
+    readings.push({ encoding: 'atbash', text: atbash(text) });
+  }
+  return readings;
+}
+
 export function rot13(text: string): string {
   return text.replace(/[a-zA-Z]/g, (char) => {
     const base = char <= 'Z' ? 65 : 97;

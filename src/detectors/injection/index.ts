@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { wordCount } from '../classifiers.ts';
 import { defineDetector } from '../types.ts';
 import type { Finding } from '../types.ts';
-import { decodeEmbedded, rot13 } from './decode.ts';
+import { decodeEmbedded, rereadings } from './decode.ts';
 import { bundledModelPath, featurize, loadLinearModel, score } from '../linear-model.ts';
 import { normalizeForMatching } from './normalize.ts';
 import { matchDocumentRules, matchRules } from './rules.ts';
 
 export { normalizeForMatching } from './normalize.ts';
-export { decodeEmbedded, rot13 } from './decode.ts';
+export { atbash, caesar, decodeEmbedded, rereadings, rot13 } from './decode.ts';
 export { matchDocumentRules, matchRules } from './rules.ts';
 
 export const injectionConfigSchema = z
@@ -131,16 +131,17 @@ export const injectionDetector = defineDetector({
         });
       }
     }
-    // rot13 is only checked against the rules: the model was not trained on its letter soup.
-    // Text without Latin letters is its own rot13 (Chinese, Russian): nothing was encoded.
-    const rotated = rot13(text);
-    for (const hit of rotated === text ? [] : matchRules(normalizeForMatching(rotated))) {
-      findings.push({
-        detector: 'prompt_injection',
-        kind: 'encoded_payload',
-        score: config.ruleScore,
-        evidence: `rule ${hit.rule} in rot13-decoded text`,
-      });
+    // Rereadings (rot13, reversed, other shifts when a cipher is named) are only checked
+    // against the rules: the model was not trained on their letter soup.
+    for (const reading of rereadings(text)) {
+      for (const hit of matchRules(normalizeForMatching(reading.text))) {
+        findings.push({
+          detector: 'prompt_injection',
+          kind: 'encoded_payload',
+          score: config.ruleScore,
+          evidence: `rule ${hit.rule} in ${reading.encoding}-decoded text`,
+        });
+      }
     }
     return findings;
   },

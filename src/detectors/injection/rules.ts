@@ -238,6 +238,14 @@ const rules: readonly Rule[] = [
       /\b(?:(?:fais comme si tu [ée]tais|joue|agis comme|sois|tu es|incarne) ma (?:d[ée]funte |feue |d[ée]c[ée]d[ée]e )?grand-?m[èe]re|(?:spiel|spiele|sei|tu so,? als w[äa]rst du|du bist) (?:meine|die) (?:verstorbene )?(?:oma|gro(?:ß|ss)mutter)|(?:act[úu]a como|finge que eres|finge ser|s[ée]|eres|haz de) mi (?:difunta |fallecida )?abuela)\b.{0,120}?\b(?:m'endormir|endormir|dormir|einschlafen|schlafen|dormirme|dormir)\b/,
   },
   {
+    // ArtPrompt (Jiang et al. 2024): the one forbidden word drawn as ASCII art, the request
+    // written with [MASK] in its place, so no filter reads the word.
+    name: 'masked_word_art',
+    needs: ['[mask]'],
+    pattern:
+      /\b(?:ascii[- ]?art|the (?:art|drawing|picture|figure|grid) (?:above|below))\b.{0,200}?\[mask\]|\[mask\].{0,200}?\bascii[- ]?art\b/,
+  },
+  {
     name: 'jailbreak_marker',
     pattern:
       /\b(?:do anything now|developer mode (?:enabled|output)|jailbreak(?:ed)? mode|stay in character|break character|\(🔓|anti-?dan|dan mode|evil confidant|aim:|always intelligent and machiavellian)/,
