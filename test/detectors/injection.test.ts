@@ -332,6 +332,20 @@ describe('prompt injection detector', () => {
     }
   });
 
+  it('decodes Morse code, but not a row of dashes', () => {
+    const code: Record<string, string> = { i: '..', g: '--.', n: '-.', o: '---', r: '.-.', e: '.' };
+    const word = (text: string): string =>
+      Array.from(text)
+        .map((char) => code[char] ?? '')
+        .join(' ');
+    const morse = [word('ignore'), word('ignore'), word('ignore')].join('  ');
+    assert.deepEqual(
+      decodeEmbedded(morse).map((decoded) => [decoded.encoding, decoded.text]),
+      [['morse', 'ignore ignore ignore']],
+    );
+    assert.deepEqual(decodeEmbedded('- - - - - - - - - - - - - - - -'), []);
+  });
+
   it('reads text written backwards or in a named cipher, and the ArtPrompt mask', () => {
     const evidence = (text: string): string[] =>
       injectionDetector.detect(text, rulesOnly, { stage: 'input' }).map((f) => f.evidence);

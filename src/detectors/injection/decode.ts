@@ -78,7 +78,7 @@ export function rot13(text: string): string {
 }
 
 export interface Decoded {
-  encoding: 'base64' | 'hex' | 'url' | 'rot13' | 'unicode-tags' | 'acrostic';
+  encoding: 'base64' | 'hex' | 'url' | 'rot13' | 'unicode-tags' | 'acrostic' | 'morse';
   text: string;
   /** Where the encoded run sits in the input. */
   start: number;
@@ -115,9 +115,94 @@ export function decodeEmbedded(text: string): Decoded[] {
       // Not valid percent-encoding: nothing hidden there.
     }
   }
+  if (text.includes('.-') || text.includes('-.')) {
+    for (const match of text.matchAll(MORSE_RUN)) {
+      const decoded = morse(match[0]);
+      if (decoded !== undefined) push('morse', decoded, match);
+    }
+  }
   const acrostic = parenthesizedAcrostic(text);
   if (acrostic !== undefined && found.length < MAX_DECODED) found.push(acrostic);
   return found;
+}
+
+// International Morse code: letters of dots and dashes apart by a space, words by two or more
+// spaces or a slash. At least 12 letters in a run.
+const MORSE_RUN = /(?:[.-]{1,7}(?: {1,3}| ?\/ ?)){11,2000}[.-]{1,7}/g;
+const MORSE: Readonly<Record<string, string>> = {
+  '.-': 'a',
+  '-...': 'b',
+  '-.-.': 'c',
+  '-..': 'd',
+  '.': 'e',
+  '..-.': 'f',
+  '--.': 'g',
+  '....': 'h',
+  '..': 'i',
+  '.---': 'j',
+  '-.-': 'k',
+  '.-..': 'l',
+  '--': 'm',
+  '-.': 'n',
+  '---': 'o',
+  '.--.': 'p',
+  '--.-': 'q',
+  '.-.': 'r',
+  '...': 's',
+  '-': 't',
+  '..-': 'u',
+  '...-': 'v',
+  '.--': 'w',
+  '-..-': 'x',
+  '-.--': 'y',
+  '--..': 'z',
+  '-----': '0',
+  '.----': '1',
+  '..---': '2',
+  '...--': '3',
+  '....-': '4',
+  '.....': '5',
+  '-....': '6',
+  '--...': '7',
+  '---..': '8',
+  '----.': '9',
+  '.-.-.-': '.',
+  '--..--': ',',
+  '..--..': '?',
+  '-.-.--': '!',
+  '-..-.': '/',
+  '.----.': "'",
+  '-....-': '-',
+  '---...': ':',
+  '-.--.': '(',
+  '-.--.-': ')',
+  '.-..-.': '"',
+  '-...-': '=',
+  '.-.-.': '+',
+  '..--.-': '_',
+  '-.-.-.': ';',
+  '.--.-.': '@',
+  '.-...': '&',
+};
+
+/**
+ * Decodes a Morse run; undefined when a group is no Morse letter, or when the run has fewer than
+ * four different letters (a row of dashes or dots is a rule or an ellipsis, not a message).
+ */
+function morse(run: string): string | undefined {
+  if (new Set(run.split(/[ /]+/)).size < 4) return undefined;
+  const words = run.trim().split(/ {2,}| ?\/ ?/);
+  let decoded = '';
+  for (const word of words) {
+    for (const group of word.split(' ')) {
+      if (group === '') continue;
+      const letter = MORSE[group];
+      if (letter === undefined) return undefined;
+      decoded += letter;
+    }
+    decoded += ' ';
+  }
+  return decoded.trim();
 }
 
 // One character in parentheses, then up to 40 characters without any: "(g)lorious victory".
