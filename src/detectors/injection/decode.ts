@@ -21,20 +21,22 @@ function printable(text: string): boolean {
   return good / text.length > 0.9 && /[a-zA-Z]{3}/.test(text);
 }
 
-/** Every Latin letter moved `shift` places along the alphabet (rot13 is shift 13). */
-export function caesar(text: string, shift: number): string {
+/** Replaces every Latin letter by the one at `move(index)` (0–25) in the same case. */
+function mapLatinLetters(text: string, move: (index: number) => number): string {
   return text.replace(/[a-zA-Z]/g, (char) => {
     const base = char <= 'Z' ? 65 : 97;
-    return String.fromCharCode(((char.charCodeAt(0) - base + shift) % 26) + base);
+    return String.fromCharCode(move(char.charCodeAt(0) - base) + base);
   });
+}
+
+/** Every Latin letter moved `shift` places along the alphabet (rot13 is shift 13). */
+export function caesar(text: string, shift: number): string {
+  return mapLatinLetters(text, (index) => (index + shift) % 26);
 }
 
 /** Atbash: a ↔ z, b ↔ y, … */
 export function atbash(text: string): string {
-  return text.replace(/[a-zA-Z]/g, (char) => {
-    const base = char <= 'Z' ? 65 : 97;
-    return String.fromCharCode(25 - (char.charCodeAt(0) - base) + base);
-  });
+  return mapLatinLetters(text, (index) => 25 - index);
 }
 
 // A prompt that names a cipher (CipherChat, Yuan et al. 2023: "we will communicate in Caesar
@@ -71,10 +73,7 @@ export function rereadings(text: string): { encoding: string; text: string }[] {
 }
 
 export function rot13(text: string): string {
-  return text.replace(/[a-zA-Z]/g, (char) => {
-    const base = char <= 'Z' ? 65 : 97;
-    return String.fromCharCode(((char.charCodeAt(0) - base + 13) % 26) + base);
-  });
+  return caesar(text, 13);
 }
 
 export interface Decoded {
