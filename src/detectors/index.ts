@@ -16,6 +16,13 @@ export { secretsDetector, secretsConfigSchema } from './secrets.ts';
 export { harmfulRequestDetector, toxicityDetector } from './classifiers.ts';
 export { encodedPayloadDetector } from './encoded-payload.ts';
 export { bannedTopicsDetector, TopicMatcher } from './topics/index.ts';
+export {
+  applyEncoderPatch,
+  injectionEncoderDetector,
+  InjectionEncoder,
+  tokenWindows,
+} from './encoder/index.ts';
+export type { EncoderPatch } from './encoder/index.ts';
 export { activeContentDetector } from './active-content.ts';
 export { bundledModelPath, featurize, loadLinearModel, score } from './linear-model.ts';
 export type { LinearModel, NamedLinearModel } from './linear-model.ts';
@@ -43,6 +50,7 @@ export {
 import { activeContentDetector } from './active-content.ts';
 import { harmfulRequestDetector, toxicityDetector } from './classifiers.ts';
 import { encodedPayloadDetector } from './encoded-payload.ts';
+import { injectionEncoderDetector } from './encoder/index.ts';
 import { injectionDetector } from './injection/index.ts';
 import { invisibleTextDetector } from './invisible-text.ts';
 import {
@@ -73,5 +81,6 @@ export function builtInDetectors(): DetectorRegistry {
     .register(toxicityDetector)
     .register(harmfulRequestDetector)
     .register(encodedPayloadDetector)
-    .register(bannedTopicsDetector);
+    .register(bannedTopicsDetector)
+    .register(injectionEncoderDetector);
 }

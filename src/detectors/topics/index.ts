@@ -4,7 +4,8 @@ import { SENTENCE_EMBEDDER_ID, defaultModelsDir, modelFilePath } from '../../mod
 import { spawnModuleWorker } from '../../threads/index.ts';
 import { defineDetector } from '../types.ts';
 import type { Finding } from '../types.ts';
-import { Slot, TEXT_BYTES } from './protocol.ts';
+import { SlotClient, createSlotBuffers } from '../../threads/slot.ts';
+import { TEXT_BYTES } from './protocol.ts';
 import type { TopicWorkerData } from './protocol.ts';
 
 interface Topic {
@@ -18,36 +19,32 @@ interface Topic {
  * while the thread embeds one text, ~1–10 ms on a CPU.
  */
 export class TopicMatcher {
-  private readonly control = new Int32Array(new SharedArrayBuffer(3 * 4));
-  private readonly text = new Uint8Array(new SharedArrayBuffer(TEXT_BYTES));
-  private readonly result = new Float64Array(new SharedArrayBuffer(2 * 8));
-  private readonly encoder = new TextEncoder();
+  private readonly client: SlotClient;
 
   constructor(
     readonly topics: readonly Topic[],
     modelsDir: string,
-    private readonly waitMs: number,
+    waitMs: number,
     loadWaitMs = 30_000,
   ) {
     // Fail at start-up, with the fix, when the weights are not there.
     modelFilePath(SENTENCE_EMBEDDER_ID, 'model.onnx', modelsDir);
+    const buffers = createSlotBuffers(TEXT_BYTES, 2);
     const data: TopicWorkerData = {
-      control: this.control.buffer,
-      text: this.text.buffer,
-      result: this.result.buffer,
+      buffers,
       modelsDir,
       topics: topics.map((topic) => ({ name: topic.name, examples: [...topic.examples] })),
     };
+    this.client = new SlotClient(buffers, 'the sentence embedder', waitMs);
     const worker = spawnModuleWorker(import.meta.url, 'worker', data);
     // The thread never keeps a process alive: it dies with it.
     worker.unref();
     worker.on('error', () => {
-      Atomics.store(this.control, 0, Slot.Unavailable);
+      this.client.markUnavailable();
     });
     // Loading (weights, then the topics' examples) happens once, when a policy binds the
     // detector, so no request pays for it.
-    Atomics.wait(this.control, 0, Slot.Loading, loadWaitMs);
-    if (Atomics.load(this.control, 0) !== Slot.Idle) {
+    if (!this.client.awaitReady(loadWaitMs)) {
       throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
         message: `banned_topics: the sentence embedder did not start within ${loadWaitMs} ms`,
       });
@@ -56,33 +53,8 @@ export class TopicMatcher {
 
   /** Best cosine similarity in [-1, 1] and the topic it belongs to. Throws when unavailable. */
   nearest(text: string): { similarity: number; topic: string } {
-    let state = Atomics.load(this.control, 0);
-    if (state === Slot.Request) {
-      // The previous text timed out and is still being embedded.
-      Atomics.wait(this.control, 0, Slot.Request, this.waitMs);
-      state = Atomics.load(this.control, 0);
-    }
-    if (state === Slot.Unavailable) throw new Error('the sentence embedder is not running');
-    if (state === Slot.Request) throw new Error('the sentence embedder is busy');
-    const { written } = this.encoder.encodeInto(text.slice(0, TEXT_BYTES), this.text);
-    Atomics.store(this.control, 1, written);
-    Atomics.store(this.control, 0, Slot.Request);
-    Atomics.notify(this.control, 0);
-    Atomics.wait(this.control, 0, Slot.Request, this.waitMs);
-    state = Atomics.load(this.control, 0);
-    if (state !== Slot.Done) {
-      if (state === Slot.Failed) Atomics.store(this.control, 0, Slot.Idle);
-      throw new Error(
-        state === Slot.Request
-          ? `no embedding within ${this.waitMs} ms`
-          : 'the sentence embedder failed on this text',
-      );
-    }
-    const similarity = this.result[0] ?? -1;
-    const topic = this.topics[this.result[1] ?? -1]?.name ?? 'unknown';
-    Atomics.store(this.control, 0, Slot.Idle);
-    Atomics.notify(this.control, 0);
-    return { similarity, topic };
+    const [similarity = -1, topic = -1] = this.client.request(text);
+    return { similarity, topic: this.topics[topic]?.name ?? 'unknown' };
   }
 }
 

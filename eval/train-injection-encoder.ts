@@ -1,0 +1,71 @@
+/**
+ * Trains src/detectors/models/prompt-injection-encoder.json (the `prompt_injection_encoder`
+ * detector) from the train splits: writes the sets (eval/injection-data.ts), makes a Python
+ * venv under .guardstream/encoder-venv with pinned JAX, ONNX and tokenizers from PyPI, and runs
+ * eval/finetune-injection-encoder.py on the pinned sentence embedder (`guardstream models fetch
+ * all-minilm-l6-v2-q` first). ~30 minutes on two cores; progress on stderr.
+ *
+ * Usage: node --import tsx eval/train-injection-encoder.ts [--epochs N]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { packageRoot } from '../src/kafka/index.ts';
+import { SENTENCE_EMBEDDER_ID, defaultModelsDir, modelFilePath } from '../src/models/index.ts';
+import { bundledModelPath } from '../src/detectors/index.ts';
+import { datasetsDir } from './datasets.ts';
+import { buildInjectionSets } from './injection-data.ts';
+
+/** What the trainer was run with when the committed patch was made. */
+const PACKAGES = [
+  'jax[cpu]==0.4.30',
+  'jaxlib==0.4.30',
+  'numpy==2.4.6',
+  'onnx==1.23.2',
+  'onnxruntime==1.32.0',
+  'tokenizers==0.23.3',
+];
+
+const root = packageRoot();
+const venv = join(root, '.guardstream', 'encoder-venv');
+const python = join(venv, 'bin', 'python');
+
+function run(command: string, args: readonly string[]): void {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.error !== undefined || result.status !== 0) {
+    console.error(`[encoder] ${command} ${args.slice(0, 3).join(' ')} failed`);
+    process.exit(2);
+  }
+}
+
+const modelDir = dirname(modelFilePath(SENTENCE_EMBEDDER_ID, 'model.onnx', defaultModelsDir()));
+const setsDir = join(root, '.guardstream', 'eval');
+mkdirSync(setsDir, { recursive: true });
+for (const [name, examples] of Object.entries(buildInjectionSets())) {
+  writeFileSync(
+    join(setsDir, `injection-${name}.jsonl`),
+    `${examples.map((example) => JSON.stringify(example)).join('\n')}\n`,
+  );
+}
+const marker = join(venv, 'packages.ok');
+if (!existsSync(marker)) {
+  console.error('[encoder] creating a Python venv under .guardstream/encoder-venv…');
+  run('python3', ['-m', 'venv', venv]);
+  run(python, ['-m', 'pip', 'install', '--quiet', ...PACKAGES]);
+  writeFileSync(marker, `${PACKAGES.join('\n')}\n`);
+}
+const epochs = process.argv.indexOf('--epochs');
+run(python, [
+  join(root, 'eval', 'finetune-injection-encoder.py'),
+  '--model-dir',
+  modelDir,
+  '--sets-dir',
+  setsDir,
+  '--datasets-dir',
+  datasetsDir(),
+  '--out',
+  bundledModelPath('prompt-injection-encoder'),
+  '--checkpoint',
+  join(root, '.guardstream', 'encoder-params.npz'),
+  ...(epochs >= 0 ? ['--epochs', process.argv[epochs + 1] ?? '3'] : []),
+]);

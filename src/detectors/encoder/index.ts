@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { GuardstreamError } from '../../errors/index.ts';
+import { SENTENCE_EMBEDDER_ID, defaultModelsDir, modelFilePath } from '../../models/index.ts';
+import { spawnModuleWorker } from '../../threads/index.ts';
+import { SlotClient, createSlotBuffers } from '../../threads/slot.ts';
+import { bundledModelPath } from '../linear-model.ts';
+import { defineDetector } from '../types.ts';
+import type { Finding } from '../types.ts';
+import type { EncoderWorkerData } from './worker.ts';
+
+export { applyEncoderPatch, encoderPatchSchema, readEncoderPatch, tokenWindows } from './model.ts';
+export type { EncoderPatch } from './model.ts';
+
+/** UTF-8 bytes of text handed to the thread: the input stage's 32,000 characters fit. */
+const TEXT_BYTES = 128 * 1024;
+
+/**
+ * The prompt and document heads' logits for a text, from the encoder's thread. Synchronous,
+ * like every detector: the caller's thread waits (Atomics.wait) while the thread runs the
+ * transformer over the text's windows, ~5–10 ms a window on one CPU core.
+ */
+export class InjectionEncoder {
+  private readonly client: SlotClient;
+
+  constructor(options: {
+    patchPath: string;
+    modelsDir: string;
+    maxWindows: number;
+    waitMs: number;
+    loadWaitMs?: number;
+  }) {
+    const buffers = createSlotBuffers(TEXT_BYTES, 3);
+    // Fail at start-up, with the fix, when the weights are not there.
+    const data: EncoderWorkerData = {
+      buffers,
+      patchPath: options.patchPath,
+      modelPath: modelFilePath(SENTENCE_EMBEDDER_ID, 'model.onnx', options.modelsDir),
+      tokenizerPath: modelFilePath(SENTENCE_EMBEDDER_ID, 'tokenizer.json', options.modelsDir),
+      maxWindows: options.maxWindows,
+    };
+    this.client = new SlotClient(buffers, 'the injection encoder', options.waitMs);
+    const worker = spawnModuleWorker(import.meta.url, 'worker', data);
+    // The thread never keeps a process alive: it dies with it.
+    worker.unref();
+    worker.on('error', () => {
+      this.client.markUnavailable();
+    });
+    // Loading happens once, when a policy binds the detector, so no request pays for it.
+    if (!this.client.awaitReady(options.loadWaitMs ?? 30_000)) {
+      throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+        message: `prompt_injection_encoder: the encoder did not start within ${options.loadWaitMs ?? 30_000} ms (see the log for why)`,
+      });
+    }
+  }
+
+  /** Highest logit over the text's windows, per head. Throws when the thread is unavailable. */
+  score(text: string): { prompt: number; document: number; windows: number } {
+    const [prompt = -Infinity, document = -Infinity, windows = 0] = this.client.request(text);
+    return { prompt, document, windows };
+  }
+}
+
+export const injectionEncoderConfigSchema = z
+  .strictObject({
+    patchPath: z
+      .string()
+      .optional()
+      .describe('The fine-tuned patch of the sentence embedder; defaults to the committed one.'),
+    modelsDir: z
+      .string()
+      .optional()
+      .describe(
+        'Where `guardstream models fetch` put the sentence embedder; defaults to .guardstream/models.',
+      ),
+    maxWindows: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(8)
+      .describe(
+        'Windows of 126 word pieces scored per text (~5–10 ms each); past it, the first ones and the last are scored.',
+      ),
+    waitMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(2000)
+      .describe('How long a check waits for the encoder before it fails (closed, by default).'),
+  })
+  // The thread starts, and patches the model, when a policy binds the detector.
+  .transform((config) => ({
+    encoder: new InjectionEncoder({
+      patchPath: config.patchPath ?? bundledModelPath('prompt-injection-encoder'),
+      modelsDir: config.modelsDir ?? defaultModelsDir(),
+      maxWindows: config.maxWindows,
+      waitMs: config.waitMs,
+    }),
+  }));
+
+const sigmoid = (logit: number): number => 1 / (1 + Math.exp(-logit));
+
+export const injectionEncoderDetector = defineDetector({
+  meta: {
+    name: 'prompt_injection_encoder',
+    description:
+      'Prompt injection and jailbreaks by a transformer (all-MiniLM-L6-v2, its biases fine-tuned) read in windows; a prompt head at input, a document head at ingest and retrieval. The score is calibrated so 0.5 is the validation point chosen in training.',
+    stages: ['ingest', 'input', 'retrieval'],
+    cost: 'expensive',
+    kinds: ['injection'],
+  },
+  configSchema: injectionEncoderConfigSchema,
+  detect(text, config, context): Finding[] {
+    if (text.trim() === '') return [];
+    const scores = config.encoder.score(text);
+    const logit = context.stage === 'input' ? scores.prompt : scores.document;
+    const score = sigmoid(logit);
+    return score < 0.05
+      ? []
+      : [
+          {
+            detector: 'prompt_injection_encoder',
+            kind: 'injection',
+            score,
+            evidence: `${context.stage === 'input' ? 'prompt' : 'document'} head ${score.toFixed(2)} over ${scores.windows} window${scores.windows === 1 ? '' : 's'}`,
+          },
+        ];
+  },
+});

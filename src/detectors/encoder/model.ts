@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { GuardstreamError } from '../../errors/index.ts';
+
+/**
+ * A fine-tuned classifier on top of the sentence embedder's transformer, shipped as a small
+ * patch rather than a second model: only the encoder's biases and layer-norm parameters were
+ * trained (BitFit, Ben Zaken et al. 2022), so the file holds those (~31k numbers), the byte
+ * offsets where they live in the pinned int8 ONNX file, and two linear heads on the mean of
+ * the token states. The base file is the one `guardstream models fetch` pins by sha256; a patch
+ * for any other file is refused.
+ */
+const base64Floats = z.string().min(1);
+
+export const encoderPatchSchema = z.strictObject({
+  name: z.string(),
+  base: z.strictObject({
+    model: z.string(),
+    file: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  window: z.number().int().min(8).max(510),
+  stride: z.number().int().min(1),
+  tensors: z.array(
+    z.strictObject({ name: z.string(), offset: z.number().int().min(0), values: base64Floats }),
+  ),
+  heads: z.strictObject({
+    prompt: z.strictObject({ weights: base64Floats, bias: z.number() }),
+    document: z.strictObject({ weights: base64Floats, bias: z.number() }),
+  }),
+  provenance: z.record(z.string(), z.unknown()),
+});
+export type EncoderPatch = z.infer<typeof encoderPatchSchema>;
+
+export function decodeFloats(encoded: string): Float32Array {
+  const bytes = Buffer.from(encoded, 'base64');
+  const floats = new Float32Array(bytes.length / 4);
+  for (let index = 0; index < floats.length; index += 1)
+    floats[index] = bytes.readFloatLE(index * 4);
+  return floats;
+}
+
+export function readEncoderPatch(path: string): EncoderPatch {
+  try {
+    return encoderPatchSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (cause) {
+    throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+      message: `${path} is not an encoder patch`,
+      cause,
+    });
+  }
+}
+
+/** The base model's bytes with the patch's tensors written over their originals. */
+export function applyEncoderPatch(model: Uint8Array, patch: EncoderPatch): Uint8Array {
+  const digest = createHash('sha256').update(model).digest('hex');
+  if (digest !== patch.base.sha256) {
+    throw new GuardstreamError('GS_ERR_MODEL_INTEGRITY', {
+      message: `${patch.name} patches ${patch.base.model}/${patch.base.file} with sha256 ${patch.base.sha256}; this file's is ${digest}`,
+    });
+  }
+  const patched = Buffer.from(model);
+  for (const tensor of patch.tensors) {
+    const values = decodeFloats(tensor.values);
+    if (tensor.offset + values.length * 4 > patched.length) {
+      throw new GuardstreamError('GS_ERR_MODEL_INTEGRITY', {
+        message: `${patch.name}: tensor ${tensor.name} lies outside the model file`,
+      });
+    }
+    values.forEach((value, index) => patched.writeFloatLE(value, tensor.offset + index * 4));
+  }
+  return patched;
+}
+
+/**
+ * The windows of word pieces a text is scored in: `window` pieces each, `stride` apart, the
+ * last one ending with the text. Past `maxWindows`, the first `maxWindows - 1` and the last are
+ * kept (the rules still read the whole text).
+ */
+export function tokenWindows(
+  ids: readonly number[],
+  window: number,
+  stride: number,
+  maxWindows: number,
+): number[][] {
+  if (ids.length <= window) return [[...ids]];
+  const starts: number[] = [];
+  for (let start = 0; start + window <= ids.length; start += stride) starts.push(start);
+  const lastStart = ids.length - window;
+  if ((starts.at(-1) ?? 0) !== lastStart) starts.push(lastStart);
+  const kept =
+    starts.length <= maxWindows
+      ? starts
+      : [...starts.slice(0, Math.max(0, maxWindows - 1)), lastStart];
+  return kept.map((start) => ids.slice(start, start + window));
+}
+
+/** A head's logit for one window: weights · mean of the token states + bias. */
+export function headLogit(
+  states: Float32Array,
+  tokens: number,
+  dimensions: number,
+  weights: Float32Array,
+  bias: number,
+): number {
+  let dot = 0;
+  for (let d = 0; d < dimensions; d += 1) {
+    let sum = 0;
+    for (let t = 0; t < tokens; t += 1) sum += states[t * dimensions + d] ?? 0;
+    dot += (sum / tokens) * (weights[d] ?? 0);
+  }
+  return dot + bias;
+}

@@ -1,0 +1,97 @@
+/**
+ * The model thread behind `prompt_injection_encoder`: applies the patch to the pinned
+ * sentence-embedder file once, then scores one text at a time through the shared slot
+ * (src/threads/slot.ts). result[0] and result[1] are the prompt and document heads' highest
+ * logits over the text's windows, result[2] the number of windows scored.
+ */
+import { readFileSync } from 'node:fs';
+import { workerData } from 'node:worker_threads';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { serveSlot } from '../../threads/slot.ts';
+import type { SlotBuffers } from '../../threads/slot.ts';
+import {
+  applyEncoderPatch,
+  decodeFloats,
+  headLogit,
+  readEncoderPatch,
+  tokenWindows,
+} from './model.ts';
+
+export interface EncoderWorkerData {
+  buffers: SlotBuffers;
+  patchPath: string;
+  modelPath: string;
+  tokenizerPath: string;
+  maxWindows: number;
+}
+
+interface PieceTokenizer {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+}
+
+const CLS = 101;
+const SEP = 102;
+const DIMENSIONS = 384;
+const data = workerData as EncoderWorkerData;
+
+await serveSlot(
+  data.buffers,
+  'prompt_injection_encoder',
+  async () => {
+    const patch = readEncoderPatch(data.patchPath);
+    const model = applyEncoderPatch(readFileSync(data.modelPath), patch);
+    // The package's bundled typings do not resolve under NodeNext; this is the part we use.
+    const TokenizerClass = Tokenizer as unknown as new (
+      json: object,
+      config: object,
+    ) => PieceTokenizer;
+    const tokenizer = new TokenizerClass(
+      JSON.parse(readFileSync(data.tokenizerPath, 'utf8')) as object,
+      {},
+    );
+    const session = await InferenceSession.create(model, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+    return {
+      patch,
+      tokenizer,
+      session,
+      prompt: decodeFloats(patch.heads.prompt.weights),
+      document: decodeFloats(patch.heads.document.weights),
+    };
+  },
+  async (model, text, result) => {
+    const ids = model.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const windows = tokenWindows(ids, model.patch.window, model.patch.stride, data.maxWindows);
+    let prompt = -Infinity;
+    let document = -Infinity;
+    for (const window of windows) {
+      const sequence = [CLS, ...window, SEP];
+      const shape = [1, sequence.length];
+      const outputs = await model.session.run({
+        input_ids: new Tensor('int64', BigInt64Array.from(sequence, BigInt), shape),
+        attention_mask: new Tensor('int64', new BigInt64Array(sequence.length).fill(1n), shape),
+        token_type_ids: new Tensor('int64', new BigInt64Array(sequence.length), shape),
+      });
+      const hidden = outputs[model.session.outputNames[0] ?? 'last_hidden_state'];
+      if (hidden === undefined) throw new Error('the encoder gave no output');
+      const states = hidden.data as Float32Array;
+      const { bias: promptBias } = model.patch.heads.prompt;
+      const { bias: documentBias } = model.patch.heads.document;
+      prompt = Math.max(
+        prompt,
+        headLogit(states, sequence.length, DIMENSIONS, model.prompt, promptBias),
+      );
+      document = Math.max(
+        document,
+        headLogit(states, sequence.length, DIMENSIONS, model.document, documentBias),
+      );
+    }
+    result[0] = prompt;
+    result[1] = document;
+    result[2] = windows.length;
+  },
+);
