@@ -17,7 +17,7 @@ const TEXT_BYTES = 128 * 1024;
 /**
  * The prompt and document heads' logits for a text, from the encoder's thread. Synchronous,
  * like every detector: the caller's thread waits (Atomics.wait) while the thread runs the
- * transformer over the text's windows, ~5–10 ms a window on one CPU core.
+ * transformer over the text's windows, ~12 ms a window of 126 word pieces on one CPU core.
  */
 export class InjectionEncoder {
   private readonly client: SlotClient;
@@ -79,7 +79,7 @@ export const injectionEncoderConfigSchema = z
       .max(64)
       .default(8)
       .describe(
-        'Windows of 126 word pieces scored per text (~5–10 ms each); past it, the first ones and the last are scored.',
+        'Windows of 126 word pieces scored per text (~12 ms each on one core); past it, the first ones and the last are scored.',
       ),
     waitMs: z
       .number()
