@@ -1,13 +1,15 @@
 /**
  * Pathological inputs (ReDoS shapes, long runs of one delimiter) of just under the ingest
  * limit, through the default policy at ingest, input and output. Records each detector's time and
- * whether any overran its budget (an overrun fails closed, but should not happen).
+ * whether any overran its budget (an overrun fails closed, but should not happen). The opt-in
+ * `prompt_injection_encoder` gets the same inputs at input and retrieval when its model is cached.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtInDetectors } from '../src/detectors/index.ts';
 import { GuardEngine, guardPolicySchema } from '../src/guard/index.ts';
 import { packageRoot } from '../src/kafka/index.ts';
+import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 
 const size = 199_000;
 const repeat = (unit: string): string => unit.repeat(Math.floor(size / unit.length));
@@ -73,7 +75,49 @@ export function runAdversarialBench(): Record<string, unknown> {
       });
     }
   }
-  const result = { inputs: rows.length, detectorOverruns: overruns, slowest, rows };
+  // The opt-in transformer detector, when its model is cached: the same inputs at `input`
+  // (prompt head) and `retrieval` (document head).
+  const encoder: Record<string, unknown>[] = [];
+  let encoderOverruns = 0;
+  if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID))) {
+    const withEncoder = new GuardEngine(
+      guardPolicySchema.parse({
+        stages: Object.fromEntries(
+          (['input', 'retrieval'] as const).map((stage) => [
+            stage,
+            {
+              detectors: [
+                { detector: 'prompt_injection_encoder', action: 'block', timeoutMs: 3000 },
+              ],
+            },
+          ]),
+        ),
+      }),
+      builtInDetectors(),
+    );
+    for (const stage of ['input', 'retrieval'] as const) {
+      for (const [name, whole] of Object.entries(inputs)) {
+        const text = whole.slice(0, policy.stages[stage].maxChars);
+        const checked = withEncoder.check(text, { stage });
+        const notOk = checked.outcomes.filter((outcome) => outcome.status !== 'ok');
+        encoderOverruns += notOk.length;
+        encoder.push({
+          stage,
+          input: name,
+          decision: checked.decision,
+          totalMs: Math.round(checked.totalMs * 10) / 10,
+          notOk: notOk.map((o) => `${o.detector}:${o.status}`),
+        });
+      }
+    }
+  }
+  const result = {
+    inputs: rows.length,
+    detectorOverruns: overruns,
+    slowest,
+    rows,
+    encoder: { checks: encoder.length, overruns: encoderOverruns, rows: encoder },
+  };
   writeFileSync(
     join(packageRoot(), 'bench/results/adversarial.json'),
     `${JSON.stringify(result, null, 2)}\n`,

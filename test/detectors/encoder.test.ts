@@ -107,4 +107,27 @@ describe('prompt_injection_encoder: the committed patch on the pinned model', ()
     assert.equal(check('Could you suggest a vegetarian recipe with lentils?', 'input'), 'allow');
     assert.deepEqual(injectionEncoderDetector.detect(' \n', config, { stage: 'input' }), []);
   });
+
+  it('reads lone surrogates and a megabyte of text without failing', () => {
+    const engine = new GuardEngine(
+      guardPolicySchema.parse({
+        stages: {
+          retrieval: {
+            maxChars: 2_000_000,
+            detectors: [{ detector: 'prompt_injection_encoder', action: 'flag', timeoutMs: 5000 }],
+          },
+        },
+      }),
+      builtInDetectors(),
+    );
+    for (const text of ['\uD800 half a pair \uDFFF', 'ab '.repeat(350_000)]) {
+      const result = engine.check(text, { stage: 'retrieval' });
+      assert.deepEqual(
+        result.outcomes.map((outcome) => outcome.status),
+        ['ok'],
+      );
+    }
+    // Past the slot's 128 KB only the start is read, in at most maxWindows windows.
+    assert.equal(config.encoder.score('ab '.repeat(350_000)).windows, 8);
+  });
 });
