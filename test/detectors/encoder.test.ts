@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   applyEncoderPatch,
@@ -106,6 +108,15 @@ describe('prompt_injection_encoder: the committed patch on the pinned model', ()
     );
     assert.equal(check('Could you suggest a vegetarian recipe with lentils?', 'input'), 'allow');
     assert.deepEqual(injectionEncoderDetector.detect(' \n', config, { stage: 'input' }), []);
+  });
+
+  it('refuses, at start-up, a patch file that is not one', () => {
+    const bad = join(mkdtempSync(join(tmpdir(), 'gs-encoder-')), 'patch.json');
+    writeFileSync(bad, '{"name": "not a patch"}');
+    assert.throws(
+      () => injectionEncoderDetector.configSchema.parse({ patchPath: bad }),
+      /failed to load/,
+    );
   });
 
   it('reads lone surrogates and a megabyte of text without failing', () => {

@@ -48,7 +48,7 @@ export class InjectionEncoder {
     // Loading happens once, when a policy binds the detector, so no request pays for it.
     if (!this.client.awaitReady(options.loadWaitMs ?? 30_000)) {
       throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
-        message: `prompt_injection_encoder: the encoder did not start within ${options.loadWaitMs ?? 30_000} ms (see the log for why)`,
+        message: `prompt_injection_encoder: the encoder failed to load or did not start within ${options.loadWaitMs ?? 30_000} ms (the log says which)`,
       });
     }
   }
