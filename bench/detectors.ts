@@ -71,32 +71,29 @@ export function runDetectorsBench(): Record<string, unknown> {
     );
   }
   const defaults = new GuardEngine(guardPolicySchema.parse({}), registry);
-  const withTopics = new GuardEngine(
-    guardPolicySchema.parse({
-      stages: {
-        input: {
-          detectors: [
-            ...guardPolicySchema.parse({}).stages.input.detectors,
-            { detector: 'banned_topics', action: 'block', timeoutMs: 1000, config: benchTopics },
-          ],
+  // The default input policy with one opt-in detector added.
+  const defaultInputPlus = (rule: Record<string, unknown>): GuardEngine =>
+    new GuardEngine(
+      guardPolicySchema.parse({
+        stages: {
+          input: {
+            detectors: [...guardPolicySchema.parse({}).stages.input.detectors, rule],
+          },
         },
-      },
-    }),
-    registry,
-  );
-  const withEncoder = new GuardEngine(
-    guardPolicySchema.parse({
-      stages: {
-        input: {
-          detectors: [
-            ...guardPolicySchema.parse({}).stages.input.detectors,
-            { detector: 'prompt_injection_encoder', action: 'block', timeoutMs: 3000 },
-          ],
-        },
-      },
-    }),
-    registry,
-  );
+      }),
+      registry,
+    );
+  const withTopics = defaultInputPlus({
+    detector: 'banned_topics',
+    action: 'block',
+    timeoutMs: 1000,
+    config: benchTopics,
+  });
+  const withEncoder = defaultInputPlus({
+    detector: 'prompt_injection_encoder',
+    action: 'block',
+    timeoutMs: 3000,
+  });
   const empty = new GuardEngine(
     guardPolicySchema.parse({ stages: { input: { detectors: [] }, output: { detectors: [] } } }),
     registry,
