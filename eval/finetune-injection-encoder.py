@@ -55,8 +55,13 @@ def log(message):
 # ---------------------------------------------------------------------------- the transformer
 
 
+MATRICES = (('q', 'attention/self/query'), ('k', 'attention/self/key'), ('v', 'attention/self/value'),
+            ('o', 'attention/output/dense'), ('f1', 'intermediate/dense'), ('f2', 'output/dense'))
+
+
 def load_weights(model_path):
-    """Frozen matrices (dequantised) and the trainable float tensors, by ONNX name."""
+    """Frozen matrices (dequantised), the trainable float tensors by ONNX name, and each layer
+    matrix's int8 initializer name ('4.q' -> 'onnx::MatMul_852') and per-column scales."""
     model = onnx.load(model_path)
     tensors = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
 
@@ -70,14 +75,18 @@ def load_weights(model_path):
         'type': dequantise('embeddings.token_type_embeddings.weight'),
     }
     matmul_weights = {n.name: n.input[1][: -len('_quantized')] for n in model.graph.node if n.op_type == 'MatMulInteger'}
+    quantised = {}
     for layer in range(6):
-        for key, node in (('q', 'attention/self/query'), ('k', 'attention/self/key'), ('v', 'attention/self/value'),
-                          ('o', 'attention/output/dense'), ('f1', 'intermediate/dense'), ('f2', 'output/dense')):
-            frozen[f'{layer}.{key}'] = dequantise(matmul_weights[f'/encoder/layer.{layer}/{node}/MatMul_quant'])
+        for key, node in MATRICES:
+            prefix = matmul_weights[f'/encoder/layer.{layer}/{node}/MatMul_quant']
+            frozen[f'{layer}.{key}'] = dequantise(prefix)
+            # Symmetric int8 with a scale per output column: what the low-rank merge relies on.
+            assert not tensors[prefix + '_zero_point'].any() and tensors[prefix + '_scale'].ndim == 1
+            quantised[f'{layer}.{key}'] = (prefix + '_quantized', jnp.asarray(tensors[prefix + '_scale']))
     trainable = {name: array for name, array in tensors.items()
                  if array.dtype == np.float32 and array.ndim == 1
                  and (name.startswith('encoder.') or name.startswith('embeddings.LayerNorm'))}
-    return ({k: jnp.asarray(v) for k, v in frozen.items()}, {k: jnp.asarray(v) for k, v in trainable.items()})
+    return ({k: jnp.asarray(v) for k, v in frozen.items()}, {k: jnp.asarray(v) for k, v in trainable.items()}, quantised)
 
 
 def layer_norm(x, weight, bias):
@@ -86,27 +95,44 @@ def layer_norm(x, weight, bias):
     return (x - mean) / jnp.sqrt(variance + 1e-12) * weight + bias
 
 
-def encode(frozen, p, ids, mask):
-    batch, length = ids.shape
+def encode(frozen, p, ids, mask, layers=range(6)):
+    """Token states after `layers` (all six by default), from word-piece ids."""
+    length = ids.shape[1]
     x = frozen['word'][ids] + frozen['position'][:length][None] + frozen['type'][0][None, None]
     x = layer_norm(x, p['embeddings.LayerNorm.weight'], p['embeddings.LayerNorm.bias'])
+    return run_layers(frozen, p, x, mask, layers)
+
+
+def run_layers(frozen, p, x, mask, layers, low_rank=None, scales=None):
+    """`layers` of the transformer on states `x`. A matrix with a low-rank update (A, B) is used
+    as W + A·B snapped to W's own int8 grid (per-column scales), the straight-through estimator
+    passing gradients on, so training sees the matrix the int8 file will hold."""
+    batch, length, _ = x.shape
     attention_bias = (1.0 - mask[:, None, None, :].astype(jnp.float32)) * -1e4
-    for layer in range(6):
+    for layer in layers:
         n = f'encoder.layer.{layer}.'
 
+        def matrix(key):
+            name = f'{layer}.{key}'
+            if not low_rank or name not in low_rank:
+                return frozen[name]
+            a, b = low_rank[name]
+            steps = (frozen[name] + a @ b) / scales[name]
+            return (steps + jax.lax.stop_gradient(jnp.round(steps) - steps)) * scales[name]
+
         def heads_of(key, bias):
-            return (x @ frozen[f'{layer}.{key}'] + p[n + bias]).reshape(batch, length, 12, 32)
+            return (x @ matrix(key) + p[n + bias]).reshape(batch, length, 12, 32)
 
         q = heads_of('q', 'attention.self.query.bias').transpose(0, 2, 1, 3)
         k = heads_of('k', 'attention.self.key.bias').transpose(0, 2, 3, 1)
         v = heads_of('v', 'attention.self.value.bias').transpose(0, 2, 1, 3)
         attention = jax.nn.softmax(q @ k / np.sqrt(32.0) + attention_bias, axis=-1)
         context = (attention @ v).transpose(0, 2, 1, 3).reshape(batch, length, 384)
-        h = context @ frozen[f'{layer}.o'] + p[n + 'attention.output.dense.bias']
+        h = context @ matrix('o') + p[n + 'attention.output.dense.bias']
         x = layer_norm(h + x, p[n + 'attention.output.LayerNorm.weight'], p[n + 'attention.output.LayerNorm.bias'])
-        f = x @ frozen[f'{layer}.f1'] + p[n + 'intermediate.dense.bias']
+        f = x @ matrix('f1') + p[n + 'intermediate.dense.bias']
         f = 0.5 * f * (1.0 + jax.scipy.special.erf(f / np.sqrt(2.0)))
-        f = f @ frozen[f'{layer}.f2'] + p[n + 'output.dense.bias']
+        f = f @ matrix('f2') + p[n + 'output.dense.bias']
         x = layer_norm(f + x, p[n + 'output.LayerNorm.weight'], p[n + 'output.LayerNorm.bias'])
     return x
 
@@ -250,35 +276,34 @@ def batches(data, rng, shuffle):
 # ---------------------------------------------------------------------------- training
 
 
-def train(frozen, trainable, data, epochs, rng):
-    params = {'encoder': trainable, 'weights': jnp.zeros((2, 384)), 'bias': jnp.zeros(2)}
+def positive_weights(data):
+    """Attacks are rarer than benign windows: weigh them by the square root of the imbalance."""
     labels = np.array([d[1] for d in data])
     head_mask = np.array([d[2] for d in data], dtype=np.float32)
-    # Attacks are rarer than benign windows: weigh them by the square root of the imbalance.
     imbalance = [(head_mask[:, k] * (labels == 0)).sum() / max(1.0, (head_mask[:, k] * (labels == 1)).sum()) for k in range(2)]
-    positive_weight = jnp.asarray(np.sqrt(np.array(imbalance, dtype=np.float32)))
+    return jnp.asarray(labels), jnp.asarray(head_mask), jnp.asarray(np.sqrt(np.array(imbalance, dtype=np.float32)))
 
-    def loss(params, ids, mask, y, heads):
-        states = encode(frozen, params['encoder'], ids, mask)
-        m = mask[..., None].astype(jnp.float32)
-        logits = ((states * m).sum(1) / m.sum(1)) @ params['weights'].T + params['bias']
-        yf = y[:, None].astype(jnp.float32)
-        per = yf * positive_weight * jax.nn.softplus(-logits) + (1 - yf) * jax.nn.softplus(logits)
-        return (per * heads).sum() / heads.sum()
 
-    step = jax.jit(jax.value_and_grad(loss))
-    rates = {'encoder': 5e-4, 'weights': 2e-3, 'bias': 2e-3}
+def head_loss(states, mask, params, y, heads, positive_weight):
+    """Both heads' weighted logistic loss on the mean of the token states, on the heads a window counts for."""
+    m = mask[..., None].astype(jnp.float32)
+    logits = ((states * m).sum(1) / m.sum(1)) @ params['weights'].T + params['bias']
+    yf = y[:, None].astype(jnp.float32)
+    per = yf * positive_weight * jax.nn.softplus(-logits) + (1 - yf) * jax.nn.softplus(logits)
+    return (per * heads).sum() / heads.sum()
+
+
+def adam_epochs(params, rates, step, batch_stream, epochs, total_steps, label):
+    """Adam with a linear decay to zero; `step(params, batch)` gives (loss, grads)."""
     first = jax.tree_util.tree_map(jnp.zeros_like, params)
     second = jax.tree_util.tree_map(jnp.zeros_like, params)
-    total_steps = epochs * sum(1 for _ in batches(data, rng, False))
     t, started = 0, time.time()
-    y_all, heads_all = jnp.asarray(labels), jnp.asarray(head_mask)
     for epoch in range(epochs):
         running, count = 0.0, 0
-        for indices, ids, mask in batches(data, rng, True):
-            value, grads = step(params, ids, mask, y_all[indices], heads_all[indices])
+        for batch in batch_stream():
+            value, grads = step(params, batch)
             t += 1
-            decay = 1 - t / total_steps  # linear decay to zero
+            decay = 1 - t / total_steps
             for group, rate in rates.items():
                 first[group] = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, first[group], grads[group])
                 second[group] = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, second[group], grads[group])
@@ -288,9 +313,91 @@ def train(frozen, trainable, data, epochs, rng):
             running += float(value)
             count += 1
             if count % 50 == 0:
-                log(f'  epoch {epoch + 1}/{epochs} step {t}/{total_steps} loss {running / count:.4f} ({time.time() - started:.0f} s)')
-        log(f'epoch {epoch + 1}/{epochs} done: loss {running / count:.4f} ({time.time() - started:.0f} s)')
+                log(f'  {label} epoch {epoch + 1}/{epochs} step {t}/{total_steps} loss {running / count:.4f} ({time.time() - started:.0f} s)')
+        log(f'{label} epoch {epoch + 1}/{epochs} done: loss {running / count:.4f} ({time.time() - started:.0f} s)')
+    return params
+
+
+def train(frozen, trainable, data, epochs, rng):
+    """Stage one: every bias and layer norm of the encoder (BitFit) and the two heads."""
+    params = {'encoder': trainable, 'weights': jnp.zeros((2, 384)), 'bias': jnp.zeros(2)}
+    y_all, heads_all, positive_weight = positive_weights(data)
+
+    def loss(params, ids, mask, y, heads):
+        return head_loss(encode(frozen, params['encoder'], ids, mask), mask, params, y, heads, positive_weight)
+
+    gradient = jax.jit(jax.value_and_grad(loss))
+
+    def step(params, batch):
+        indices, ids, mask = batch
+        return gradient(params, ids, mask, y_all[indices], heads_all[indices])
+
+    total_steps = epochs * sum(1 for _ in batches(data, rng, False))
+    params = adam_epochs(params, {'encoder': 5e-4, 'weights': 2e-3, 'bias': 2e-3}, step,
+                         lambda: batches(data, rng, True), epochs, total_steps, 'BitFit')
     return {k: np.asarray(v) for k, v in params['encoder'].items()}, np.asarray(params['weights']), np.asarray(params['bias'])
+
+
+def train_top(frozen, encoder, quantised, weights, bias, data, epochs, rng, top_layers, rank, seed):
+    """Stage two: the top `top_layers` layers learn a rank-`rank` update of each of their six
+    matrices (LoRA, Hu et al. 2021, snapped to the int8 grid), with their biases and layer norms
+    and the heads; the layers below stay as stage one left them, so the states entering the
+    first trained layer are computed once."""
+    layers = list(range(6 - top_layers, 6))
+    below = jax.jit(lambda p, ids, mask: encode(frozen, p, ids, mask, range(6 - top_layers)))
+    encoder = {k: jnp.asarray(v) for k, v in encoder.items()}
+    states, started = [None] * len(data), time.time()
+    for count, (indices, ids, mask) in enumerate(batches(data, rng, False)):
+        out = np.asarray(below(encoder, ids, mask)).astype(np.float16)
+        for row, index in enumerate(indices):
+            states[index] = out[row, :len(data[index][0]) + 2]
+        if count % 100 == 0:
+            log(f'  states below layer {layers[0]}: batch {count} ({time.time() - started:.0f} s)')
+    key = jax.random.PRNGKey(seed)
+    low_rank = {}
+    for layer in layers:
+        for name, _ in MATRICES:
+            rows, columns = frozen[f'{layer}.{name}'].shape
+            key, sub = jax.random.split(key)
+            # B starts at zero, so training starts from stage one's model.
+            low_rank[f'{layer}.{name}'] = (jax.random.normal(sub, (rows, rank)) / np.sqrt(rows), jnp.zeros((rank, columns)))
+    top = {k: v for k, v in encoder.items() if any(k.startswith(f'encoder.layer.{layer}.') for layer in layers)}
+    params = {'top': top, 'low_rank': low_rank, 'weights': jnp.asarray(weights), 'bias': jnp.asarray(bias)}
+    scales = {name: quantised[name][1] for name in low_rank}
+    y_all, heads_all, positive_weight = positive_weights(data)
+
+    def loss(params, x, mask, y, heads):
+        out = run_layers(frozen, params['top'], x, mask, layers, params['low_rank'], scales)
+        return head_loss(out, mask, params, y, heads, positive_weight)
+
+    gradient = jax.jit(jax.value_and_grad(loss))
+
+    def stream():
+        order = list(range(len(data)))
+        rng.shuffle(order)
+        chunks = []
+        for low, width in ((0, 32), (32, 64), (64, 128)):
+            bucket = [i for i in order if low < len(states[i]) <= width]
+            chunks += [(width, bucket[s:s + 32]) for s in range(0, len(bucket), 32)]
+        rng.shuffle(chunks)
+        for width, indices in chunks:
+            x = np.zeros((len(indices), width, 384), np.float32)
+            mask = np.zeros((len(indices), width), np.int32)
+            for row, index in enumerate(indices):
+                x[row, :len(states[index])] = states[index]
+                mask[row, :len(states[index])] = 1
+            yield np.array(indices), jnp.asarray(x), jnp.asarray(mask)
+
+    def step(params, batch):
+        indices, x, mask = batch
+        return gradient(params, x, mask, y_all[indices], heads_all[indices])
+
+    total_steps = epochs * sum(1 for _ in stream())
+    params = adam_epochs(params, {'top': 3e-4, 'low_rank': 5e-4, 'weights': 1e-3, 'bias': 1e-3}, step,
+                         stream, epochs, total_steps, f'top {top_layers} layers')
+    encoder = {k: np.asarray(v) for k, v in {**encoder, **params['top']}.items()}
+    low_rank = {k: (np.asarray(a), np.asarray(b)) for k, (a, b) in params['low_rank'].items()}
+    return encoder, low_rank, np.asarray(params['weights']), np.asarray(params['bias'])
 
 
 # ---------------------------------------------------------------------------- the patch, and ONNX Runtime
@@ -314,6 +421,58 @@ def patch_bytes(model_bytes, encoder):
         tensors.append({'name': initializer.name, 'offset': offset, 'values': base64.b64encode(values).decode()})
     assert len(tensors) == len(encoder)
     return bytes(patched), tensors
+
+
+def merged_matrix(original_bytes, a32, b32, scales32):
+    """An int8 matrix with the update a·b merged on its own grid: q' = clip(rint(q + (a·b) /
+    scale_column), -128, 127), summed over the rank in order in double precision, exactly as
+    src/detectors/encoder/model.ts does (which checks the result's sha256)."""
+    rows, columns = a32.shape[0], b32.shape[1]
+    delta = np.zeros((rows, columns))
+    for k in range(a32.shape[1]):
+        delta += a32[:, k, None].astype(np.float64) * b32[None, k, :].astype(np.float64)
+    original = np.frombuffer(original_bytes, dtype=np.int8).reshape(rows, columns).astype(np.float64)
+    return np.clip(np.rint(original + delta / scales32.astype(np.float64)[None, :]), -128, 127).astype(np.int8)
+
+
+def merge_low_rank(model_bytes, patched, low_rank, quantised):
+    """Each low-rank update merged into its int8 matrix, written into `patched`; the patch entries."""
+    model = onnx.load_from_string(model_bytes)
+    initializers = {i.name: i for i in model.graph.initializer}
+    updates = []
+    for name, (a, b) in sorted(low_rank.items()):
+        initializer_name, scales = quantised[name]
+        raw = initializers[initializer_name].raw_data
+        offset = model_bytes.find(raw)
+        assert offset >= 0 and model_bytes.count(raw) == 1, initializer_name
+        a32, b32 = np.asarray(a, dtype='<f4'), np.asarray(b, dtype='<f4')
+        scales32 = np.asarray(scales, dtype='<f4')
+        merged = merged_matrix(raw, a32, b32, scales32)
+        patched[offset:offset + merged.nbytes] = merged.tobytes()
+        changed = int((merged != np.frombuffer(raw, dtype=np.int8).reshape(merged.shape)).sum())
+        log(f'  {name} ({initializer_name}): {changed} of {merged.size} int8 weights changed')
+        updates.append({'name': initializer_name, 'offset': offset, 'rows': merged.shape[0], 'columns': merged.shape[1],
+                        'rank': int(a32.shape[1]), 'scales': base64.b64encode(scales32.tobytes()).decode(),
+                        'a': base64.b64encode(a32.tobytes()).decode(), 'b': base64.b64encode(b32.tobytes()).decode(),
+                        'sha256': hashlib.sha256(merged.tobytes()).hexdigest()})
+    return updates
+
+
+def apply_patch(model_bytes, patch):
+    """The pinned file with a committed patch applied, as the detector applies it."""
+    patched = bytearray(model_bytes)
+    for tensor in patch['tensors']:
+        values = base64.b64decode(tensor['values'])
+        patched[tensor['offset']:tensor['offset'] + len(values)] = values
+    for update in patch.get('lowRank', []):
+        def floats(key):
+            return np.frombuffer(base64.b64decode(update[key]), dtype='<f4')
+        rows, columns, rank, offset = update['rows'], update['columns'], update['rank'], update['offset']
+        merged = merged_matrix(bytes(patched[offset:offset + rows * columns]), floats('a').reshape(rows, rank),
+                               floats('b').reshape(rank, columns), floats('scales'))
+        assert hashlib.sha256(merged.tobytes()).hexdigest() == update['sha256'], update['name']
+        patched[offset:offset + merged.nbytes] = merged.tobytes()
+    return bytes(patched)
 
 
 class OnnxScorer:
@@ -350,10 +509,7 @@ REFERENCE_TEXTS = [
 def write_reference(model_dir, patch_path, out):
     """Each reference text's two head logits under the committed patch, for the tests."""
     patch = json.load(open(patch_path))
-    model_bytes = bytearray(open(f'{model_dir}/model.onnx', 'rb').read())
-    for tensor in patch['tensors']:
-        values = base64.b64decode(tensor['values'])
-        model_bytes[tensor['offset']:tensor['offset'] + len(values)] = values
+    model_bytes = apply_patch(open(f'{model_dir}/model.onnx', 'rb').read(), patch)
     weights = np.stack([np.frombuffer(base64.b64decode(patch['heads'][h]['weights']), dtype='<f4') for h in HEADS])
     bias = np.array([patch['heads'][h]['bias'] for h in HEADS])
     tokenizer = Tokenizer.from_file(f'{model_dir}/tokenizer.json')
@@ -382,6 +538,10 @@ def main():
     parser.add_argument('--smoke', action='store_true', help='a few hundred windows, to check the pipeline')
     parser.add_argument('--from-checkpoint', help='skip training: validate and export these parameters (npz)')
     parser.add_argument('--reference-from', help='only write the test reference for this patch to --out')
+    parser.add_argument('--top-layers', type=int, default=2, help='stage two: layers given a low-rank update (0: BitFit only)')
+    parser.add_argument('--rank', type=int, default=8)
+    parser.add_argument('--top-epochs', type=int, default=3)
+    parser.add_argument('--stage-one', help="skip stage one: start stage two from this patch's BitFit tensors and heads")
     args = parser.parse_args()
     if args.reference_from:
         write_reference(args.model_dir, args.reference_from, args.out)
@@ -406,15 +566,34 @@ def main():
     log(f'{len(data)} training windows ({sum(d[1] for d in data)} attacks, {len(planted)} of them planted requests)')
 
     model_bytes = open(f'{args.model_dir}/model.onnx', 'rb').read()
+    frozen, trainable, quantised = load_weights(f'{args.model_dir}/model.onnx')
     if args.from_checkpoint:
         saved = np.load(args.from_checkpoint)
         encoder = {k[len('encoder/'):]: saved[k] for k in saved.files if k.startswith('encoder/')}
+        low_rank = {k[len('low_rank/'):-2]: (saved[k], saved[k[:-2] + '/b']) for k in saved.files
+                    if k.startswith('low_rank/') and k.endswith('/a')}
         weights, bias = saved['weights'], saved['bias']
     else:
-        frozen, trainable = load_weights(f'{args.model_dir}/model.onnx')
-        encoder, weights, bias = train(frozen, trainable, data, args.epochs, rng)
-    np.savez(args.checkpoint or f'{args.out}.params.npz', weights=weights, bias=bias, **{f'encoder/{k}': v for k, v in encoder.items()})
+        if args.stage_one:
+            stage_one = json.load(open(args.stage_one))
+            encoder = {t['name']: np.frombuffer(base64.b64decode(t['values']), dtype='<f4') for t in stage_one['tensors']}
+            assert set(encoder) == set(trainable), 'the stage-one patch must hold every bias and layer norm'
+            weights = np.stack([np.frombuffer(base64.b64decode(stage_one['heads'][h]['weights']), dtype='<f4') for h in HEADS])
+            bias = np.array([stage_one['heads'][h]['bias'] for h in HEADS], dtype=np.float32)
+            log(f'stage one: from {args.stage_one}')
+        else:
+            encoder, weights, bias = train(frozen, trainable, data, args.epochs, rng)
+        low_rank = {}
+        if args.top_layers > 0:
+            encoder, low_rank, weights, bias = train_top(frozen, encoder, quantised, weights, bias, data, args.top_epochs,
+                                                         rng, args.top_layers, args.rank, args.seed)
+    np.savez(args.checkpoint or f'{args.out}.params.npz', weights=weights, bias=bias,
+             **{f'encoder/{k}': v for k, v in encoder.items()},
+             **{f'low_rank/{k}/{part}': v for k, pair in low_rank.items() for part, v in zip('ab', pair)})
     patched, tensors = patch_bytes(model_bytes, encoder)
+    patched = bytearray(patched)
+    low_rank_updates = merge_low_rank(model_bytes, patched, low_rank, quantised)
+    patched = bytes(patched)
 
     # Validation: the validation split (README passages included) and requests of that split
     # planted into its documents, each text scored by ONNX Runtime as the detector will.
@@ -463,10 +642,16 @@ def main():
         'window': WINDOW,
         'stride': STRIDE,
         'tensors': tensors,
+        'lowRank': low_rank_updates,
         # The threshold is folded into the bias, so the policy's 0.5 is the validation point.
         'heads': {head: {'weights': floats(weights[k]), 'bias': float(bias[k]) - thresholds[head]} for k, head in enumerate(HEADS)},
         'provenance': {
-            'trainer': 'eval/finetune-injection-encoder.py (BitFit: biases and layer norms of all-MiniLM-L6-v2, two linear heads)',
+            'trainer': f'eval/finetune-injection-encoder.py (stage one, BitFit: biases and layer norms of all-MiniLM-L6-v2, two linear heads; stage two: rank-{args.rank} updates of the top {args.top_layers} layers\' matrices on their int8 grid, with their biases, layer norms and the heads)',
+            'stage_one': ({'patch': args.stage_one, 'sha256': hashlib.sha256(open(args.stage_one, 'rb').read()).hexdigest()}
+                          if args.stage_one else 'trained in this run'),
+            'top_layers': args.top_layers,
+            'rank': args.rank,
+            'top_epochs': args.top_epochs,
             'sources': 'the train split of eval/injection-data.ts (llm-warden train, GPTFuzz, BIPIA train attacks planted in BIPIA train documents, 60% of wildguard, 3,000 GSM8K train questions, our templates) and its README passages; 800 train documents pasted after a request (PASTE_LEADS) as negatives; benign train requests planted into train documents as document-head positives',
             'seed': args.seed,
             'epochs': args.epochs,

@@ -3,9 +3,11 @@
  * detector) from the train splits: writes the sets (eval/injection-data.ts), makes a Python
  * venv under .guardstream/encoder-venv with pinned JAX, ONNX and tokenizers from PyPI, and runs
  * eval/finetune-injection-encoder.py on the pinned sentence embedder (`guardstream models fetch
- * all-minilm-l6-v2-q` first). ~30 minutes on two cores; progress on stderr.
+ * all-minilm-l6-v2-q` first). Stage one (BitFit) takes ~38 minutes on two cores, stage two (the
+ * top layers) ~15; progress on stderr.
  *
- * Usage: node --import tsx eval/train-injection-encoder.ts [--epochs N]
+ * Usage: node --import tsx eval/train-injection-encoder.ts [--epochs N] [--top-layers N]
+ *   [--rank R] [--top-epochs N] [--stage-one PATCH]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -54,7 +56,6 @@ if (!existsSync(marker)) {
   run(python, ['-m', 'pip', 'install', '--quiet', ...PACKAGES]);
   writeFileSync(marker, `${PACKAGES.join('\n')}\n`);
 }
-const epochs = process.argv.indexOf('--epochs');
 run(python, [
   join(root, 'eval', 'finetune-injection-encoder.py'),
   '--model-dir',
@@ -67,5 +68,6 @@ run(python, [
   bundledModelPath('prompt-injection-encoder'),
   '--checkpoint',
   join(root, '.guardstream', 'encoder-params.npz'),
-  ...(epochs >= 0 ? ['--epochs', process.argv[epochs + 1] ?? '3'] : []),
+  // --epochs, --top-layers, --rank, --top-epochs, --stage-one PATCH: see the Python file.
+  ...process.argv.slice(2),
 ]);

@@ -46,6 +46,7 @@ describe('prompt_injection_encoder: windows and the patch', () => {
       window: 126,
       stride: 96,
       tensors: [{ name: 'bias', offset: 4, values: floats([1.5, -2]) }],
+      lowRank: [],
       heads: {
         prompt: { weights: floats([0]), bias: 0 },
         document: { weights: floats([0]), bias: 0 },
@@ -67,6 +68,70 @@ describe('prompt_injection_encoder: windows and the patch', () => {
           tensors: [{ name: 'far', offset: 14, values: floats([1]) }],
         }),
       /outside the model file/,
+    );
+  });
+});
+
+describe('prompt_injection_encoder: low-rank updates of int8 matrices', () => {
+  // A 2x3 int8 matrix at byte 2 of the file; rank-1 update a·b, per-column scales.
+  const original = [10, -20, 127, 0, 5, -128];
+  const base = new Uint8Array(10);
+  Buffer.from(Int8Array.from(original).buffer).copy(base, 2);
+  const a = [1, -2];
+  const b = [0.25, 0.5, 1];
+  const scales = [0.5, 0.25, 0.125];
+  // q + a_i·b_j / scale_j, rounded half to even, clamped to int8.
+  const expected = Int8Array.from([
+    10 + 0.5, // 10.5 -> 10 (even)
+    -20 + 2, // -18
+    127, // 127 + 8 clamps to 127
+    0 - 1, // -1
+    5 - 4, // 1
+    -128, // -128 - 16 clamps to -128
+  ]);
+  const patchFor = (sha256: string): EncoderPatch => ({
+    name: 'test-patch',
+    base: {
+      model: 'm',
+      file: 'model.onnx',
+      sha256: createHash('sha256').update(base).digest('hex'),
+    },
+    window: 126,
+    stride: 96,
+    tensors: [],
+    lowRank: [
+      {
+        name: 'matrix_quantized',
+        offset: 2,
+        rows: 2,
+        columns: 3,
+        rank: 1,
+        scales: floats(scales),
+        a: floats(a),
+        b: floats(b),
+        sha256,
+      },
+    ],
+    heads: {
+      prompt: { weights: floats([0]), bias: 0 },
+      document: { weights: floats([0]), bias: 0 },
+    },
+    provenance: {},
+  });
+
+  it('merges on the matrix grid, rounding half to even and clamping', () => {
+    const digest = createHash('sha256').update(Buffer.from(expected.buffer)).digest('hex');
+    const patched = Buffer.from(applyEncoderPatch(base, patchFor(digest)));
+    assert.deepEqual([...new Int8Array(patched.buffer, patched.byteOffset + 2, 6)], [...expected]);
+    assert.equal(patched[0], 0);
+    assert.equal(patched[8], 0);
+  });
+
+  it('refuses a merge whose bytes differ from the trainer bytes', () => {
+    assert.throws(
+      () => applyEncoderPatch(base, patchFor('0'.repeat(64))),
+      (error: Error & { code?: string }) =>
+        error.code === 'GS_ERR_MODEL_INTEGRITY' && /merging matrix_quantized/.test(error.message),
     );
   });
 });

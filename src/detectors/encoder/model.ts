@@ -25,6 +25,21 @@ export const encoderPatchSchema = z.strictObject({
   tensors: z.array(
     z.strictObject({ name: z.string(), offset: z.number().int().min(0), values: base64Floats }),
   ),
+  lowRank: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        offset: z.number().int().min(0),
+        rows: z.number().int().min(1),
+        columns: z.number().int().min(1),
+        rank: z.number().int().min(1),
+        scales: base64Floats,
+        a: base64Floats,
+        b: base64Floats,
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      }),
+    )
+    .default([]),
   heads: z.strictObject({
     prompt: z.strictObject({ weights: base64Floats, bias: z.number() }),
     document: z.strictObject({ weights: base64Floats, bias: z.number() }),
@@ -52,7 +67,63 @@ export function readEncoderPatch(path: string): EncoderPatch {
   }
 }
 
-/** The base model's bytes with the patch's tensors written over their originals. */
+/** Round half to even, as NumPy's `rint` does, so the merge matches the trainer's bit for bit. */
+function roundHalfEven(value: number): number {
+  const floor = Math.floor(value);
+  const fraction = value - floor;
+  if (fraction > 0.5) return floor + 1;
+  if (fraction < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/**
+ * An int8 weight matrix with a trained low-rank update merged in on its own quantisation grid:
+ * q' = clamp(rint(q + (A·B) / scale_column), -128, 127), in double precision. The trainer
+ * computed the same bytes and committed their sha256, which is checked here.
+ */
+function mergeLowRank(
+  patched: Buffer,
+  update: EncoderPatch['lowRank'][number],
+  patchName: string,
+): void {
+  const { rows, columns, rank, offset } = update;
+  const scales = decodeFloats(update.scales);
+  const a = decodeFloats(update.a);
+  const b = decodeFloats(update.b);
+  if (
+    offset + rows * columns > patched.length ||
+    scales.length !== columns ||
+    a.length !== rows * rank ||
+    b.length !== rank * columns
+  ) {
+    throw new GuardstreamError('GS_ERR_MODEL_INTEGRITY', {
+      message: `${patchName}: low-rank update ${update.name} does not fit the model file`,
+    });
+  }
+  const merged = Buffer.alloc(rows * columns);
+  for (let row = 0; row < rows; row += 1) {
+    for (let column = 0; column < columns; column += 1) {
+      let delta = 0;
+      for (let k = 0; k < rank; k += 1)
+        delta += (a[row * rank + k] ?? 0) * (b[k * columns + column] ?? 0);
+      const index = row * columns + column;
+      const value = patched.readInt8(offset + index) + delta / (scales[column] ?? 1);
+      merged.writeInt8(Math.min(127, Math.max(-128, roundHalfEven(value))), index);
+    }
+  }
+  const digest = createHash('sha256').update(merged).digest('hex');
+  if (digest !== update.sha256) {
+    throw new GuardstreamError('GS_ERR_MODEL_INTEGRITY', {
+      message: `${patchName}: merging ${update.name} gave sha256 ${digest}, the trainer's was ${update.sha256}`,
+    });
+  }
+  merged.copy(patched, offset);
+}
+
+/**
+ * The base model's bytes with the patch's float tensors written over their originals and its
+ * low-rank updates merged into their int8 matrices.
+ */
 export function applyEncoderPatch(model: Uint8Array, patch: EncoderPatch): Uint8Array {
   const digest = createHash('sha256').update(model).digest('hex');
   if (digest !== patch.base.sha256) {
@@ -70,6 +141,7 @@ export function applyEncoderPatch(model: Uint8Array, patch: EncoderPatch): Uint8
     }
     values.forEach((value, index) => patched.writeFloatLE(value, tensor.offset + index * 4));
   }
+  for (const update of patch.lowRank) mergeLowRank(patched, update, patch.name);
   return patched;
 }
 
