@@ -16,6 +16,23 @@ import { GuardEngine, guardPolicySchema } from '../../src/guard/index.ts';
 const floats = (values: number[]): string =>
   Buffer.from(new Float32Array(values).buffer).toString('base64');
 
+/** A patch for the file `base` with no heads to speak of, and the given tensors and updates. */
+const testPatch = (
+  base: Uint8Array,
+  changes: Pick<EncoderPatch, 'tensors' | 'lowRank'>,
+): EncoderPatch => ({
+  name: 'test-patch',
+  base: { model: 'm', file: 'model.onnx', sha256: createHash('sha256').update(base).digest('hex') },
+  window: 126,
+  stride: 96,
+  ...changes,
+  heads: {
+    prompt: { weights: floats([0]), bias: 0 },
+    document: { weights: floats([0]), bias: 0 },
+  },
+  provenance: {},
+});
+
 describe('prompt_injection_encoder: windows and the patch', () => {
   it('cuts word pieces into overlapping windows, the last ending with the text', () => {
     const ids = Array.from({ length: 30 }, (_, index) => index);
@@ -36,23 +53,10 @@ describe('prompt_injection_encoder: windows and the patch', () => {
 
   it('writes its tensors over the base file, and refuses any other file', () => {
     const base = new Uint8Array(16);
-    const patch: EncoderPatch = {
-      name: 'test-patch',
-      base: {
-        model: 'm',
-        file: 'model.onnx',
-        sha256: createHash('sha256').update(base).digest('hex'),
-      },
-      window: 126,
-      stride: 96,
+    const patch = testPatch(base, {
       tensors: [{ name: 'bias', offset: 4, values: floats([1.5, -2]) }],
       lowRank: [],
-      heads: {
-        prompt: { weights: floats([0]), bias: 0 },
-        document: { weights: floats([0]), bias: 0 },
-      },
-      provenance: {},
-    };
+    });
     const patched = Buffer.from(applyEncoderPatch(base, patch));
     assert.equal(patched.readFloatLE(4), 1.5);
     assert.equal(patched.readFloatLE(8), -2);
@@ -89,35 +93,23 @@ describe('prompt_injection_encoder: low-rank updates of int8 matrices', () => {
     5 - 4, // 1
     -128, // -128 - 16 clamps to -128
   ]);
-  const patchFor = (sha256: string): EncoderPatch => ({
-    name: 'test-patch',
-    base: {
-      model: 'm',
-      file: 'model.onnx',
-      sha256: createHash('sha256').update(base).digest('hex'),
-    },
-    window: 126,
-    stride: 96,
-    tensors: [],
-    lowRank: [
-      {
-        name: 'matrix_quantized',
-        offset: 2,
-        rows: 2,
-        columns: 3,
-        rank: 1,
-        scales: floats(scales),
-        a: floats(a),
-        b: floats(b),
-        sha256,
-      },
-    ],
-    heads: {
-      prompt: { weights: floats([0]), bias: 0 },
-      document: { weights: floats([0]), bias: 0 },
-    },
-    provenance: {},
-  });
+  const patchFor = (sha256: string): EncoderPatch =>
+    testPatch(base, {
+      tensors: [],
+      lowRank: [
+        {
+          name: 'matrix_quantized',
+          offset: 2,
+          rows: 2,
+          columns: 3,
+          rank: 1,
+          scales: floats(scales),
+          a: floats(a),
+          b: floats(b),
+          sha256,
+        },
+      ],
+    });
 
   it('merges on the matrix grid, rounding half to even and clamping', () => {
     const digest = createHash('sha256').update(Buffer.from(expected.buffer)).digest('hex');
