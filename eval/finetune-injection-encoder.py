@@ -46,6 +46,11 @@ MAX_WINDOWS = 8
 CLS, SEP = 101, 102
 HEADS = ('prompt', 'document')
 FPR_TARGET = 0.005
+# Other operating points reported for operators (the policy's `threshold` reaches them); the
+# committed threshold is FPR_TARGET's alone.
+OPERATING_POINTS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05)
+# Benign prompts that share the framing of jailbreaks: where the false alarms on prompts are.
+HARD_BENIGN = ('wildguard', 'llm-warden-benign', 'synthetic-benign')
 
 
 def log(message):
@@ -629,9 +634,21 @@ def main():
             'by_source': {s: {'n': int((sources == s).sum()), 'flagged': float(flagged[sources == s].mean())}
                           for s in sorted(set(sources))},
         }
+        hard = np.isin(sources, HARD_BENIGN)
+        points = []
+        for target in OPERATING_POINTS:
+            at = float(ordered[int(np.floor(target * len(ordered)))] + 1e-6)
+            hit = scores[:, k] > at
+            points.append({'fpr_target': target, 'policy_threshold': float(1 / (1 + np.exp(threshold - at))),
+                           'tpr': float(hit[labels == 1].mean()), 'fpr': float(hit[negatives].mean()),
+                           'hard_benign_fpr': float(hit[hard].mean())})
+        metrics[head]['operating_points'] = points
         log(f'{head} head: validation TPR {metrics[head]["tpr"]:.3f} at FPR {metrics[head]["fpr"]:.4f}')
         for s, m in metrics[head]['by_source'].items():
             log(f'    {s:24s} n={m["n"]:4d} flagged {m["flagged"]:.3f}')
+        for point in points:
+            log(f'    policy threshold {point["policy_threshold"]:.3f}: TPR {point["tpr"]:.3f} FPR {point["fpr"]:.4f}'
+                f' (hard benign prompts {point["hard_benign_fpr"]:.3f})')
 
     def floats(values):
         return base64.b64encode(np.asarray(values, dtype='<f4').tobytes()).decode()
