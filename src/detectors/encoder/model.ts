@@ -5,11 +5,12 @@ import { GuardstreamError } from '../../errors/index.ts';
 
 /**
  * A fine-tuned classifier on top of the sentence embedder's transformer, shipped as a small
- * patch rather than a second model: only the encoder's biases and layer-norm parameters were
- * trained (BitFit, Ben Zaken et al. 2022), so the file holds those (~31k numbers), the byte
- * offsets where they live in the pinned int8 ONNX file, and two linear heads on the mean of
- * the token states. The base file is the one `guardstream models fetch` pins by sha256; a patch
- * for any other file is refused.
+ * patch rather than a second model: the encoder's biases and layer-norm parameters (BitFit, Ben
+ * Zaken et al. 2022; ~31k numbers, written over the originals at their byte offsets in the
+ * pinned int8 ONNX file) and rank-r updates of the top layers' int8 matrices (LoRA, Hu et al.
+ * 2021; merged on each matrix's own grid at load), and two linear heads on the mean of the
+ * token states. The base file is the one `guardstream models fetch` pins by sha256; a patch for
+ * any other file is refused.
  */
 const base64Floats = z.string().min(1);
 
