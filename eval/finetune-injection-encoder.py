@@ -225,7 +225,7 @@ def pasted_documents(rows, rng, count):
 
 
 def training_windows(tokenizer, prompt_rows, document_only_rows, bipia_attacks, planted, rng):
-    """(word pieces, label, head mask) triples; head mask = (prompt head, document head)."""
+    """(word pieces, label, head mask, source) per window; head mask = (prompt head, document head)."""
     out = []
     tagged = [(r, (1, 1)) for r in prompt_rows] + [(r, (0, 1)) for r in document_only_rows]
     for row, heads in tagged:
@@ -236,19 +236,19 @@ def training_windows(tokenizer, prompt_rows, document_only_rows, bipia_attacks, 
         if row['label'] == 1 and row['source'] == 'bipia-injected':
             attack = next((a for a in bipia_attacks if a in row['text']), None)
             if attack is None:
-                out.append((ids[:WINDOW], 1, heads))
+                out.append((ids[:WINDOW], 1, heads, row['source']))
             else:
                 start = row['text'].find(attack)
-                out.append((window_around(ids, offsets, start, start + len(attack), rng), 1, heads))
+                out.append((window_around(ids, offsets, start, start + len(attack), rng), 1, heads, row['source']))
         elif row['label'] == 1:
-            out.append((ids[:WINDOW], 1, heads))
+            out.append((ids[:WINDOW], 1, heads, row['source']))
         else:
             windows = windows_of(ids)
             chosen = windows if len(windows) <= 3 else [windows[0]] + rng.sample(windows[1:], 2)
-            out.extend((w, 0, heads) for w in chosen)
+            out.extend((w, 0, heads, row['source']) for w in chosen)
     for text, start, end in planted:
         encoding = tokenizer.encode(text, add_special_tokens=False)
-        out.append((window_around(encoding.ids, encoding.offsets, start, end, rng), 1, (0, 1)))
+        out.append((window_around(encoding.ids, encoding.offsets, start, end, rng), 1, (0, 1), 'planted-request'))
     return out
 
 
@@ -289,12 +289,14 @@ def positive_weights(data):
     return jnp.asarray(labels), jnp.asarray(head_mask), jnp.asarray(np.sqrt(np.array(imbalance, dtype=np.float32)))
 
 
-def head_loss(states, mask, params, y, heads, positive_weight):
+def head_loss(states, mask, params, y, heads, positive_weight, window_weight=None):
     """Both heads' weighted logistic loss on the mean of the token states, on the heads a window counts for."""
     m = mask[..., None].astype(jnp.float32)
     logits = ((states * m).sum(1) / m.sum(1)) @ params['weights'].T + params['bias']
     yf = y[:, None].astype(jnp.float32)
     per = yf * positive_weight * jax.nn.softplus(-logits) + (1 - yf) * jax.nn.softplus(logits)
+    if window_weight is not None:
+        heads = heads * window_weight[:, None]
     return (per * heads).sum() / heads.sum()
 
 
@@ -343,11 +345,12 @@ def train(frozen, trainable, data, epochs, rng):
     return {k: np.asarray(v) for k, v in params['encoder'].items()}, np.asarray(params['weights']), np.asarray(params['bias'])
 
 
-def train_top(frozen, encoder, quantised, weights, bias, data, epochs, rng, top_layers, rank, seed):
+def train_top(frozen, encoder, quantised, weights, bias, data, epochs, rng, top_layers, rank, seed, hard_weight=1.0):
     """Stage two: the top `top_layers` layers learn a rank-`rank` update of each of their six
     matrices (LoRA, Hu et al. 2021, snapped to the int8 grid), with their biases and layer norms
     and the heads; the layers below stay as stage one left them, so the states entering the
-    first trained layer are computed once."""
+    first trained layer are computed once. Benign windows of prompts framed like jailbreaks
+    (HARD_BENIGN) weigh `hard_weight` in the loss: they are where false alarms cost most."""
     layers = list(range(6 - top_layers, 6))
     below = jax.jit(lambda p, ids, mask: encode(frozen, p, ids, mask, range(6 - top_layers)))
     encoder = {k: jnp.asarray(v) for k, v in encoder.items()}
@@ -370,10 +373,11 @@ def train_top(frozen, encoder, quantised, weights, bias, data, epochs, rng, top_
     params = {'top': top, 'low_rank': low_rank, 'weights': jnp.asarray(weights), 'bias': jnp.asarray(bias)}
     scales = {name: quantised[name][1] for name in low_rank}
     y_all, heads_all, positive_weight = positive_weights(data)
+    window_weights = jnp.asarray([hard_weight if d[1] == 0 and d[3] in HARD_BENIGN else 1.0 for d in data])
 
-    def loss(params, x, mask, y, heads):
+    def loss(params, x, mask, y, heads, window_weight):
         out = run_layers(frozen, params['top'], x, mask, layers, params['low_rank'], scales)
-        return head_loss(out, mask, params, y, heads, positive_weight)
+        return head_loss(out, mask, params, y, heads, positive_weight, window_weight)
 
     gradient = jax.jit(jax.value_and_grad(loss))
 
@@ -395,7 +399,7 @@ def train_top(frozen, encoder, quantised, weights, bias, data, epochs, rng, top_
 
     def step(params, batch):
         indices, x, mask = batch
-        return gradient(params, x, mask, y_all[indices], heads_all[indices])
+        return gradient(params, x, mask, y_all[indices], heads_all[indices], window_weights[indices])
 
     total_steps = epochs * sum(1 for _ in stream())
     params = adam_epochs(params, {'top': 3e-4, 'low_rank': 5e-4, 'weights': 1e-3, 'bias': 1e-3}, step,
@@ -546,6 +550,7 @@ def main():
     parser.add_argument('--top-layers', type=int, default=2, help='stage two: layers given a low-rank update (0: BitFit only)')
     parser.add_argument('--rank', type=int, default=8)
     parser.add_argument('--top-epochs', type=int, default=3)
+    parser.add_argument('--hard-weight', type=float, default=1.0, help='stage two: weight of benign windows of HARD_BENIGN prompts')
     parser.add_argument('--stage-one', help="skip stage one: start stage two from this patch's BitFit tensors and heads")
     args = parser.parse_args()
     if args.reference_from:
@@ -591,7 +596,7 @@ def main():
         low_rank = {}
         if args.top_layers > 0:
             encoder, low_rank, weights, bias = train_top(frozen, encoder, quantised, weights, bias, data, args.top_epochs,
-                                                         rng, args.top_layers, args.rank, args.seed)
+                                                         rng, args.top_layers, args.rank, args.seed, args.hard_weight)
     np.savez(args.checkpoint or f'{args.out}.params.npz', weights=weights, bias=bias,
              **{f'encoder/{k}': v for k, v in encoder.items()},
              **{f'low_rank/{k}/{part}': v for k, pair in low_rank.items() for part, v in zip('ab', pair)})
@@ -669,6 +674,7 @@ def main():
             'top_layers': args.top_layers,
             'rank': args.rank,
             'top_epochs': args.top_epochs,
+            'hard_weight': args.hard_weight,
             'sources': 'the train split of eval/injection-data.ts (llm-warden train, GPTFuzz, BIPIA train attacks planted in BIPIA train documents, 60% of wildguard, 3,000 GSM8K train questions, our templates) and its README passages; 800 train documents pasted after a request (PASTE_LEADS) as negatives; benign train requests planted into train documents as document-head positives',
             'seed': args.seed,
             'epochs': args.epochs,
