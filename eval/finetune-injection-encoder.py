@@ -281,8 +281,9 @@ def batches(data, rng, shuffle):
 # ---------------------------------------------------------------------------- training
 
 
-def positive_weights(data):
-    """Attacks are rarer than benign windows: weigh them by the square root of the imbalance."""
+def loss_targets(data):
+    """Labels, head masks, and each head's attack weight: attacks are rarer than benign windows,
+    so they weigh the square root of the imbalance."""
     labels = np.array([d[1] for d in data])
     head_mask = np.array([d[2] for d in data], dtype=np.float32)
     imbalance = [(head_mask[:, k] * (labels == 0)).sum() / max(1.0, (head_mask[:, k] * (labels == 1)).sum()) for k in range(2)]
@@ -328,7 +329,7 @@ def adam_epochs(params, rates, step, batch_stream, epochs, total_steps, label):
 def train(frozen, trainable, data, epochs, rng):
     """Stage one: every bias and layer norm of the encoder (BitFit) and the two heads."""
     params = {'encoder': trainable, 'weights': jnp.zeros((2, 384)), 'bias': jnp.zeros(2)}
-    y_all, heads_all, positive_weight = positive_weights(data)
+    y_all, heads_all, positive_weight = loss_targets(data)
 
     def loss(params, ids, mask, y, heads):
         return head_loss(encode(frozen, params['encoder'], ids, mask), mask, params, y, heads, positive_weight)
@@ -372,7 +373,7 @@ def train_top(frozen, encoder, quantised, weights, bias, data, epochs, rng, top_
     top = {k: v for k, v in encoder.items() if any(k.startswith(f'encoder.layer.{layer}.') for layer in layers)}
     params = {'top': top, 'low_rank': low_rank, 'weights': jnp.asarray(weights), 'bias': jnp.asarray(bias)}
     scales = {name: quantised[name][1] for name in low_rank}
-    y_all, heads_all, positive_weight = positive_weights(data)
+    y_all, heads_all, positive_weight = loss_targets(data)
     window_weights = jnp.asarray([hard_weight if d[1] == 0 and d[3] in HARD_BENIGN else 1.0 for d in data])
 
     def loss(params, x, mask, y, heads, window_weight):
@@ -381,7 +382,8 @@ def train_top(frozen, encoder, quantised, weights, bias, data, epochs, rng, top_
 
     gradient = jax.jit(jax.value_and_grad(loss))
 
-    def stream():
+    def plan():
+        """Shuffled batches of window indices, by width (32, 64 or 128 states)."""
         order = list(range(len(data)))
         rng.shuffle(order)
         chunks = []
@@ -389,7 +391,10 @@ def train_top(frozen, encoder, quantised, weights, bias, data, epochs, rng, top_
             bucket = [i for i in order if low < len(states[i]) <= width]
             chunks += [(width, bucket[s:s + 32]) for s in range(0, len(bucket), 32)]
         rng.shuffle(chunks)
-        for width, indices in chunks:
+        return chunks
+
+    def stream():
+        for width, indices in plan():
             x = np.zeros((len(indices), width, 384), np.float32)
             mask = np.zeros((len(indices), width), np.int32)
             for row, index in enumerate(indices):
@@ -401,7 +406,8 @@ def train_top(frozen, encoder, quantised, weights, bias, data, epochs, rng, top_
         indices, x, mask = batch
         return gradient(params, x, mask, y_all[indices], heads_all[indices], window_weights[indices])
 
-    total_steps = epochs * sum(1 for _ in stream())
+    # Counted on a plan of its own, which draws from rng as a pass over stream() would.
+    total_steps = epochs * len(plan())
     params = adam_epochs(params, {'top': 3e-4, 'low_rank': 5e-4, 'weights': 1e-3, 'bias': 1e-3}, step,
                          stream, epochs, total_steps, f'top {top_layers} layers')
     encoder = {k: np.asarray(v) for k, v in {**encoder, **params['top']}.items()}
