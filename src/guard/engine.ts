@@ -24,7 +24,7 @@ export interface GuardResult {
   /** What the policy decided. In monitor mode `effective` is always `allow`. */
   decision: Action;
   effective: Action;
-  /** Findings at or above their rule's threshold, each with the action its rule assigns. */
+  /** Findings at or above their rule's threshold, each with the action its rule assigns its kind. */
   findings: (Finding & { action: Action })[];
   /**
    * The text with `redact` spans rewritten; equal to the (well-formed) input when nothing was
@@ -78,6 +78,14 @@ export class GuardEngine {
         if (detector === undefined) {
           throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
             message: `guard.stages.${stage}.detectors.${index}.detector: unknown detector "${rule.detector}" (known: ${registry.names().join(', ')})`,
+          });
+        }
+        const kinds = new Set(detector.meta.kinds);
+        const unknownKind = Object.keys(rule.kindActions).find((kind) => !kinds.has(kind));
+        if (unknownKind !== undefined) {
+          // A misspelt kind would otherwise be a silent no-op in a security policy.
+          throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+            message: `guard.stages.${stage}.detectors.${index}.kindActions: "${rule.detector}" has no finding kind "${unknownKind}" (its kinds: ${detector.meta.kinds.join(', ') || 'none'})`,
           });
         }
         try {
@@ -148,12 +156,14 @@ export class GuardEngine {
       }
       const kept = found.filter((finding) => finding.score >= rule.threshold);
       outcomes.push({ detector: rule.detector, status: 'ok', ms, findings: kept.length });
-      for (const finding of kept) findings.push({ ...finding, action: rule.action });
-      if (kept.length > 0) {
-        decision = strongest(decision, rule.action);
-        if (rule.action !== 'allow')
-          reasons.push(`${rule.detector}: ${[...new Set(kept.map((f) => f.kind))].join(', ')}`);
+      const acted = new Set<string>();
+      for (const finding of kept) {
+        const action = rule.kindActions[finding.kind] ?? rule.action;
+        findings.push({ ...finding, action });
+        decision = strongest(decision, action);
+        if (action !== 'allow') acted.add(finding.kind);
       }
+      if (acted.size > 0) reasons.push(`${rule.detector}: ${[...acted].join(', ')}`);
     }
     // A dry run rewrites nothing: the findings and their spans say what would be redacted.
     const rewritten =

@@ -16,6 +16,12 @@ export const detectorRuleSchema = z.strictObject({
     .default(0.5)
     .describe('Findings scoring below this are ignored.'),
   action: actionSchema.default('block').describe('What a finding at or above the threshold does.'),
+  kindActions: z
+    .record(z.string().min(1), actionSchema)
+    .default({})
+    .describe(
+      'Per finding kind, an action that replaces `action` for that kind: e.g. `pii` with `action: redact` and `{ us_ssn: block }`, or `invisible_text` with `{ control_character: flag }` for logs that carry terminal colours.',
+    ),
   redaction: z
     .enum(['placeholder', 'mask', 'hash'])
     .default('placeholder')

@@ -127,6 +127,40 @@ describe('guard engine', () => {
     assert.equal(enforced.text, 'Write to [EMAIL_1]');
   });
 
+  it('gives a finding kind its own action where the rule says so, the rest the rule action', () => {
+    const engine = engineWith([
+      { detector: 'pii', action: 'redact', kindActions: { us_ssn: 'block', email: 'allow' } },
+    ]);
+    const redacted = engine.check('Call +1 415 555 0100 or write to jane@acme.io', {
+      stage: 'input',
+    });
+    assert.equal(redacted.decision, 'redact');
+    assert.match(redacted.text, /\[PHONE_1\]/);
+    assert.match(redacted.text, /jane@acme\.io/);
+    assert.deepEqual(
+      redacted.findings.map((finding) => [finding.kind, finding.action]),
+      [
+        ['phone', 'redact'],
+        ['email', 'allow'],
+      ],
+    );
+    assert.deepEqual(redacted.reasons, ['pii: phone']);
+    const blocked = engine.check('My SSN is 123-45-6789, email jane@acme.io', { stage: 'input' });
+    assert.equal(blocked.decision, 'block');
+    assert.deepEqual(blocked.reasons, ['pii: us_ssn']);
+  });
+
+  it('rejects a kind the detector does not report, with the path', () => {
+    assert.throws(
+      () => engineWith([{ detector: 'pii', kindActions: { ssn: 'block' } }]),
+      (error: Error & { code?: string }) =>
+        error.code === 'GS_ERR_CONFIG_INVALID' &&
+        /stages\.input\.detectors\.0\.kindActions: "pii" has no finding kind "ssn"/.test(
+          error.message,
+        ),
+    );
+  });
+
   it('rejects an unknown detector or a bad detector config when built, with the path', () => {
     assert.throws(
       () => engineWith([{ detector: 'nope' }]),
