@@ -156,9 +156,13 @@ export class GuardEngine {
       }
       const kept = found.filter((finding) => finding.score >= rule.threshold);
       outcomes.push({ detector: rule.detector, status: 'ok', ms, findings: kept.length });
+      if (kept.length === 0) continue;
       const acted = new Set<string>();
       for (const finding of kept) {
-        const action = rule.kindActions[finding.kind] ?? rule.action;
+        // Own keys only: a kind must never resolve to something inherited from Object.prototype.
+        const action = Object.hasOwn(rule.kindActions, finding.kind)
+          ? (rule.kindActions[finding.kind] ?? rule.action)
+          : rule.action;
         findings.push({ ...finding, action });
         decision = strongest(decision, action);
         if (action !== 'allow') acted.add(finding.kind);
