@@ -150,6 +150,31 @@ describe('guard engine', () => {
     assert.deepEqual(blocked.reasons, ['pii: us_ssn']);
   });
 
+  it('lets logs keep their colours as plain text: control characters redacted, the rest blocked', () => {
+    const engine = new GuardEngine(
+      guardPolicySchema.parse({
+        stages: {
+          ingest: {
+            detectors: [
+              {
+                detector: 'invisible_text',
+                action: 'block',
+                kindActions: { control_character: 'redact' },
+                redaction: 'mask',
+              },
+            ],
+          },
+        },
+      }),
+      builtInDetectors(),
+    );
+    const log = engine.check('level=\u001b[31mERROR\u001b[0m disk full', { stage: 'ingest' });
+    assert.equal(log.decision, 'redact');
+    assert.equal(log.text, 'level=*[31mERROR*[0m disk full');
+    const smuggled = engine.check('hi\u200bthere \u001b[31mred', { stage: 'ingest' });
+    assert.equal(smuggled.decision, 'block');
+  });
+
   it('rejects a kind the detector does not report, with the path', () => {
     assert.throws(
       () => engineWith([{ detector: 'pii', kindActions: { ssn: 'block' } }]),
