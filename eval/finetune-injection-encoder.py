@@ -183,7 +183,7 @@ def plant(host, request, rng):
     return text, start, start + len(request)
 
 
-DOCUMENT_SOURCES = ('bipia-clean-email', 'bipia-clean-table', 'bipia-clean-code', 'readme-passages')
+DOCUMENT_SOURCES = ('bipia-clean-email', 'bipia-clean-table', 'bipia-clean-code', 'readme-passages', 'package-docs')
 REQUEST_SOURCES = ('wildguard', 'gsm8k', 'llm-warden-benign', 'synthetic-benign')
 
 
@@ -558,6 +558,10 @@ def main():
     parser.add_argument('--top-epochs', type=int, default=3)
     parser.add_argument('--hard-weight', type=float, default=1.0, help='stage two: weight of benign windows of HARD_BENIGN prompts')
     parser.add_argument('--stage-one', help="skip stage one: start stage two from this patch's BitFit tensors and heads")
+    parser.add_argument('--documents', choices=('files', 'passages'), default='passages',
+                        help='passages (the committed model): README passages split 85/15 by passage; files: README '
+                             'files held apart whole, with the packages\' other Markdown docs (injection-documentsByFile*; '
+                             'tried 2026-11-26, not adopted)')
     args = parser.parse_args()
     if args.reference_from:
         write_reference(args.model_dir, args.reference_from, args.out)
@@ -568,8 +572,13 @@ def main():
     tokenizer.no_truncation()
 
     train_rows = read_jsonl(f'{args.sets_dir}/injection-train.jsonl')
-    readme_train = [r for r in read_jsonl(f'{args.sets_dir}/injection-documentTrain.jsonl') if r['source'] == 'readme-passages']
-    validation = read_jsonl(f'{args.sets_dir}/injection-documentValidation.jsonl')
+    if args.documents == 'files':
+        readme_train = read_jsonl(f'{args.sets_dir}/injection-documentsByFileTrain.jsonl')
+        validation = (read_jsonl(f'{args.sets_dir}/injection-validation.jsonl')
+                      + read_jsonl(f'{args.sets_dir}/injection-documentsByFileValidation.jsonl'))
+    else:
+        readme_train = [r for r in read_jsonl(f'{args.sets_dir}/injection-documentTrain.jsonl') if r['source'] == 'readme-passages']
+        validation = read_jsonl(f'{args.sets_dir}/injection-documentValidation.jsonl')
     bipia_attacks = [a for kind in ('text', 'code')
                      for group in json.load(open(f'{args.datasets_dir}/BIPIA/benchmark/{kind}_attack_train.json')).values()
                      for a in group]
@@ -632,8 +641,10 @@ def main():
     thresholds, metrics = {}, {}
     for k, head in enumerate(HEADS):
         # Each head is judged on every validation negative: prompts, documents, README
-        # passages and documents pasted after a request.
-        negatives = labels == 0
+        # passages and documents pasted after a request. The packages' other docs are reported
+        # but kept out of the pool: hundreds of easy negatives would let 0.5% of the pool admit
+        # more false alarms on the hard sources.
+        negatives = (labels == 0) & (sources != 'package-docs')
         ordered = np.sort(scores[negatives, k])[::-1]
         threshold = float(ordered[int(np.floor(FPR_TARGET * len(ordered)))] + 1e-6)
         thresholds[head] = threshold
@@ -681,13 +692,16 @@ def main():
             'rank': args.rank,
             'top_epochs': args.top_epochs,
             'hard_weight': args.hard_weight,
-            'sources': 'the train split of eval/injection-data.ts (llm-warden train, GPTFuzz, BIPIA train attacks planted in BIPIA train documents, 60% of wildguard, 3,000 GSM8K train questions, our templates) and its README passages; 800 train documents pasted after a request (PASTE_LEADS) as negatives; benign train requests planted into train documents as document-head positives',
+            'documents': args.documents,
+            'sources': 'the train split of eval/injection-data.ts (llm-warden train, GPTFuzz, BIPIA train attacks planted in BIPIA train documents, 60% of wildguard, 3,000 GSM8K train questions, our templates) and its README passages' + (
+                ' (85% of the train-side README files, whole files) and the other Markdown documentation of packages with no dev README (package-docs, 85% of files)'
+                if args.documents == 'files' else ' (85% of the train-side passages)') + '; 800 train documents pasted after a request (PASTE_LEADS) as negatives; benign train requests planted into train documents as document-head positives',
             'seed': args.seed,
             'epochs': args.epochs,
             'windows': len(data),
             'packages': {'jax': jax.__version__, 'onnx': onnx.__version__, 'onnxruntime': ort.__version__},
             'validation': metrics,
-            'threshold_rule': f'each head alone at validation FPR <= {FPR_TARGET}',
+            'threshold_rule': f'each head alone at validation FPR <= {FPR_TARGET} (package-docs reported, not in the pool)',
         },
     }
     with open(args.out, 'w', encoding='utf8') as handle:

@@ -101,14 +101,50 @@ function stableHash(text: string): number {
  */
 const excludedReadmePackages = new Set(['libphonenumber-js']);
 
-function findReadmes(dir: string, found: string[] = []): string[] {
+function findMarkdown(dir: string, readme: boolean, found: string[] = []): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory() && excludedReadmePackages.has(entry.name)) continue;
-    if (entry.isDirectory() && !entry.isSymbolicLink()) findReadmes(path, found);
-    else if (/^readme.*\.md$/i.test(entry.name) && statSync(path).size >= 200) found.push(path);
+    if (entry.isDirectory() && !entry.isSymbolicLink()) findMarkdown(path, readme, found);
+    else if (
+      /\.md$/i.test(entry.name) &&
+      /^readme/i.test(entry.name) === readme &&
+      statSync(path).size >= (readme ? 200 : 1000)
+    )
+      found.push(path);
   }
   return found;
+}
+
+/** ~1,000-character passages cut at a space, like the indexer's chunks. */
+function passagesOf(text: string, source: string): Example[] {
+  const passages: Example[] = [];
+  for (let start = 0; start < text.length;) {
+    let end = Math.min(text.length, start + 1000);
+    const space = text.lastIndexOf(' ', end);
+    if (end < text.length && space > start + 500) end = space;
+    passages.push({ text: text.slice(start, end), label: 0, source, stage: 'retrieval' });
+    start = end;
+  }
+  return passages;
+}
+
+/** The installed package a file under node_modules belongs to (nested installs included). */
+function packageOf(relativePath: string): string {
+  const parts = relativePath.split('/').filter((part) => part !== '');
+  const last = parts.lastIndexOf('node_modules');
+  const at = last + 1;
+  const name =
+    parts[at]?.startsWith('@') === true ? parts.slice(at, at + 2) : parts.slice(at, at + 1);
+  return [...parts.slice(0, at), ...name].join('/');
+}
+
+interface ReadmeFiles {
+  /** Passages per file, in path order. */
+  train: Example[][];
+  dev: Example[][];
+  /** Packages with a README on the dev side. */
+  devPackages: Set<string>;
 }
 
 /**
@@ -118,34 +154,73 @@ function findReadmes(dir: string, found: string[] = []): string[] {
  * ~1,000-character passages like the indexer's chunks. Split by file path: half trains the
  * document model, half is a held-out benign source of the dev set.
  */
-export function readmePassages(): Record<'train' | 'dev', Example[]> {
+function readmeFiles(): ReadmeFiles {
   const root = join(packageRoot(), 'node_modules');
   const seen = new Set<string>();
-  const split: Record<'train' | 'dev', Example[]> = { train: [], dev: [] };
-  for (const file of findReadmes(root).sort()) {
+  const split: ReadmeFiles = { train: [], dev: [], devPackages: new Set() };
+  for (const file of findMarkdown(root, true).sort()) {
     const text = readFileSync(file, 'utf8');
     if (seen.has(text)) continue;
     seen.add(text);
-    const target = stableHash(file.slice(root.length)) % 2 === 0 ? split.train : split.dev;
-    for (let start = 0; start < text.length;) {
-      let end = Math.min(text.length, start + 1000);
-      const space = text.lastIndexOf(' ', end);
-      if (end < text.length && space > start + 500) end = space;
-      target.push({
-        text: text.slice(start, end),
-        label: 0,
-        source: 'readme-passages',
-        stage: 'retrieval',
-      });
-      start = end;
-    }
+    const relative = file.slice(root.length);
+    const dev = stableHash(relative) % 2 !== 0;
+    if (dev) split.devPackages.add(packageOf(relative));
+    (dev ? split.dev : split.train).push(passagesOf(text, 'readme-passages'));
   }
   return split;
 }
 
+export function readmePassages(): Record<'train' | 'dev', Example[]> {
+  const files = readmeFiles();
+  return { train: files.train.flat(), dev: files.dev.flat() };
+}
+
+/**
+ * Other documentation of the installed packages (change logs, guides, API references: Markdown
+ * files not named README) as more varied benign documents for training, only from packages none
+ * of whose READMEs is in the dev set, so no dev passage's package is trained on.
+ */
+function packageDocFiles(devPackages: ReadonlySet<string>): Example[][] {
+  const root = join(packageRoot(), 'node_modules');
+  const seen = new Set<string>();
+  const files: Example[][] = [];
+  for (const file of findMarkdown(root, false).sort()) {
+    if (devPackages.has(packageOf(file.slice(root.length)))) continue;
+    const text = readFileSync(file, 'utf8');
+    if (seen.has(text)) continue;
+    seen.add(text);
+    files.push(passagesOf(text, 'package-docs'));
+  }
+  return files;
+}
+
+/** Whole files to validation until it holds `share` of the passages, the rest to training. */
+function splitByFile(
+  files: Example[][],
+  share: number,
+  random: () => number,
+): Record<'train' | 'validation', Example[]> {
+  const shuffled = shuffle(files, random);
+  const total = files.reduce((sum, file) => sum + file.length, 0);
+  const validation: Example[] = [];
+  const train: Example[] = [];
+  for (const file of shuffled)
+    (validation.length < total * share ? validation : train).push(...file);
+  return { train, validation };
+}
+
 export function buildInjectionSets(
   seed = 20261125,
-): Record<'train' | 'validation' | 'documentTrain' | 'documentValidation' | 'dev', Example[]> {
+): Record<
+  | 'train'
+  | 'validation'
+  | 'documentTrain'
+  | 'documentValidation'
+  | 'documentsByFileTrain'
+  | 'documentsByFileValidation'
+  | 'dev',
+  Example[]
+> {
   const random = seededRandom(seed);
   const wildguard = shuffle(
     (JSON.parse(read('InjecGuard/datasets/wildguard.json')) as { prompt: string }[]).map(
@@ -207,15 +282,26 @@ export function buildInjectionSets(
     ...templated.slice(0, templatedValidation),
   ];
   // The document model (ingest, retrieval) also learns that documentation is not an attack.
-  const readmes = readmePassages();
-  const readmeTrain = shuffle(readmes.train, seededRandom(seed + 2));
+  const readmes = readmeFiles();
+  const readmeTrain = shuffle(readmes.train.flat(), seededRandom(seed + 2));
   const readmeValidation = Math.floor(readmeTrain.length * 0.15);
+  // The same README passages held apart by whole file (a passage-level split validates on the
+  // files the model trained on), with the packages' other documentation: what the encoder
+  // trains and validates on.
+  const readmesByFile = splitByFile(readmes.train, 0.15, seededRandom(seed + 3));
+  const docsByFile = splitByFile(
+    packageDocFiles(readmes.devPackages),
+    0.15,
+    seededRandom(seed + 4),
+  );
   return {
     train,
     validation,
     documentTrain: [...train, ...readmeTrain.slice(readmeValidation)],
     documentValidation: [...validation, ...readmeTrain.slice(0, readmeValidation)],
-    dev: [...dev, ...readmes.dev],
+    documentsByFileTrain: [...readmesByFile.train, ...docsByFile.train],
+    documentsByFileValidation: [...readmesByFile.validation, ...docsByFile.validation],
+    dev: [...dev, ...readmes.dev.flat()],
   };
 }
 
