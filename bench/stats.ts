@@ -16,20 +16,43 @@ export function summarize(samples: number[]): LatencySummary {
   return { n: sorted.length, p50Ms: round(at(0.5)), p99Ms: round(at(0.99)), meanMs: round(mean) };
 }
 
+/** A measured summary with the spread of its rounds' own p50s. */
+export interface RoundsSummary extends LatencySummary {
+  /**
+   * Each round's p50 over the inputs, as min / median / max: one round slower than the rest is
+   * the machine (a neighbour, a GC), all rounds slower is the code.
+   */
+  roundP50Ms: { min: number; median: number; max: number };
+}
+
 /** Times `run` over every input, `rounds` times, after a warm-up pass. */
 export function measure<T>(
   inputs: readonly T[],
   rounds: number,
   run: (input: T) => unknown,
-): LatencySummary {
+): RoundsSummary {
   for (const input of inputs) run(input);
   const samples: number[] = [];
+  const roundP50s: number[] = [];
   for (let round = 0; round < rounds; round += 1) {
+    const first = samples.length;
     for (const input of inputs) {
       const started = performance.now();
       run(input);
       samples.push(performance.now() - started);
     }
+    roundP50s.push(summarize(samples.slice(first)).p50Ms);
   }
-  return summarize(samples);
+  const sortedP50s = roundP50s.sort((a, b) => a - b);
+  const pick = (index: number): number => sortedP50s[index] ?? 0;
+  return {
+    ...summarize(samples),
+    roundP50Ms: {
+      min: pick(0),
+      median:
+        (pick(Math.floor((sortedP50s.length - 1) / 2)) + pick(Math.floor(sortedP50s.length / 2))) /
+        2,
+      max: pick(sortedP50s.length - 1),
+    },
+  };
 }
