@@ -7,13 +7,19 @@ export interface LatencySummary {
   meanMs: number;
 }
 
+const toTenThousandths = (value: number): number => Math.round(value * 10_000) / 10_000;
+
 export function summarize(samples: number[]): LatencySummary {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number): number =>
     sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   const mean = sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length);
-  const round = (value: number): number => Math.round(value * 10_000) / 10_000;
-  return { n: sorted.length, p50Ms: round(at(0.5)), p99Ms: round(at(0.99)), meanMs: round(mean) };
+  return {
+    n: sorted.length,
+    p50Ms: toTenThousandths(at(0.5)),
+    p99Ms: toTenThousandths(at(0.99)),
+    meanMs: toTenThousandths(mean),
+  };
 }
 
 /** A measured summary with the spread of its rounds' own p50s. */
@@ -49,9 +55,10 @@ export function measure<T>(
     ...summarize(samples),
     roundP50Ms: {
       min: pick(0),
-      median:
+      median: toTenThousandths(
         (pick(Math.floor((sortedP50s.length - 1) / 2)) + pick(Math.floor(sortedP50s.length / 2))) /
-        2,
+          2,
+      ),
       max: pick(sortedP50s.length - 1),
     },
   };

@@ -6,6 +6,7 @@
  * train + validation come only from train splits (validation is a seeded 15% of them, used to
  * pick the threshold); dev comes only from test splits and held-apart slices.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
@@ -95,9 +96,10 @@ function stableHash(text: string): number {
 }
 
 /**
- * Packages whose READMEs stay out of the corpus. libphonenumber-js came in after both injection
- * models were trained (2026-11-26), and its README is full of real-format phone numbers, which
- * would turn the phone false-alarm check's "no phones here" corpus into one with phones.
+ * Packages kept out when the corpus is pinned (`--pin-corpus`). libphonenumber-js came in after
+ * both injection models were trained (2026-11-26), and its README is full of real-format phone
+ * numbers, which would turn the phone false-alarm check's "no phones here" corpus into one with
+ * phones. Since the pin, a new dependency adds nothing unless the corpus is pinned again.
  */
 const excludedReadmePackages = new Set(['libphonenumber-js']);
 
@@ -143,30 +145,94 @@ interface ReadmeFiles {
   /** Passages per file, in path order. */
   train: Example[][];
   dev: Example[][];
-  /** Packages with a README on the dev side. */
-  devPackages: Set<string>;
 }
 
+/** One file of the pinned documentation corpus, by its path under node_modules. */
+interface CorpusFile {
+  kind: 'readme' | 'doc';
+  path: string;
+  sha256: string;
+}
+
+const corpusManifest = (): string => join(packageRoot(), 'eval', 'doc-corpus.json');
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
 /**
- * Documentation as a knowledge base holds it: the README files of the installed npm packages
- * (pinned by the lockfile, so the same on every `npm ci` of one platform, but a new dependency
- * adds its README: see excludedReadmePackages), cut into
- * ~1,000-character passages like the indexer's chunks. Split by file path: half trains the
- * document model, half is a held-out benign source of the dev set.
+ * The documentation files found under node_modules now: README files (one copy of each text,
+ * split by path hash into a train and a dev half) and, from packages with no dev-side README,
+ * the other Markdown docs.
  */
-function readmeFiles(): ReadmeFiles {
+function discoverCorpus(): CorpusFile[] {
   const root = join(packageRoot(), 'node_modules');
   const seen = new Set<string>();
-  const split: ReadmeFiles = { train: [], dev: [], devPackages: new Set() };
+  const corpus: CorpusFile[] = [];
+  const devPackages = new Set<string>();
   for (const file of findMarkdown(root, true).sort()) {
     const text = readFileSync(file, 'utf8');
     if (seen.has(text)) continue;
     seen.add(text);
-    const relative = file.slice(root.length);
-    const dev = stableHash(relative) % 2 !== 0;
-    if (dev) split.devPackages.add(packageOf(relative));
-    (dev ? split.dev : split.train).push(passagesOf(text, 'readme-passages'));
+    const path = file.slice(root.length);
+    if (stableHash(path) % 2 !== 0) devPackages.add(packageOf(path));
+    corpus.push({ kind: 'readme', path, sha256: sha256(text) });
   }
+  const seenDocs = new Set<string>();
+  for (const file of findMarkdown(root, false).sort()) {
+    const path = file.slice(root.length);
+    if (devPackages.has(packageOf(path))) continue;
+    const text = readFileSync(file, 'utf8');
+    if (seenDocs.has(text)) continue;
+    seenDocs.add(text);
+    corpus.push({ kind: 'doc', path, sha256: sha256(text) });
+  }
+  return corpus;
+}
+
+let warnedAboutCorpus = false;
+
+/**
+ * The pinned corpus (eval/doc-corpus.json) read from node_modules: installing or upgrading a
+ * dependency adds or changes files, and without the pin every README-based figure would move
+ * with it. A pinned file that is missing or changed is left out, with one warning.
+ */
+function pinnedCorpus(): { kind: CorpusFile['kind']; path: string; text: string }[] {
+  const root = join(packageRoot(), 'node_modules');
+  const pinned = (JSON.parse(readFileSync(corpusManifest(), 'utf8')) as { files: CorpusFile[] })
+    .files;
+  const found: { kind: CorpusFile['kind']; path: string; text: string }[] = [];
+  let lost = 0;
+  for (const file of pinned) {
+    let text: string;
+    try {
+      text = readFileSync(join(root, file.path), 'utf8');
+    } catch {
+      lost += 1;
+      continue;
+    }
+    if (sha256(text) === file.sha256) found.push({ kind: file.kind, path: file.path, text });
+    else lost += 1;
+  }
+  if (lost > 0 && !warnedAboutCorpus) {
+    warnedAboutCorpus = true;
+    console.error(
+      `[eval] ${String(lost)} of ${String(pinned.length)} files of the pinned documentation corpus (eval/doc-corpus.json) are missing or changed under node_modules: left out, so README-based figures will differ from the documented ones (run npm ci)`,
+    );
+  }
+  return found;
+}
+
+/**
+ * Documentation as a knowledge base holds it: the README files of the installed npm packages,
+ * pinned by path and sha256 in eval/doc-corpus.json, cut into ~1,000-character passages like
+ * the indexer's chunks. Split by file path: half trains the document model, half is a held-out
+ * benign source of the dev set.
+ */
+function readmeFiles(): ReadmeFiles {
+  const split: ReadmeFiles = { train: [], dev: [] };
+  for (const file of pinnedCorpus())
+    if (file.kind === 'readme')
+      (stableHash(file.path) % 2 !== 0 ? split.dev : split.train).push(
+        passagesOf(file.text, 'readme-passages'),
+      );
   return split;
 }
 
@@ -180,18 +246,10 @@ export function readmePassages(): Record<'train' | 'dev', Example[]> {
  * files not named README) as more varied benign documents for training, only from packages none
  * of whose READMEs is in the dev set, so no dev passage's package is trained on.
  */
-function packageDocFiles(devPackages: ReadonlySet<string>): Example[][] {
-  const root = join(packageRoot(), 'node_modules');
-  const seen = new Set<string>();
-  const files: Example[][] = [];
-  for (const file of findMarkdown(root, false).sort()) {
-    if (devPackages.has(packageOf(file.slice(root.length)))) continue;
-    const text = readFileSync(file, 'utf8');
-    if (seen.has(text)) continue;
-    seen.add(text);
-    files.push(passagesOf(text, 'package-docs'));
-  }
-  return files;
+function packageDocFiles(): Example[][] {
+  return pinnedCorpus()
+    .filter((file) => file.kind === 'doc')
+    .map((file) => passagesOf(file.text, 'package-docs'));
 }
 
 /** Whole files to validation until it holds `share` of the passages, the rest to training. */
@@ -286,14 +344,10 @@ export function buildInjectionSets(
   const readmeTrain = shuffle(readmes.train.flat(), seededRandom(seed + 2));
   const readmeValidation = Math.floor(readmeTrain.length * 0.15);
   // The same README passages held apart by whole file (a passage-level split validates on the
-  // files the model trained on), with the packages' other documentation: what the encoder
-  // trains and validates on.
+  // files the model trained on), with the packages' other documentation: the encoder's
+  // `--documents files` sets.
   const readmesByFile = splitByFile(readmes.train, 0.15, seededRandom(seed + 3));
-  const docsByFile = splitByFile(
-    packageDocFiles(readmes.devPackages),
-    0.15,
-    seededRandom(seed + 4),
-  );
+  const docsByFile = splitByFile(packageDocFiles(), 0.15, seededRandom(seed + 4));
   return {
     train,
     validation,
@@ -330,6 +384,12 @@ export function pastedDocuments(seed = 20261125): Example[] {
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  if (process.argv.includes('--pin-corpus')) {
+    const files = discoverCorpus();
+    writeFileSync(corpusManifest(), `${JSON.stringify({ files }, null, 2)}\n`);
+    console.log(`${corpusManifest()}: ${String(files.length)} files pinned`);
+    process.exit(0);
+  }
   const dir = join(packageRoot(), '.guardstream', 'eval');
   mkdirSync(dir, { recursive: true });
   for (const [name, examples] of Object.entries(buildInjectionSets())) {
