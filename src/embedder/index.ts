@@ -35,6 +35,9 @@ interface TokenizerJson {
  * Texts longer than the model's window (128 tokens, from its tokenizer) are truncated: chunk
  * before embedding.
  */
+/** Word pieces between the starts of two windows of a long text (a quarter of them overlap). */
+const WINDOW_STRIDE = 96;
+
 export class Embedder {
   readonly dimensions = 384;
   readonly maxTokens: number;
@@ -88,19 +91,36 @@ export class Embedder {
     return [...ids.slice(0, this.maxTokens - 1), sep];
   }
 
-  /** One unit vector per text, in order. */
+  /** One unit vector per text, in order; a text past the window is cut to its start. */
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    return this.embedTokenized(texts.map((text) => this.tokenize(text)));
+  }
+
+  /**
+   * One unit vector per window of the whole text (windows of the model's width, 96 word pieces
+   * apart, at most `maxWindows`: see tokenWindows), so what a long text says at its end is
+   * embedded too.
+   */
+  async embedWindows(text: string, maxWindows: number): Promise<Float32Array[]> {
+    const ids = this.tokenizer.encode(text).ids;
+    const [cls = 101] = ids;
+    const sep = ids.at(-1) ?? 102;
+    const pieces = ids.slice(1, -1);
+    const windows = tokenWindows(pieces, this.maxTokens - 2, WINDOW_STRIDE, maxWindows);
+    return this.embedTokenized(windows.map((window) => [cls, ...window, sep]));
+  }
+
+  private async embedTokenized(tokenized: readonly number[][]): Promise<Float32Array[]> {
     const vectors: Float32Array[] = [];
-    for (let start = 0; start < texts.length; start += this.batchSize) {
-      vectors.push(...(await this.embedBatch(texts.slice(start, start + this.batchSize))));
+    for (let start = 0; start < tokenized.length; start += this.batchSize) {
+      vectors.push(...(await this.embedBatch(tokenized.slice(start, start + this.batchSize))));
     }
     return vectors;
   }
 
-  private async embedBatch(texts: readonly string[]): Promise<Float32Array[]> {
-    const tokenized = texts.map((text) => this.tokenize(text));
+  private async embedBatch(tokenized: readonly number[][]): Promise<Float32Array[]> {
     const width = Math.max(1, ...tokenized.map((ids) => ids.length));
-    const size = texts.length * width;
+    const size = tokenized.length * width;
     const inputIds = new BigInt64Array(size);
     const attention = new BigInt64Array(size);
     const typeIds = new BigInt64Array(size);
@@ -110,7 +130,7 @@ export class Embedder {
         attention[row * width + column] = 1n;
       });
     });
-    const shape = [texts.length, width];
+    const shape = [tokenized.length, width];
     const feeds: Record<string, Tensor> = {
       input_ids: new Tensor('int64', inputIds, shape),
       attention_mask: new Tensor('int64', attention, shape),
@@ -151,6 +171,29 @@ export class Embedder {
   async close(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * The windows of word pieces a text is scored in: `window` pieces each, `stride` apart, the
+ * last one ending with the text. Past `maxWindows`, the first `maxWindows - 1` and the last are
+ * kept. Shared by the injection encoder and `banned_topics`.
+ */
+export function tokenWindows(
+  ids: readonly number[],
+  window: number,
+  stride: number,
+  maxWindows: number,
+): number[][] {
+  if (ids.length <= window) return [[...ids]];
+  const starts: number[] = [];
+  for (let start = 0; start + window <= ids.length; start += stride) starts.push(start);
+  const lastStart = ids.length - window;
+  if ((starts.at(-1) ?? 0) !== lastStart) starts.push(lastStart);
+  const kept =
+    starts.length <= maxWindows
+      ? starts
+      : [...starts.slice(0, Math.max(0, maxWindows - 1)), lastStart];
+  return kept.map((start) => ids.slice(start, start + window));
 }
 
 /** Dot product of two unit vectors: their cosine similarity. */

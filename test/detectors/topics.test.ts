@@ -37,6 +37,21 @@ describe('banned_topics detector (sentence embeddings)', () => {
     assert.deepEqual(bannedTopicsDetector.detect('  ', config, { stage: 'input' }), []);
   });
 
+  it('finds a topic raised at the end of a long text, past the first window', () => {
+    const filler =
+      'The committee reviewed the quarterly figures, the hiring plan and the office move. '.repeat(
+        30,
+      );
+    const text = `${filler}One last thing: what does Acme charge per seat these days?`;
+    // The question shares its window with ~100 word pieces of filler, which dilutes it (0.62
+    // alone, ~0.49 here): still within the 0.4–0.55 thresholds the docs measure.
+    const windowed = nearest(text);
+    assert.ok(windowed.score >= 0.4, `${windowed.score}`);
+    assert.match(windowed.evidence, /competitor pricing/);
+    // The filler alone is far from every topic: the finding is the question's.
+    assert.ok(nearest(filler).score < 0.3, `${nearest(filler).score}`);
+  });
+
   it('blocks through a policy, and refuses a configuration it cannot serve', () => {
     const engine = new GuardEngine(
       guardPolicySchema.parse({

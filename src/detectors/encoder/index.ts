@@ -8,7 +8,8 @@ import { defineDetector } from '../types.ts';
 import type { Finding } from '../types.ts';
 import type { EncoderWorkerData } from './worker.ts';
 
-export { applyEncoderPatch, encoderPatchSchema, readEncoderPatch, tokenWindows } from './model.ts';
+export { applyEncoderPatch, encoderPatchSchema, readEncoderPatch } from './model.ts';
+export { tokenWindows } from '../../embedder/index.ts';
 export type { EncoderPatch } from './model.ts';
 
 /** UTF-8 bytes of text handed to the thread: the input stage's 32,000 characters fit. */

@@ -146,29 +146,6 @@ export function applyEncoderPatch(model: Uint8Array, patch: EncoderPatch): Uint8
   return patched;
 }
 
-/**
- * The windows of word pieces a text is scored in: `window` pieces each, `stride` apart, the
- * last one ending with the text. Past `maxWindows`, the first `maxWindows - 1` and the last are
- * kept (the rules still read the whole text).
- */
-export function tokenWindows(
-  ids: readonly number[],
-  window: number,
-  stride: number,
-  maxWindows: number,
-): number[][] {
-  if (ids.length <= window) return [[...ids]];
-  const starts: number[] = [];
-  for (let start = 0; start + window <= ids.length; start += stride) starts.push(start);
-  const lastStart = ids.length - window;
-  if ((starts.at(-1) ?? 0) !== lastStart) starts.push(lastStart);
-  const kept =
-    starts.length <= maxWindows
-      ? starts
-      : [...starts.slice(0, Math.max(0, maxWindows - 1)), lastStart];
-  return kept.map((start) => ids.slice(start, start + window));
-}
-
 /** A head's logit for one window: weights · mean of the token states + bias. */
 export function headLogit(
   states: Float32Array,

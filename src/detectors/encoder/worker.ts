@@ -10,13 +10,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { serveSlot } from '../../threads/slot.ts';
 import type { SlotBuffers } from '../../threads/slot.ts';
-import {
-  applyEncoderPatch,
-  decodeFloats,
-  headLogit,
-  readEncoderPatch,
-  tokenWindows,
-} from './model.ts';
+import { applyEncoderPatch, decodeFloats, headLogit, readEncoderPatch } from './model.ts';
+import { tokenWindows } from '../../embedder/index.ts';
 
 export interface EncoderWorkerData {
   buffers: SlotBuffers;

@@ -5,7 +5,9 @@ export interface TopicWorkerData {
   buffers: SlotBuffers;
   modelsDir: string;
   topics: readonly { name: string; examples: readonly string[] }[];
+  /** Windows of 128 tokens embedded per text (the first ones and the last). */
+  maxWindows: number;
 }
 
-/** Bytes of text handed to the embedder: more than its 128-token window ever reads. */
-export const TEXT_BYTES = 4096;
+/** Bytes of UTF-8 handed to the embedder, as for the injection encoder: far past 8 windows. */
+export const TEXT_BYTES = 128 * 1024;

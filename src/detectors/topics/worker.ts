@@ -27,14 +27,17 @@ await serveSlot(
     return { embedder, examples };
   },
   async ({ embedder, examples }, text, result) => {
-    const [vector] = await embedder.embed([text]);
+    // A topic raised anywhere in the text counts: the best window against the best example.
+    const windows = await embedder.embedWindows(text, data.maxWindows);
     let best = -1;
     let bestTopic = -1;
-    for (const example of examples) {
-      const similarity = vector === undefined ? -1 : cosine(vector, example.vector);
-      if (similarity > best) {
-        best = similarity;
-        bestTopic = example.topic;
+    for (const vector of windows) {
+      for (const example of examples) {
+        const similarity = cosine(vector, example.vector);
+        if (similarity > best) {
+          best = similarity;
+          bestTopic = example.topic;
+        }
       }
     }
     result[0] = best;
