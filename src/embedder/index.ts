@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { GuardstreamError } from '../errors/index.ts';
-import { SENTENCE_EMBEDDER_ID, defaultModelsDir, modelFilePath } from '../models/index.ts';
+import {
+  SENTENCE_EMBEDDER_ID,
+  defaultModelsDir,
+  modelFilePath,
+  tokenWindows,
+} from '../models/index.ts';
 
 export const EMBEDDING_MODEL = SENTENCE_EMBEDDER_ID;
 
@@ -171,29 +176,6 @@ export class Embedder {
   async close(): Promise<void> {
     await this.session.release();
   }
-}
-
-/**
- * The windows of word pieces a text is scored in: `window` pieces each, `stride` apart, the
- * last one ending with the text. Past `maxWindows`, the first `maxWindows - 1` and the last are
- * kept. Shared by the injection encoder and `banned_topics`.
- */
-export function tokenWindows(
-  ids: readonly number[],
-  window: number,
-  stride: number,
-  maxWindows: number,
-): number[][] {
-  if (ids.length <= window) return [[...ids]];
-  const starts: number[] = [];
-  for (let start = 0; start + window <= ids.length; start += stride) starts.push(start);
-  const lastStart = ids.length - window;
-  if ((starts.at(-1) ?? 0) !== lastStart) starts.push(lastStart);
-  const kept =
-    starts.length <= maxWindows
-      ? starts
-      : [...starts.slice(0, Math.max(0, maxWindows - 1)), lastStart];
-  return kept.map((start) => ids.slice(start, start + window));
 }
 
 /** Dot product of two unit vectors: their cosine similarity. */

@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GuardstreamError } from '../errors/index.ts';
 
+export { maxWindowsSchema, tokenWindows } from './windows.ts';
+
 /** Where a model's package comes from: an artifact registry, never a model hub. */
 export type ModelSource =
   | { registry: 'maven'; coordinates: string; file: string; sha256: string }

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { GuardstreamError } from '../../errors/index.ts';
-import { SENTENCE_EMBEDDER_ID, defaultModelsDir, modelFilePath } from '../../models/index.ts';
+import {
+  SENTENCE_EMBEDDER_ID,
+  defaultModelsDir,
+  maxWindowsSchema,
+  modelFilePath,
+} from '../../models/index.ts';
 import { spawnModuleWorker } from '../../threads/index.ts';
 import { SlotClient, createSlotBuffers } from '../../threads/slot.ts';
 import { bundledModelPath } from '../linear-model.ts';
@@ -9,7 +14,7 @@ import type { Finding } from '../types.ts';
 import type { EncoderWorkerData } from './worker.ts';
 
 export { applyEncoderPatch, encoderPatchSchema, readEncoderPatch } from './model.ts';
-export { tokenWindows } from '../../embedder/index.ts';
+export { tokenWindows } from '../../models/index.ts';
 export type { EncoderPatch } from './model.ts';
 
 /** UTF-8 bytes of text handed to the thread: the input stage's 32,000 characters fit. */
@@ -73,15 +78,9 @@ export const injectionEncoderConfigSchema = z
       .describe(
         'Where `guardstream models fetch` put the sentence embedder; defaults to .guardstream/models.',
       ),
-    maxWindows: z
-      .number()
-      .int()
-      .min(1)
-      .max(64)
-      .default(8)
-      .describe(
-        'Windows of 126 word pieces scored per text (~12 ms each on one core); past it, the first ones and the last are scored.',
-      ),
+    maxWindows: maxWindowsSchema(
+      'Windows of 126 word pieces scored per text (~12 ms each on one core); past it, the first ones and the last are scored.',
+    ),
     waitMs: z
       .number()
       .int()

@@ -11,7 +11,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { serveSlot } from '../../threads/slot.ts';
 import type { SlotBuffers } from '../../threads/slot.ts';
 import { applyEncoderPatch, decodeFloats, headLogit, readEncoderPatch } from './model.ts';
-import { tokenWindows } from '../../embedder/index.ts';
+import { tokenWindows } from '../../models/index.ts';
 
 export interface EncoderWorkerData {
   buffers: SlotBuffers;

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { GuardstreamError } from '../../errors/index.ts';
-import { SENTENCE_EMBEDDER_ID, defaultModelsDir, modelFilePath } from '../../models/index.ts';
+import {
+  SENTENCE_EMBEDDER_ID,
+  defaultModelsDir,
+  maxWindowsSchema,
+  modelFilePath,
+} from '../../models/index.ts';
 import { spawnModuleWorker } from '../../threads/index.ts';
 import { defineDetector } from '../types.ts';
 import type { Finding } from '../types.ts';
@@ -86,15 +91,9 @@ export const bannedTopicsConfigSchema = z
       .min(1)
       .default(1000)
       .describe('How long a check waits for its embedding before it fails (closed, by default).'),
-    maxWindows: z
-      .number()
-      .int()
-      .min(1)
-      .max(64)
-      .default(8)
-      .describe(
-        'Windows of 128 tokens embedded per text, 96 word pieces apart (past it, the first ones and the last): each costs one embedding.',
-      ),
+    maxWindows: maxWindowsSchema(
+      'Windows of 128 tokens embedded per text, 96 word pieces apart (past it, the first ones and the last): each costs one embedding.',
+    ),
   })
   // The embedding thread starts, and embeds the examples, when a policy binds the detector.
   .transform((config) => ({
