@@ -34,15 +34,15 @@ interface TokenizerJson {
   truncation?: { max_length?: number } | null;
 }
 
-/**
- * Sentence embeddings with all-MiniLM-L6-v2 (int8 ONNX): WordPiece tokens, the transformer,
- * mean pooling over real tokens, L2 normalisation, so a dot product is the cosine similarity.
- * Texts longer than the model's window (128 tokens, from its tokenizer) are truncated: chunk
- * before embedding.
- */
 /** Word pieces between the starts of two windows of a long text (a quarter of them overlap). */
 const WINDOW_STRIDE = 96;
 
+/**
+ * Sentence embeddings with all-MiniLM-L6-v2 (int8 ONNX): WordPiece tokens, the transformer,
+ * mean pooling over real tokens, L2 normalisation, so a dot product is the cosine similarity.
+ * `embed` cuts a text longer than the model's window (128 tokens, from its tokenizer) to its
+ * start: chunk before embedding, or use `embedWindows`.
+ */
 export class Embedder {
   readonly dimensions = 384;
   readonly maxTokens: number;
