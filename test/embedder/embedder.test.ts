@@ -74,4 +74,23 @@ describe('embedder (all-MiniLM-L6-v2, int8 ONNX)', () => {
     assert.ok(together && alone);
     assert.deepEqual(together, alone);
   });
+
+  it('embeds a long text window by window, the first as embed does and the last at its end', async () => {
+    const short = 'How much does Acme charge for its enterprise plan?';
+    assert.deepEqual(await embedder.embedWindows(short, 8), await embedder.embed([short]));
+    const long = `${'The committee reviewed the budget and the hiring plan. '.repeat(40)}${short}`;
+    const windows = await embedder.embedWindows(long, 8);
+    const pieces = embedder.tokenize(long).length;
+    assert.equal(pieces, embedder.maxTokens, 'embed sees only the first window');
+    assert.ok(windows.length > 1 && windows.length <= 8, `${String(windows.length)} windows`);
+    const [first] = await embedder.embed([long]);
+    assert.ok(first);
+    assert.deepEqual(windows[0], first);
+    const [question] = await embedder.embed([short]);
+    const last = windows.at(-1);
+    assert.ok(question && last);
+    // The last window holds the question; the first never saw it.
+    assert.ok(cosine(last, question) > cosine(first, question) + 0.2);
+    assert.equal((await embedder.embedWindows(long, 2)).length, 2);
+  });
 });
