@@ -187,36 +187,42 @@ function discoverCorpus(): CorpusFile[] {
   return corpus;
 }
 
-let warnedAboutCorpus = false;
+interface CorpusText {
+  kind: CorpusFile['kind'];
+  path: string;
+  text: string;
+}
+
+/** Read once per process: several evals of one run (injection, phones, toxicity) share it. */
+let corpusRead: CorpusText[] | undefined;
 
 /**
  * The pinned corpus (eval/doc-corpus.json) read from node_modules: installing or upgrading a
  * dependency adds or changes files, and without the pin every README-based figure would move
  * with it. A pinned file that is missing or changed is left out, with one warning.
  */
-function pinnedCorpus(): { kind: CorpusFile['kind']; path: string; text: string }[] {
+function pinnedCorpus(): CorpusText[] {
+  if (corpusRead !== undefined) return corpusRead;
   const root = join(packageRoot(), 'node_modules');
   const pinned = (JSON.parse(readFileSync(corpusManifest(), 'utf8')) as { files: CorpusFile[] })
     .files;
-  const found: { kind: CorpusFile['kind']; path: string; text: string }[] = [];
-  let lost = 0;
+  const found: CorpusText[] = [];
   for (const file of pinned) {
     let text: string;
     try {
       text = readFileSync(join(root, file.path), 'utf8');
     } catch {
-      lost += 1;
       continue;
     }
     if (sha256(text) === file.sha256) found.push({ kind: file.kind, path: file.path, text });
-    else lost += 1;
   }
-  if (lost > 0 && !warnedAboutCorpus) {
-    warnedAboutCorpus = true;
+  const lost = pinned.length - found.length;
+  if (lost > 0) {
     console.error(
       `[eval] ${String(lost)} of ${String(pinned.length)} files of the pinned documentation corpus (eval/doc-corpus.json) are missing or changed under node_modules: left out, so README-based figures will differ from the documented ones (run npm ci)`,
     );
   }
+  corpusRead = found;
   return found;
 }
 
