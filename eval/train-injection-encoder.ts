@@ -7,7 +7,7 @@
  * top three layers) ~28; progress on stderr.
  *
  * Usage: node --import tsx eval/train-injection-encoder.ts [--epochs N] [--top-layers N]
- *   [--rank R] [--top-epochs N] [--stage-one PATCH]
+ *   [--rank R] [--top-epochs N] [--stage-one PATCH] [--hard-weight W] [--documents files]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -68,6 +68,7 @@ run(python, [
   bundledModelPath('prompt-injection-encoder'),
   '--checkpoint',
   join(root, '.guardstream', 'encoder-params.npz'),
-  // --epochs, --top-layers, --rank, --top-epochs, --stage-one PATCH: see the Python file.
+  // --epochs, --top-layers, --rank, --top-epochs, --stage-one PATCH, --hard-weight W,
+  // --documents files|passages: see the Python file.
   ...process.argv.slice(2),
 ]);
