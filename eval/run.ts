@@ -19,13 +19,11 @@ import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets, toxicitySets } from './classifier-data.ts';
 import { buildInjectionSets, pastedDocuments } from './injection-data.ts';
 import type { Example } from './injection-data.ts';
+import { movesReport, writeWatchedResult } from './results-watch.ts';
+import type { WatchedReport } from './results-watch.ts';
 
-interface EvalReport {
-  n: number;
-  tpr: number | null;
-  fpr: number | null;
+interface EvalReport extends WatchedReport {
   latency_ms: { p50: number; p99: number };
-  by_source: Record<string, { n: number; tpr: number | null; fpr: number | null }>;
 }
 
 const root = packageRoot();
@@ -91,10 +89,7 @@ for (const { name, policy, dev, needsModels } of classifiers) {
   );
   const args = ['eval', '--config', policy, '--data', devFile, '--stage', 'input', '--json'];
   const report = JSON.parse(tsx('src/cli/main.ts', args)) as EvalReport;
-  writeFileSync(
-    join(root, `eval/results/${name}-dev.json`),
-    `${JSON.stringify(report, null, 2)}\n`,
-  );
+  const moves = writeWatchedResult(join(root, `eval/results/${name}-dev.json`), report);
   process.stdout.write(
     `\n${name}: n ${report.n}, TPR ${fixed(report.tpr)}, FPR ${fixed(report.fpr)}, p50 ${report.latency_ms.p50.toFixed(2)} ms, p99 ${report.latency_ms.p99.toFixed(2)} ms\n`,
   );
@@ -102,6 +97,7 @@ for (const { name, policy, dev, needsModels } of classifiers) {
     process.stdout.write(
       `  ${source.padEnd(28)} n ${String(figures.n).padStart(5)}  TPR ${fixed(figures.tpr)}  FPR ${fixed(figures.fpr)}\n`,
     );
+  process.stdout.write(movesReport(`${name}-dev.json`, moves));
 }
 console.error('[eval] toxic tweets placed in other text…');
 process.stdout.write(tsx('eval/toxicity-placed.ts'));
