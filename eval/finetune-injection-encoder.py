@@ -553,7 +553,7 @@ def main():
     parser.add_argument('--smoke', action='store_true', help='a few hundred windows, to check the pipeline')
     parser.add_argument('--from-checkpoint', help='skip training: validate and export these parameters (npz)')
     parser.add_argument('--reference-from', help='only write the test reference for this patch to --out')
-    parser.add_argument('--top-layers', type=int, default=3, help='stage two: layers given a low-rank update (0: BitFit only)')
+    parser.add_argument('--top-layers', type=int, default=4, help='stage two: layers given a low-rank update (0: BitFit only)')
     parser.add_argument('--rank', type=int, default=8)
     parser.add_argument('--top-epochs', type=int, default=3)
     parser.add_argument('--hard-weight', type=float, default=1.0, help='stage two: weight of benign windows of HARD_BENIGN prompts')
