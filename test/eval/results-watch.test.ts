@@ -38,19 +38,30 @@ describe('sourceMoves', () => {
     assert.equal(moves.map(describeMove)[0], 'xss TPR 0.718 → 0.624, 24 examples');
   });
 
-  it('leaves out moves below either threshold, and sources whose data changed', () => {
+  it('leaves out moves that are small both ways, or of too few examples', () => {
     const before = report(0.9, {
-      small: [20, 0.9, null],
-      tiny: [1000, null, 0.01],
+      few: [20, 0.9, null],
+      slight: [1000, 0.5, null],
       resized: [100, 0.5, null],
     });
     const now = report(0.91, {
-      small: [20, 0.8, null], // 2 examples
-      tiny: [1000, null, 0.015], // 0.005
+      few: [20, 0.8, null], // two examples
+      slight: [1000, 0.51, null], // ten examples, but 0.01 and a fiftieth of the misses
       resized: [120, 0.9, null],
       added: [50, 0.1, null],
     });
     assert.deepEqual(sourceMoves(before, now), []);
+  });
+
+  it('names a small rate that grew by half, though by less than 0.02', () => {
+    const moves = sourceMoves(
+      report(0.9, { readme: [1421, null, 0.018] }),
+      report(0.9, { readme: [1421, null, 0.027] }),
+    );
+    assert.deepEqual(
+      moves.map((move) => [move.source, move.rate, move.examples]),
+      [['readme', 'fpr', 13]],
+    );
   });
 
   it('names a mixed source on its rate alone', () => {
