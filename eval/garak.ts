@@ -137,8 +137,8 @@ const args = [
 ];
 const report = run(process.execPath, [...args, '--data', prompts, '--stage', 'input', '--json']);
 /** Writes a result over the last one; the moves are printed after the table. */
-function writeResult(file: string, report: string, extra: object = {}): string {
-  const result = { garak: GARAK.version, ...extra, ...(JSON.parse(report) as WatchedReport) };
+function writeResult(file: string, reportJson: string, extra: object = {}): string {
+  const result = { garak: GARAK.version, ...extra, ...(JSON.parse(reportJson) as WatchedReport) };
   const moves = writeWatchedResult(join(root, 'eval/results', file), result);
   return movesReport(file, moves);
 }

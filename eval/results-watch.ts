@@ -79,7 +79,8 @@ function moveOf(
 
 /**
  * Sources whose TPR or FPR moved by `minRate`, or by `minRelative` of the rarer outcome's rate,
- * with at least `minExamples` examples changing outcome, between two reports on the same data. Sources only in one report are left out: the data changed there.
+ * with at least `minExamples` examples changing outcome, between two reports on the same data.
+ * Sources only in one report, or of another size, are left out: the data changed there.
  */
 export function sourceMoves(
   before: WatchedReport,
