@@ -85,6 +85,7 @@ export function barChart(
   for (const panel of panels) {
     const scale = scaleFor(panel.max);
     const sources = panelSources(series, panel.rate);
+    const rowsOf = series.map((entry) => withOverall(entry.report, panel.rate));
     y += 24;
     parts.push(
       `<text x="10" y="${String(y)}" font-size="12" font-weight="bold">${escapeXml(panel.title)}</text>`,
@@ -96,7 +97,7 @@ export function barChart(
         `<text x="${String(left - 8)}" y="${String(y + rowHeight / 2 + 2)}" text-anchor="end" font-size="11"${source === ALL ? ' font-weight="bold"' : ''}>${escapeXml(source)}</text>`,
       );
       series.forEach((entry, index) => {
-        const figures = withOverall(entry.report, panel.rate)[source];
+        const figures = rowsOf[index]?.[source];
         const value = figures?.[panel.rate];
         if (figures === undefined || value === null || value === undefined) return;
         const barY = y + 4 + index * BAR;
