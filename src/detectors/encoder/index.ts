@@ -104,7 +104,7 @@ export const injectionEncoderDetector = defineDetector({
   meta: {
     name: 'prompt_injection_encoder',
     description:
-      'Prompt injection and jailbreaks by a transformer (all-MiniLM-L6-v2 fine-tuned: its biases and layer norms, and low-rank updates of its top three layers) read in windows; a prompt head at input, a document head at ingest and retrieval. The score is calibrated so 0.5 is the validation point chosen in training.',
+      'Prompt injection and jailbreaks by a transformer (all-MiniLM-L6-v2 fine-tuned: its biases and layer norms, and low-rank updates of its top layers, as many as the patch holds) read in windows; a prompt head at input, a document head at ingest and retrieval. The score is calibrated so 0.5 is the validation point chosen in training.',
     stages: ['ingest', 'input', 'retrieval'],
     cost: 'expensive',
     kinds: ['injection'],
