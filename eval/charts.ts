@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../src/kafka/index.ts';
-import { wilson } from '../src/redteam/index.ts';
+import { escapeHtml as escapeXml, wilson } from '../src/redteam/index.ts';
 import type { WatchedReport } from './results-watch.ts';
 
 export interface ChartSeries {
@@ -32,8 +32,6 @@ const COLOURS = ['#95a5a6', '#2e86c1', '#c0392b'];
 const PLOT = 430;
 const BAR = 12;
 
-const escapeXml = (text: string): string =>
-  text.replace(/[&<>"']/g, (char) => `&#${String(char.charCodeAt(0))};`);
 const fixed = (value: number): string => value.toFixed(1);
 
 const ALL = 'all';
@@ -46,13 +44,16 @@ function withOverall(report: WatchedReport, rate: 'tpr' | 'fpr'): WatchedReport[
   return { [ALL]: overall, ...report.by_source };
 }
 
-/** The rows a panel draws: the overall rate, then the sources where the first series has it. */
-function panelSources(series: readonly ChartSeries[], rate: 'tpr' | 'fpr'): string[] {
-  const first = series[0];
-  if (first === undefined) return [];
-  return Object.entries(withOverall(first.report, rate))
+/** A panel's rows per series (the overall rate first), and the rows the first series has. */
+function panelRows(
+  series: readonly ChartSeries[],
+  rate: 'tpr' | 'fpr',
+): { rowsOf: WatchedReport['by_source'][]; sources: string[] } {
+  const rowsOf = series.map((entry) => withOverall(entry.report, rate));
+  const sources = Object.entries(rowsOf[0] ?? {})
     .filter(([, figures]) => figures[rate] !== null)
     .map(([source]) => source);
+  return { rowsOf, sources };
 }
 
 /** One SVG: a panel per rate, a row per source, a bar per series. */
@@ -62,9 +63,10 @@ export function barChart(
   panels: readonly ChartPanel[],
 ): string {
   const rowHeight = BAR * series.length + 8;
+  const rows = panels.map((panel) => panelRows(series, panel.rate));
   const longest = Math.max(
     10,
-    ...panels.flatMap((panel) => panelSources(series, panel.rate).map((source) => source.length)),
+    ...rows.flatMap(({ sources }) => sources.map((source) => source.length)),
   );
   // ~6 px a character at 11 px: room for the longest label without measuring text.
   const left = Math.ceil(20 + 6.2 * longest);
@@ -82,10 +84,9 @@ export function barChart(
         `<rect x="${String(10 + index * 230)}" y="28" width="10" height="10" fill="${COLOURS[index % COLOURS.length] ?? '#888'}"/><text x="${String(24 + index * 230)}" y="37" font-size="11">${escapeXml(entry.name)}</text>`,
     ),
   ];
-  for (const panel of panels) {
+  for (const [panelIndex, panel] of panels.entries()) {
     const scale = scaleFor(panel.max);
-    const sources = panelSources(series, panel.rate);
-    const rowsOf = series.map((entry) => withOverall(entry.report, panel.rate));
+    const { rowsOf, sources } = rows[panelIndex] ?? { rowsOf: [], sources: [] };
     y += 24;
     parts.push(
       `<text x="10" y="${String(y)}" font-size="12" font-weight="bold">${escapeXml(panel.title)}</text>`,
@@ -96,8 +97,8 @@ export function barChart(
       parts.push(
         `<text x="${String(left - 8)}" y="${String(y + rowHeight / 2 + 2)}" text-anchor="end" font-size="11"${source === ALL ? ' font-weight="bold"' : ''}>${escapeXml(source)}</text>`,
       );
-      series.forEach((entry, index) => {
-        const figures = rowsOf[index]?.[source];
+      rowsOf.forEach((seriesRows, index) => {
+        const figures = seriesRows[source];
         const value = figures?.[panel.rate];
         if (figures === undefined || value === null || value === undefined) return;
         const barY = y + 4 + index * BAR;

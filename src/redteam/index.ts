@@ -13,5 +13,5 @@ export { Judges } from './judges.ts';
 export type { TargetAnswer, Verdict } from './judges.ts';
 export { ask, runProbes } from './runner.ts';
 export type { Attempt, RunOptions, Target } from './runner.ts';
-export { html, summarise, table, wilson } from './report.ts';
+export { escapeHtml, html, summarise, table, wilson } from './report.ts';
 export type { FamilyResult, RedteamReport } from './report.ts';

@@ -100,7 +100,8 @@ export function table(reports: readonly RedteamReport[]): string {
   );
 }
 
-const escapeHtml = (text: string): string =>
+/** Every markup-significant character as a numeric entity: safe in HTML and in SVG/XML. */
+export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (char) => `&#${String(char.charCodeAt(0))};`);
 
 /** A self-contained HTML report: a bar chart (SVG) per target with CI whiskers, and the worst examples. */
