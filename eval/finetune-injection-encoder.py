@@ -558,10 +558,10 @@ def main():
     parser.add_argument('--top-epochs', type=int, default=3)
     parser.add_argument('--hard-weight', type=float, default=1.0, help='stage two: weight of benign windows of HARD_BENIGN prompts')
     parser.add_argument('--stage-one', help="skip stage one: start stage two from this patch's BitFit tensors and heads")
-    parser.add_argument('--documents', choices=('files', 'passages'), default='passages',
-                        help='passages (the committed model): README passages split 85/15 by passage; files: README '
-                             'files held apart whole, with the packages\' other Markdown docs (injection-documentsByFile*; '
-                             'tried 2026-11-26, not adopted)')
+    parser.add_argument('--documents', choices=('files', 'passages'), default='files',
+                        help='files (the committed model, adopted 2026-11-26): README files held apart whole, with the '
+                             'packages\' other Markdown docs (injection-documentsByFile*); passages (the models before '
+                             'it): README passages split 85/15 by passage')
     args = parser.parse_args()
     if args.reference_from:
         write_reference(args.model_dir, args.reference_from, args.out)

@@ -4,10 +4,10 @@
  * venv under .guardstream/encoder-venv with pinned JAX, ONNX and tokenizers from PyPI, and runs
  * eval/finetune-injection-encoder.py on the pinned sentence embedder (`guardstream models fetch
  * all-minilm-l6-v2-q` first). Stage one (BitFit) takes ~38 minutes on two cores, stage two (the
- * top four layers) ~38; progress on stderr.
+ * top four layers, README files held apart whole) ~45; progress on stderr.
  *
  * Usage: node --import tsx eval/train-injection-encoder.ts [--epochs N] [--top-layers N]
- *   [--rank R] [--top-epochs N] [--stage-one PATCH] [--hard-weight W] [--documents files]
+ *   [--rank R] [--top-epochs N] [--stage-one PATCH] [--hard-weight W] [--documents files|passages]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
