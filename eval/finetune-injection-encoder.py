@@ -562,6 +562,9 @@ def main():
                         help='files (the committed model, adopted 2026-11-26): README files held apart whole, with the '
                              'packages\' other Markdown docs (injection-documentsByFile*); passages (the models before '
                              'it): README passages split 85/15 by passage')
+    parser.add_argument('--role-prompts', action='store_true',
+                        help='add eval/injection-roles.ts benign role-play and system prompts (injection-roleTrain) '
+                             'to training as negatives for both heads')
     args = parser.parse_args()
     if args.reference_from:
         write_reference(args.model_dir, args.reference_from, args.out)
@@ -585,7 +588,9 @@ def main():
     planted = planted_requests(train_rows + readme_train, rng, 250)
     pasted = pasted_documents(train_rows + readme_train, rng, 800)
     # Both heads learn that documentation and documents pasted after a request are benign.
-    data = training_windows(tokenizer, train_rows + readme_train + pasted, [], bipia_attacks, planted, rng)
+    # Last, so the windows drawn for the other rows are the ones drawn without them.
+    role_rows = read_jsonl(f'{args.sets_dir}/injection-roleTrain.jsonl') if args.role_prompts else []
+    data = training_windows(tokenizer, train_rows + readme_train + pasted + role_rows, [], bipia_attacks, planted, rng)
     if args.smoke:
         data = data[:200]
     log(f'{len(data)} training windows ({sum(d[1] for d in data)} attacks, {len(planted)} of them planted requests)')
@@ -693,9 +698,12 @@ def main():
             'top_epochs': args.top_epochs,
             'hard_weight': args.hard_weight,
             'documents': args.documents,
+            'role_prompts': args.role_prompts,
             'sources': 'the train split of eval/injection-data.ts (llm-warden train, GPTFuzz, BIPIA train attacks planted in BIPIA train documents, 60% of wildguard, 3,000 GSM8K train questions, our templates) and its README passages' + (
                 ' (85% of the train-side README files, whole files) and the other Markdown documentation of packages with no dev README (package-docs, 85% of files)'
-                if args.documents == 'files' else ' (85% of the train-side passages)') + '; 800 train documents pasted after a request (PASTE_LEADS) as negatives; benign train requests planted into train documents as document-head positives',
+                if args.documents == 'files' else ' (85% of the train-side passages)') + '; 800 train documents pasted after a request (PASTE_LEADS) as negatives; benign train requests planted into train documents as document-head positives' + (
+                f'; {len(role_rows)} benign role-play and system prompts and questions about LLM prompting of eval/injection-roles.ts as negatives'
+                if args.role_prompts else ''),
             'seed': args.seed,
             'epochs': args.epochs,
             'windows': len(data),

@@ -13,6 +13,7 @@ import { packageRoot } from '../src/kafka/index.ts';
 import { parseCsv } from '../src/redteam/index.ts';
 import { datasetsDir, readDataset, readJsonLines, seededRandom, shuffle } from './datasets.ts';
 import { synthetic } from './injection-synthetic.ts';
+import { benignRolePrompts } from './injection-roles.ts';
 
 export interface Example {
   text: string;
@@ -282,6 +283,7 @@ export function buildInjectionSets(
   | 'documentValidation'
   | 'documentsByFileTrain'
   | 'documentsByFileValidation'
+  | 'roleTrain'
   | 'dev',
   Example[]
 > {
@@ -354,6 +356,7 @@ export function buildInjectionSets(
   // `--documents files` sets.
   const readmesByFile = splitByFile(readmes.train, 0.15, seededRandom(seed + 3));
   const docsByFile = splitByFile(packageDocFiles(), 0.15, seededRandom(seed + 4));
+  const heldOut = new Set([...validation, ...dev].map((example) => example.text));
   return {
     train,
     validation,
@@ -361,6 +364,8 @@ export function buildInjectionSets(
     documentValidation: [...validation, ...readmeTrain.slice(0, readmeValidation)],
     documentsByFileTrain: [...readmesByFile.train, ...docsByFile.train],
     documentsByFileValidation: [...readmesByFile.validation, ...docsByFile.validation],
+    // Training negatives for the encoder's `--role-prompts`; never validated or tested on.
+    roleTrain: benignRolePrompts(seed + 5, 1200).filter((example) => !heldOut.has(example.text)),
     dev: [...dev, ...readmes.dev.flat()],
   };
 }

@@ -383,7 +383,7 @@ const benignTemplates = [
   'Ignora las mayúsculas al comparar estas dos palabras.',
 ];
 
-function expand(
+export function expand(
   templates: readonly string[],
   slots: Record<string, readonly string[]>,
   count: number,
