@@ -13,7 +13,7 @@ import {
   moreTrainingActivities,
   requestFrames,
 } from './benign-requests.ts';
-import { evaluationWrappers, wrap } from './harmful-wrappers.ts';
+import { evaluationWrappers, trainingWrappers, wrap } from './harmful-wrappers.ts';
 import type { Example } from './injection-data.ts';
 import { parseCsv, readmePassages, seededRandom, shuffle } from './injection-data.ts';
 
@@ -122,7 +122,7 @@ export function tweetValidation(validation: readonly Example[]): Example[] {
  * Harmful requests (AdvBench, Do-Not-Answer) against benign prompts, many of them on sensitive
  * topics (wildguard), everyday questions (GSM8K) and role-play system prompts (llm-warden).
  */
-export function harmfulSets(seed = 20261125): Splits {
+export function harmfulSets(seed = 20261125, options: { wrapped?: boolean } = {}): Splits {
   const random = seededRandom(seed);
   const sets: Splits = { train: [], validation: [], dev: [] };
   const [, ...advbench] = parseCsv(read('AttnGCG-attack/data/advbench/harmful_behaviors.csv'));
@@ -187,6 +187,7 @@ export function harmfulSets(seed = 20261125): Splits {
   );
   addEverydayRequests(sets, seed);
   wrapInRolePlay(sets, seed);
+  if (options.wrapped === true) wrapForTraining(sets, seed);
   return sets;
 }
 
@@ -244,6 +245,39 @@ function addEverydayRequests(sets: Splits, seed: number): void {
           source: 'bipia-task-request',
         });
       }
+    }
+  }
+}
+
+/**
+ * Train and validation goals in the training wrappers (eval/harmful-wrappers.ts), with every
+ * everyday request and as many other benign prompts of the same split in them too, so that a
+ * wrapper carries no weight of its own; with its own seeded stream, after everything else, so
+ * the plain splits and dev stay what they were.
+ */
+function wrapForTraining(sets: Splits, seed: number): void {
+  const random = seededRandom(seed + 17);
+  // Validation in wrappers training never saw, as dev's evaluation wrappers are.
+  const wrappersFor = new Map([
+    [sets.train, trainingWrappers.slice(0, 10)],
+    [sets.validation, trainingWrappers.slice(10)],
+  ]);
+  for (const [part, wrappers] of wrappersFor) {
+    const pick = (): string => wrappers[Math.floor(random() * wrappers.length)] ?? '{goal}';
+    const goals = part.filter(
+      (example) => example.source === 'advbench' || example.source === 'do-not-answer',
+    );
+    const everyday = part.filter((example) => example.source === 'everyday-request');
+    const otherBenign = shuffle(
+      part.filter((example) => example.label === 0 && example.source !== 'everyday-request'),
+      random,
+    ).slice(0, goals.length);
+    for (const example of [...goals, ...everyday, ...otherBenign]) {
+      part.push({
+        text: wrap(pick(), example.text),
+        label: example.label,
+        source: example.label === 1 ? 'harmful-wrapped' : 'benign-wrapped',
+      });
     }
   }
 }
