@@ -564,7 +564,7 @@ def main():
                              'it): README passages split 85/15 by passage')
     parser.add_argument('--role-prompts', action='store_true',
                         help='add eval/injection-roles.ts benign role-play and system prompts (injection-roleTrain) '
-                             'to training as negatives for both heads')
+                             'to training as negatives for both heads (tried 2026-11-26, not adopted)')
     args = parser.parse_args()
     if args.reference_from:
         write_reference(args.model_dir, args.reference_from, args.out)
