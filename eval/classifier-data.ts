@@ -249,6 +249,9 @@ function addEverydayRequests(sets: Splits, seed: number): void {
   }
 }
 
+const isHarmfulGoal = (example: Example): boolean =>
+  example.source === 'advbench' || example.source === 'do-not-answer';
+
 /**
  * Train and validation goals in the training wrappers (eval/harmful-wrappers.ts), with every
  * everyday request and as many other benign prompts of the same split in them too, so that a
@@ -264,9 +267,7 @@ function wrapForTraining(sets: Splits, seed: number): void {
   ]);
   for (const [part, wrappers] of wrappersFor) {
     const pick = (): string => wrappers[Math.floor(random() * wrappers.length)] ?? '{goal}';
-    const goals = part.filter(
-      (example) => example.source === 'advbench' || example.source === 'do-not-answer',
-    );
+    const goals = part.filter(isHarmfulGoal);
     const everyday = part.filter((example) => example.source === 'everyday-request');
     const otherBenign = shuffle(
       part.filter((example) => example.label === 0 && example.source !== 'everyday-request'),
@@ -291,11 +292,9 @@ function wrapInRolePlay(sets: Splits, seed: number): void {
   const random = seededRandom(seed + 11);
   const pick = (wrappers: readonly string[]): string =>
     wrappers[Math.floor(random() * wrappers.length)] ?? '{goal}';
-  const harmfulGoal = (example: Example): boolean =>
-    example.source === 'advbench' || example.source === 'do-not-answer';
   const benignRequest = (example: Example): boolean =>
     example.source === 'wildguard' || example.source === 'gsm8k';
-  const dev = sets.dev.filter((example) => harmfulGoal(example) || benignRequest(example));
+  const dev = sets.dev.filter((example) => isHarmfulGoal(example) || benignRequest(example));
   for (const example of dev) {
     sets.dev.push({
       text: wrap(pick(evaluationWrappers), example.text),
