@@ -565,6 +565,9 @@ def main():
     parser.add_argument('--role-prompts', action='store_true',
                         help='add eval/injection-roles.ts benign role-play and system prompts (injection-roleTrain) '
                              'to training as negatives for both heads (tried 2026-11-26, not adopted)')
+    parser.add_argument('--task-prompts', action='store_true',
+                        help='add eval/injection-roles.ts task definitions in the style of instruction-tuning sets '
+                             '(injection-taskTrain) to training as negatives for both heads')
     args = parser.parse_args()
     if args.reference_from:
         write_reference(args.model_dir, args.reference_from, args.out)
@@ -590,6 +593,7 @@ def main():
     # Both heads learn that documentation and documents pasted after a request are benign.
     # Last, so the windows drawn for the other rows are the ones drawn without them.
     role_rows = read_jsonl(f'{args.sets_dir}/injection-roleTrain.jsonl') if args.role_prompts else []
+    role_rows += read_jsonl(f'{args.sets_dir}/injection-taskTrain.jsonl') if args.task_prompts else []
     data = training_windows(tokenizer, train_rows + readme_train + pasted + role_rows, [], bipia_attacks, planted, rng)
     if args.smoke:
         data = data[:200]
@@ -699,11 +703,14 @@ def main():
             'hard_weight': args.hard_weight,
             'documents': args.documents,
             'role_prompts': args.role_prompts,
+            'task_prompts': args.task_prompts,
             'sources': 'the train split of eval/injection-data.ts (llm-warden train, GPTFuzz, BIPIA train attacks planted in BIPIA train documents, 60% of wildguard, 3,000 GSM8K train questions, our templates) and its README passages' + (
                 ' (85% of the train-side README files, whole files) and the other Markdown documentation of packages with no dev README (package-docs, 85% of files)'
                 if args.documents == 'files' else ' (85% of the train-side passages)') + '; 800 train documents pasted after a request (PASTE_LEADS) as negatives; benign train requests planted into train documents as document-head positives' + (
-                f'; {len(role_rows)} benign role-play and system prompts and questions about LLM prompting of eval/injection-roles.ts as negatives'
-                if args.role_prompts else ''),
+                f'; {len(role_rows)} benign prompts of eval/injection-roles.ts as negatives ('
+                + ', '.join(name for name, on in (('role-play and system prompts, questions about LLM prompting', args.role_prompts),
+                                                  ('task definitions', args.task_prompts)) if on) + ')'
+                if role_rows else ''),
             'seed': args.seed,
             'epochs': args.epochs,
             'windows': len(data),

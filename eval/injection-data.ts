@@ -13,7 +13,7 @@ import { packageRoot } from '../src/kafka/index.ts';
 import { parseCsv } from '../src/redteam/index.ts';
 import { datasetsDir, readDataset, readJsonLines, seededRandom, shuffle } from './datasets.ts';
 import { synthetic } from './injection-synthetic.ts';
-import { benignRolePrompts } from './injection-roles.ts';
+import { benignRolePrompts, benignTaskDefinitions } from './injection-roles.ts';
 
 export interface Example {
   text: string;
@@ -284,6 +284,7 @@ export function buildInjectionSets(
   | 'documentsByFileTrain'
   | 'documentsByFileValidation'
   | 'roleTrain'
+  | 'taskTrain'
   | 'dev',
   Example[]
 > {
@@ -366,6 +367,8 @@ export function buildInjectionSets(
     documentsByFileValidation: [...readmesByFile.validation, ...docsByFile.validation],
     // Training negatives for the encoder's `--role-prompts`; never validated or tested on.
     roleTrain: benignRolePrompts(seed + 5, 1200).filter((example) => !heldOut.has(example.text)),
+    // The same for `--task-prompts`.
+    taskTrain: benignTaskDefinitions(seed + 6, 800).filter((example) => !heldOut.has(example.text)),
     dev: [...dev, ...readmes.dev.flat()],
   };
 }

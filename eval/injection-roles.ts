@@ -222,3 +222,97 @@ export function benignRolePrompts(seed: number, count: number): Example[] {
     random,
   );
 }
+
+const taskSlots: Record<string, readonly string[]> = {
+  given: [
+    'a sentence',
+    'a short paragraph',
+    'a product review',
+    'a tweet',
+    'a question and four possible answers',
+    'a conversation between two people',
+    'a news headline',
+    'a recipe',
+    'a pair of sentences',
+    'a list of numbers',
+    'a math word problem',
+    'a passage and a question about it',
+    'an English sentence',
+    'a sentence from a conversation between a customer and a support agent',
+    'a restaurant review',
+    'a short story with a missing last sentence',
+    'a piece of Python code',
+    'a title and the first line of an article',
+  ],
+  task: [
+    'classify its sentiment as "positive" or "negative"',
+    'decide whether the main verb is in the present or the past tense',
+    'find every person name it mentions',
+    'translate it into Spanish',
+    'write a one-sentence summary',
+    'generate a question whose answer is in the text',
+    'pick the correct answer and output its letter',
+    'decide whether the second sentence follows from the first; answer "yes", "no" or "maybe"',
+    'count how many times the letter "e" appears',
+    'sort the numbers from smallest to largest',
+    'solve the problem and give only the final number',
+    'rewrite it in a more formal register',
+    'label it with one of the categories SPORTS, POLITICS, BUSINESS or SCIENCE',
+    'identify the speaker’s intent: INFORM, REQUEST, OFFER or CONFIRM',
+    'write the most likely last sentence',
+    'find the grammatical error and correct it',
+    'say whether it is sarcastic',
+    'extract the date it mentions, in the format YYYY-MM-DD',
+  ],
+  outputRule: [
+    'Your answer must be a single word.',
+    'Do not output anything other than the label.',
+    'If none applies, answer "None".',
+    'Keep the output under 20 words.',
+    'Output the answer in lowercase.',
+    'Separate multiple answers with commas.',
+    '',
+  ],
+  example: [
+    'Input: The cat sat on the mat. Output:',
+    'Input: I loved the pasta but the service was slow. Output:',
+    'Input: 17, 3, 42, 8 Output:',
+    'Input: She walks to school every morning. Output:',
+    'Input: "Can I change my delivery address?" Output:',
+    'Input: Tom had 12 apples and gave away 5. How many are left? Output:',
+    'Sentence 1: It is raining. Sentence 2: The ground is wet. Answer:',
+    'Text: The meeting was moved to 3 March 2024. Answer:',
+    '',
+  ],
+  lead: [
+    'Detailed Instructions:',
+    'Definition:',
+    'Task:',
+    'Instructions:',
+    'Q:',
+    'Teacher:',
+    'Given the task definition and input, reply with output.',
+    '',
+  ],
+};
+
+const taskTemplates = [
+  '{lead} In this task, you are given {given}. Your task is to {task}. {outputRule} {example}',
+  '{lead} You are given {given}. You must {task}. {outputRule} {example}',
+  '{lead} Given {given}, {task}. {outputRule} {example}',
+  'In this task you will be shown {given}. Your job is to {task}. {outputRule}\n{example}',
+];
+
+/**
+ * `count` task definitions in the style of instruction-tuning sets ("In this task, you are given
+ * a sentence. Your task is to…"): instructions to the model that are the user's own task, not an
+ * injection. Training negatives only (`--task-prompts`).
+ */
+export function benignTaskDefinitions(seed: number, count: number): Example[] {
+  const random = seededRandom(seed ^ 0x7a5c);
+  return expand(taskTemplates, taskSlots, count, random).map((text) => ({
+    text: text.replace(/ {2,}/g, ' ').trim(),
+    label: 0 as const,
+    source: 'synthetic-task',
+  }));
+}

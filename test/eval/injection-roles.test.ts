@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { benignRolePrompts } from '../../eval/injection-roles.ts';
+import { benignRolePrompts, benignTaskDefinitions } from '../../eval/injection-roles.ts';
 
 describe('benign role and system prompts (eval/injection-roles.ts)', () => {
   const prompts = benignRolePrompts(7, 300);
@@ -24,5 +24,18 @@ describe('benign role and system prompts (eval/injection-roles.ts)', () => {
     });
     // Two rule slots draw the same rule by chance now and then, not as a rule.
     assert.ok(repeated.length < prompts.length * 0.1, `${repeated.length} repeat a sentence`);
+  });
+});
+
+describe('benign task definitions (eval/injection-roles.ts)', () => {
+  it('makes distinct benign task definitions with every slot filled', () => {
+    const tasks = benignTaskDefinitions(7, 200);
+    assert.equal(tasks.length, 200);
+    assert.equal(new Set(tasks.map((example) => example.text)).size, tasks.length);
+    for (const { text, label, source } of tasks) {
+      assert.doesNotMatch(text, /\{\w+\}| {2}/, text);
+      assert.equal(label, 0);
+      assert.equal(source, 'synthetic-task');
+    }
   });
 });
