@@ -567,7 +567,7 @@ def main():
                              'to training as negatives for both heads (tried 2026-11-26, not adopted)')
     parser.add_argument('--task-prompts', action='store_true',
                         help='add eval/injection-roles.ts task definitions in the style of instruction-tuning sets '
-                             '(injection-taskTrain) to training as negatives for both heads')
+                             '(injection-taskTrain) to training as negatives for both heads (tried 2026-11-26, not adopted)')
     args = parser.parse_args()
     if args.reference_from:
         write_reference(args.model_dir, args.reference_from, args.out)
