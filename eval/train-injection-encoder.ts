@@ -8,6 +8,7 @@
  *
  * Usage: node --import tsx eval/train-injection-encoder.ts [--epochs N] [--top-layers N]
  *   [--rank R] [--top-epochs N] [--stage-one PATCH] [--hard-weight W] [--documents files|passages]
+ *   [--role-prompts] [--task-prompts]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -69,6 +70,6 @@ run(python, [
   '--checkpoint',
   join(root, '.guardstream', 'encoder-params.npz'),
   // --epochs, --top-layers, --rank, --top-epochs, --stage-one PATCH, --hard-weight W,
-  // --documents files|passages: see the Python file.
+  // --documents files|passages, --role-prompts, --task-prompts: see the Python file.
   ...process.argv.slice(2),
 ]);
