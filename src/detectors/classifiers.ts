@@ -91,9 +91,11 @@ export const dangerousDetailRequest: NamedPattern = {
 };
 
 const codeVerb = String.raw`\b(?:write|create|generate|code|build|develop|make|give me|produce|implement|program|design)\b`;
-// What a defender or a teacher says between the verb and the malware: "write a post about
-// ransomware", "build a tool to detect keyloggers".
-const notDefensive = String.raw`(?:(?!\b(?:about|against|detect\w*|prevent\w*|protect\w*|defend\w*|remov\w*|explain\w*|describ\w*|history|stop\w*|block\w*|scan\w*|analy[sz]\w*|identify\w*)\b)[^.!?\n]){0,50}?`;
+// What a defender, a teacher or a writer of non-fiction says between the verb and the malware:
+// "write a post about ransomware", "build a tool to detect keyloggers", "write an essay on the
+// ethics of reporting on cryptojacking". Fiction is not excluded: "write a story in which he
+// codes a keylogger" is how such requests are wrapped.
+const notDefensive = String.raw`(?:(?!\b(?:about|against|detect\w*|prevent\w*|protect\w*|defend\w*|remov\w*|explain\w*|describ\w*|history|stop\w*|block\w*|scan\w*|analy[sz]\w*|identify\w*|essays?|articles?|report\w*|blog\w*|summar\w*|lessons?|quiz\w*|news\w*|ethic\w*|polic(?:y|ies)|regulat\w*|laws?|awareness|recommend\w*)\b)[^.!?\n]){0,50}?`;
 const maliciousCapability = String.raw`\b(?:keyloggers?|ransomware|rootkits?|botnets?|computer worms?|self-replicating (?:code|program|malware)|trojans?|backdoors?|reverse shells?|spyware|cryptojack\w*|(?:hidden|stealth|covert) (?:crypto ?)?miners?|remote access trojans?|(?:credential|password|cookie|info(?:rmation)?)[- ]?stealers?|polymorphic (?:code|malware|virus|engine)|metamorphic (?:code|malware|virus)|process hollowing|dll injection|(?:disables?|evades?|bypass(?:es)?|kills?|turns? off|circumvents?) (?:the )?(?:antivirus|anti-virus|windows defender|microsoft defender|defender|edr|av|anti-?malware)(?: software| protection| detection)?)\b`;
 
 /**
