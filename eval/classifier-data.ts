@@ -13,6 +13,7 @@ import {
   moreTrainingActivities,
   requestFrames,
 } from './benign-requests.ts';
+import { fillTopic, mentionFrames, mentionTopics } from './benign-mentions.ts';
 import { evaluationWrappers, trainingWrappers, wrap } from './harmful-wrappers.ts';
 import type { Example } from './injection-data.ts';
 import { parseCsv, readmePassages, seededRandom, shuffle } from './injection-data.ts';
@@ -122,7 +123,10 @@ export function tweetValidation(validation: readonly Example[]): Example[] {
  * Harmful requests (AdvBench, Do-Not-Answer) against benign prompts, many of them on sensitive
  * topics (wildguard), everyday questions (GSM8K) and role-play system prompts (llm-warden).
  */
-export function harmfulSets(seed = 20261125, options: { wrapped?: boolean } = {}): Splits {
+export function harmfulSets(
+  seed = 20261125,
+  options: { wrapped?: boolean; mentions?: boolean } = {},
+): Splits {
   const random = seededRandom(seed);
   const sets: Splits = { train: [], validation: [], dev: [] };
   const [, ...advbench] = parseCsv(read('AttnGCG-attack/data/advbench/harmful_behaviors.csv'));
@@ -188,7 +192,58 @@ export function harmfulSets(seed = 20261125, options: { wrapped?: boolean } = {}
   addEverydayRequests(sets, seed);
   wrapInRolePlay(sets, seed);
   if (options.wrapped === true) wrapForTraining(sets, seed);
+  addBenignMentions(sets, seed, options);
   return sets;
+}
+
+/**
+ * Benign requests that mention grave harms (eval/benign-mentions.ts): dev rows always (held-out
+ * topics in held-out frames); train and validation rows, and with `wrapped` their copies in the
+ * training wrappers, only with `mentions` (the harmful-request encoder's second candidate). Own
+ * seeded stream, after everything else, so every other row stays what it was.
+ */
+function addBenignMentions(
+  sets: Splits,
+  seed: number,
+  options: { wrapped?: boolean; mentions?: boolean },
+): void {
+  const random = seededRandom(seed + 19);
+  const topics = shuffle([...mentionTopics], random);
+  const frames = shuffle([...mentionFrames], random);
+  const cut = <T>(list: readonly T[]): [T[], T[], T[]] => {
+    const trainEnd = Math.floor(list.length * 0.7);
+    const validationEnd = Math.floor(list.length * 0.85);
+    return [
+      list.slice(0, trainEnd),
+      list.slice(trainEnd, validationEnd),
+      list.slice(validationEnd),
+    ];
+  };
+  const [trainTopics, validationTopics, devTopics] = cut(topics);
+  const [trainFrames, validationFrames, devFrames] = cut(frames);
+  const mention = (text: string): Example => ({ text, label: 0, source: 'benign-mention' });
+  const pairs = (someTopics: readonly string[], someFrames: readonly string[]): Example[] =>
+    someTopics.flatMap((topic) => someFrames.map((frame) => mention(fillTopic(frame, topic))));
+  sets.dev.push(...pairs(devTopics, devFrames));
+  if (options.mentions !== true) return;
+  const train = trainTopics.flatMap((topic) =>
+    [0, 1, 2, 3].map(() =>
+      mention(fillTopic(trainFrames[Math.floor(random() * trainFrames.length)] ?? '{t}', topic)),
+    ),
+  );
+  const validation = pairs(validationTopics, validationFrames);
+  sets.train.push(...train);
+  sets.validation.push(...validation);
+  if (options.wrapped !== true) return;
+  for (const [part, rows, wrappers] of [
+    [sets.train, train, trainingWrappers.slice(0, 10)],
+    [sets.validation, validation, trainingWrappers.slice(10)],
+  ] as const) {
+    for (const row of rows) {
+      const wrapper = wrappers[Math.floor(random() * wrappers.length)] ?? '{goal}';
+      part.push({ text: wrap(wrapper, row.text), label: 0, source: 'mention-wrapped' });
+    }
+  }
 }
 
 /** BIPIA's benign task categories: ordinary requests to an assistant, from a public set. */

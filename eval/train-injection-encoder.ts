@@ -10,36 +10,16 @@
  *   [--rank R] [--top-epochs N] [--stage-one PATCH] [--hard-weight W] [--documents files|passages]
  *   [--role-prompts] [--task-prompts]
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
 import { SENTENCE_EMBEDDER_ID, defaultModelsDir, modelFilePath } from '../src/models/index.ts';
 import { bundledModelPath } from '../src/detectors/index.ts';
 import { datasetsDir } from './datasets.ts';
+import { encoderPython, runOrExit } from './encoder-venv.ts';
 import { buildInjectionSets } from './injection-data.ts';
 
-/** What the trainer was run with when the committed patch was made. */
-const PACKAGES = [
-  'jax[cpu]==0.4.30',
-  'jaxlib==0.4.30',
-  'numpy==2.4.6',
-  'onnx==1.23.2',
-  'onnxruntime==1.32.0',
-  'tokenizers==0.23.3',
-];
-
 const root = packageRoot();
-const venv = join(root, '.guardstream', 'encoder-venv');
-const python = join(venv, 'bin', 'python');
-
-function run(command: string, args: readonly string[]): void {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
-  if (result.error !== undefined || result.status !== 0) {
-    console.error(`[encoder] ${command} ${args.slice(0, 3).join(' ')} failed`);
-    process.exit(2);
-  }
-}
 
 const modelDir = dirname(modelFilePath(SENTENCE_EMBEDDER_ID, 'model.onnx', defaultModelsDir()));
 const setsDir = join(root, '.guardstream', 'eval');
@@ -50,14 +30,7 @@ for (const [name, examples] of Object.entries(buildInjectionSets())) {
     `${examples.map((example) => JSON.stringify(example)).join('\n')}\n`,
   );
 }
-const marker = join(venv, 'packages.ok');
-if (!existsSync(marker)) {
-  console.error('[encoder] creating a Python venv under .guardstream/encoder-venv…');
-  run('python3', ['-m', 'venv', venv]);
-  run(python, ['-m', 'pip', 'install', '--quiet', ...PACKAGES]);
-  writeFileSync(marker, `${PACKAGES.join('\n')}\n`);
-}
-run(python, [
+runOrExit(encoderPython(), [
   join(root, 'eval', 'finetune-injection-encoder.py'),
   '--model-dir',
   modelDir,
