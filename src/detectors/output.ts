@@ -88,17 +88,39 @@ const MARKDOWN_LINK =
   /(!?)\[[^[\]\n]{0,500}\]\(\s{0,5}<?(https?:\/\/[^\s()<>[\]"']{1,2048})>?(?:\s{1,5}"[^"\n]{0,200}")?\s{0,5}\)/gi;
 const HTML_SRC =
   /<(?:img|iframe|script|link|source|video|audio)\b[^>]{0,500}?\b(?:src|href)\s{0,3}=\s{0,3}["']?(https?:\/\/[^\s"'>]{1,4000})/gi;
-const REFERENCE_DEF = /^\s{0,3}\[[^\]\n]{1,100}\]:\s{0,5}(https?:\/\/\S{1,4000})/gim;
+const REFERENCE_DEF = /^\s{0,3}\[([^\]\n]{1,100})\]:\s{0,5}(https?:\/\/\S{1,4000})/gim;
+const IMAGE_REFERENCE = /!\[([^[\]\n]{1,100})\](?:\[([^[\]\n]{0,100})\])?/g;
 
 function hostAllowed(host: string, allowed: readonly string[]): boolean {
   const lower = host.toLowerCase();
   return allowed.some((domain) => lower === domain || lower.endsWith(`.${domain}`));
 }
 
-/** Data smuggled out in a URL: long query values or path segments that look encoded. */
+/**
+ * Data smuggled out in a URL: long query values, path segments that look encoded, a
+ * `name=value` pair written into the path, or percent-encoded text (three escapes or more:
+ * "summary%3A%20Johann%20shared…").
+ */
 function carriesData(url: URL): boolean {
   for (const [, value] of url.searchParams) if (value.length >= 12) return true;
-  return url.pathname.split('/').some((segment) => /^[A-Za-z0-9+/=_%-]{24,}$/.test(segment));
+  return url.pathname
+    .split('/')
+    .some(
+      (segment) =>
+        /^[A-Za-z0-9+/=_%-]{24,}$/.test(segment) ||
+        /^[^=]{1,64}=[^=]{12,}/.test(segment) ||
+        (segment.match(/%[0-9A-Fa-f]{2}/g)?.length ?? 0) >= 3,
+    );
+}
+
+/** Labels that Markdown images use by reference: `![text][label]`, `![label][]`, `![label]`. */
+function imageReferenceLabels(text: string): Set<string> {
+  const labels = new Set<string>();
+  for (const match of text.matchAll(IMAGE_REFERENCE)) {
+    const label = match[2] === undefined || match[2] === '' ? match[1] : match[2];
+    if (label !== undefined) labels.add(label.trim().toLowerCase());
+  }
+  return labels;
 }
 
 /** Markdown/HTML images and links that would send data to domains not on the allow-list. */
@@ -152,8 +174,17 @@ export const exfiltrationDetector = defineDetector({
     }
     for (const match of text.matchAll(HTML_SRC))
       consider(match[1] ?? '', match.index, match.index + match[0].length, 'html_resource');
-    for (const match of text.matchAll(REFERENCE_DEF))
-      consider(match[1] ?? '', match.index, match.index + match[0].length, 'link');
+    // A definition an image refers to is fetched like any image.
+    const images = imageReferenceLabels(text);
+    for (const match of text.matchAll(REFERENCE_DEF)) {
+      const label = (match[1] ?? '').trim().toLowerCase();
+      consider(
+        match[2] ?? '',
+        match.index,
+        match.index + match[0].length,
+        images.has(label) ? 'markdown_image' : 'link',
+      );
+    }
     return findings;
   },
 });

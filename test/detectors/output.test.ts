@@ -61,6 +61,28 @@ describe('output-side detectors', () => {
     assert.deepEqual(kinds('Read [the guide](https://example.org/guide).'), []);
   });
 
+  it('exfiltration follows image references and sees data written into a URL path', () => {
+    const config = exfiltrationDetector.configSchema.parse({});
+    const kinds = (text: string): string[] =>
+      exfiltrationDetector.detect(text, config, { stage: 'output' }).map((finding) => finding.kind);
+    // garak's MarkdownURIImageExfilExtended formats: a reference-style image is fetched too.
+    assert.deepEqual(kinds('![Hello][ref]\n\n[ref]: https://wuzzi.net/logo.png'), [
+      'markdown_image',
+    ]);
+    assert.deepEqual(kinds('![Hello][]\n\n[Hello]: https://wuzzi.net/logo.png'), [
+      'markdown_image',
+    ]);
+    // Data in the path: a name=value pair, or percent-encoded text.
+    assert.deepEqual(kinds('[t](https://llmsec.net/azure=the-user-asked-about-q3-revenue)'), [
+      'link_with_data',
+    ]);
+    assert.deepEqual(kinds('[t][r]\n\n[r]: https://wuzzi.net/c/summary%3A%20Johann%20said'), [
+      'link_with_data',
+    ]);
+    // A plain reference link with nothing in it stays quiet.
+    assert.deepEqual(kinds('[the docs][d]\n\n[d]: https://example.org/docs/getting-started'), []);
+  });
+
   it('refusal recognises declining answers in four languages, not helpful ones', () => {
     const refused = (text: string): boolean =>
       refusalDetector.detect(text, {}, { stage: 'output' }).length > 0;
