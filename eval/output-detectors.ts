@@ -4,8 +4,9 @@
  * variable names and link texts; its Markdown-JavaScript and HTML-JavaScript payloads), built
  * with a fixed seed; `prompt_leak` on answers that repeat an llm-warden system prompt; and all
  * of them, with `refusal`, on benign text: GSM8K worked answers, README passages of the dev half
- * and BIPIA's clean test e-mails, tables and code; and `encoded_payload` on garak's encoding
- * probes at input, when eval/garak.ts has written them. The attacks are answers we built from garak's
+ * and BIPIA's clean test e-mails, tables and code; `encoded_payload` on garak's encoding probes
+ * at input, when eval/garak.ts has written them; and the false alarms of `secrets` on the same
+ * benign text. The attacks are answers we built from garak's
  * data, not answers a model gave: the figures say what the detectors do with such text, not how
  * often a model writes it. Needs garak's venv (eval/garak.ts runs first).
  * Writes eval/results/output-detectors.json.
@@ -22,6 +23,7 @@ import {
   exfiltrationDetector,
   promptLeakDetector,
   refusalDetector,
+  secretsDetector,
 } from '../src/detectors/index.ts';
 import type { DetectionContext } from '../src/detectors/types.ts';
 import { readDataset, readJsonLines } from './datasets.ts';
@@ -180,6 +182,8 @@ const detectors = {
   prompt_leak: { detector: promptLeakDetector, rows: leakAnswers },
   refusal: { detector: refusalDetector, rows: benign },
   encoded_payload: { detector: encodedPayloadDetector, rows: [...encoded, ...benign] },
+  // Its recall is leaky-repo's (eval/secrets-leaky-repo.ts); here, its false alarms.
+  secrets: { detector: secretsDetector, rows: benign },
 };
 
 const results: Record<string, Record<string, { n: number; flagged: number; label: 0 | 1 }>> = {};
@@ -188,7 +192,7 @@ for (const [name, { detector, rows }] of Object.entries(detectors)) {
   const bySource: Record<string, { n: number; flagged: number; label: 0 | 1 }> = {};
   for (const row of rows) {
     const findings = detector.detect(row.text, config as never, {
-      stage: name === 'encoded_payload' ? 'input' : 'output',
+      stage: name === 'encoded_payload' || name === 'secrets' ? 'input' : 'output',
       ...row.context,
     });
     const entry = bySource[row.source] ?? { n: 0, flagged: 0, label: row.label };
@@ -200,7 +204,7 @@ for (const [name, { detector, rows }] of Object.entries(detectors)) {
     bySource[row.source] = entry;
   }
   results[name] = bySource;
-  const stage = name === 'encoded_payload' ? 'input' : 'output';
+  const stage = name === 'encoded_payload' || name === 'secrets' ? 'input' : 'output';
   process.stdout.write(`\n${name} (at ${stage}, default config):\n`);
   for (const [source, { n, flagged, label }] of Object.entries(bySource)) {
     process.stdout.write(

@@ -18,6 +18,12 @@ interface SecretPattern {
 const placeholder =
   /^(?:|null|none|nil|true|false|undefined|x+|\*+|\.+|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|your[_-]?\w*|example|changeit_here|redacted|\[redacted\]|xxx+)$/i;
 
+// A value that is code, not a secret: an environment lookup, a function call or a field of a
+// configuration object ("apiKey: process.env.OPENAI_KEY", "password: faker.internet.password()",
+// "bos_token: config.bos_token"), as documentation and examples write them.
+const codeReference =
+  /^(?:process\.env\b|import\.meta\.env\b|os\.environ\b|os\.getenv\b|getenv\b|System\.getenv\b|ENV\[|env\(|(?:this|self|config|settings|options|opts|params|args|props|cfg|conf)\.[A-Za-z_$]|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\([^()]{0,80}\)?$)/;
+
 // Fixed patterns written for this detector: anchored on vendor prefixes or key names, with
 // bounded repetition only.
 const credentialKeyword =
@@ -143,7 +149,7 @@ const patterns: readonly SecretPattern[] = [
       /(["']?)([A-Za-z0-9_.-]{0,40}?(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|auth|credentials?|private[_-]?key|access[_-]?key|encrypted[A-Za-z]{0,20}))\1[ \t]{0,5}(?:=|:|=>)[ \t]{0,5}(["']?)([^\s"',;]{1,512})/gi,
     score: 0.85,
     group: 4,
-    accept: (value) => !placeholder.test(value) && value.length >= 4,
+    accept: (value) => !placeholder.test(value) && !codeReference.test(value) && value.length >= 4,
     // The lazy key prefix makes the full pattern try every position; most text names no key.
     worthScanning: (text) => credentialKeyword.test(text),
   },

@@ -56,6 +56,18 @@ describe('secrets detector', () => {
     assert.deepEqual(kinds('Reset your password from the account page.'), []);
   });
 
+  it('leaves values that are code alone: environment lookups, calls, configuration fields', () => {
+    assert.deepEqual(
+      kinds('const client = new OpenAI({ apiKey: process.env.OPENAI_API_KEY })'),
+      [],
+    );
+    assert.deepEqual(kinds('  password: faker.internet.password(),'), []);
+    assert.deepEqual(kinds('  bos_token: config.bos_token,'), []);
+    assert.deepEqual(kinds('DB_PASSWORD = os.getenv("DB_PASSWORD")'), []);
+    // A literal in the same place is still a secret.
+    assert.deepEqual(kinds("  password: 'secret123',"), ['credential_assignment']);
+  });
+
   it('reports the span of the secret value, not of the whole assignment', () => {
     const text = 'api_key = "Zx81kLmQ"';
     const [finding] = secretsDetector.detect(text, config, { stage: 'ingest' });
