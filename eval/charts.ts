@@ -1,5 +1,6 @@
 /**
- * Charts of the committed detection results (eval/results/*.json) for docs/results.md: per
+ * Charts of the committed detection results (eval/results/*.json) for docs/results.md (prompt
+ * injection on dev and on garak's probes, harmful requests on dev): per
  * source, each policy's rate as a bar with its 95% Wilson interval, and the bar the issue sets
  * as a dashed line. `npm run eval` redraws them; `node --import tsx eval/charts.ts` alone redraws
  * them from the committed results. A test fails when they are stale.
@@ -141,6 +142,14 @@ export function detectionCharts(root: string = packageRoot()): Record<string, st
       [
         { title: 'attacks caught (TPR)', rate: 'tpr', max: 1, target: 0.95 },
         { title: 'benign texts flagged (FPR)', rate: 'fpr', max: 0.06, target: 0.01 },
+      ],
+    ),
+    'harmful-dev.svg': barChart(
+      'Harmful requests, held-out 15% per source (never trained on)',
+      [{ name: 'harmful_request (default input policy: flag)', report: read('harmful-dev.json') }],
+      [
+        { title: 'harmful requests caught (TPR)', rate: 'tpr', max: 1 },
+        { title: 'benign prompts flagged (FPR)', rate: 'fpr', max: 0.6 },
       ],
     ),
     'injection-garak.svg': barChart(
