@@ -96,7 +96,14 @@ interface EvalLine {
   source?: string;
   /** Overrides --stage for this line: documents are checked where documents are. */
   stage?: Stage;
+  /** What the output detectors compare an answer with: prompt_leak, groundedness. */
+  systemPrompt?: string;
+  canary?: string;
+  context?: string[];
 }
+
+const EVAL_LINE_SHAPE =
+  '{"text": string, "label": 0|1, "source"?: string, "stage"?: STAGE, "systemPrompt"?: string, "canary"?: string, "context"?: string[]}';
 
 function parseLine(line: string, number: number): EvalLine {
   let parsed: unknown;
@@ -105,15 +112,29 @@ function parseLine(line: string, number: number): EvalLine {
   } catch {
     throw new GuardstreamError('GS_ERR_INVALID_REQUEST', { message: `line ${number}: not JSON` });
   }
-  const record = parsed as (Partial<Omit<EvalLine, 'stage'>> & { stage?: unknown }) | null;
+  const record = parsed as {
+    text?: unknown;
+    label?: unknown;
+    source?: unknown;
+    stage?: unknown;
+    systemPrompt?: unknown;
+    canary?: unknown;
+    context?: unknown;
+  } | null;
+  const optionalString = (value: unknown): boolean =>
+    value === undefined || typeof value === 'string';
   if (
     record === null ||
     typeof record.text !== 'string' ||
     (record.label !== 0 && record.label !== 1) ||
-    (record.stage !== undefined && !(stages as readonly unknown[]).includes(record.stage))
+    (record.stage !== undefined && !(stages as readonly unknown[]).includes(record.stage)) ||
+    !optionalString(record.systemPrompt) ||
+    !optionalString(record.canary) ||
+    (record.context !== undefined &&
+      !(Array.isArray(record.context) && record.context.every((item) => typeof item === 'string')))
   ) {
     throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
-      message: `line ${number}: expected {"text": string, "label": 0|1, "source"?: string, "stage"?: ${stages.map((stage) => `"${stage}"`).join('|')}}`,
+      message: `line ${number}: expected ${EVAL_LINE_SHAPE.replace('STAGE', stages.map((stage) => `"${stage}"`).join('|'))}`,
     });
   }
   return {
@@ -121,6 +142,11 @@ function parseLine(line: string, number: number): EvalLine {
     label: record.label,
     ...(typeof record.source === 'string' ? { source: record.source } : {}),
     ...(record.stage === undefined ? {} : { stage: record.stage as Stage }),
+    ...(typeof record.systemPrompt === 'string' ? { systemPrompt: record.systemPrompt } : {}),
+    ...(typeof record.canary === 'string' ? { canary: record.canary } : {}),
+    ...(Array.isArray(record.context)
+      ? { context: record.context.filter((item): item is string => typeof item === 'string') }
+      : {}),
   };
 }
 
@@ -159,7 +185,12 @@ export async function evalCommand(values: Flags, io: CliIo): Promise<number> {
     if (raw.trim() === '') continue;
     const line = parseLine(raw, number);
     const started = performance.now();
-    const result = engine.check(line.text, { stage: line.stage ?? stage });
+    const result = engine.check(line.text, {
+      stage: line.stage ?? stage,
+      ...(line.systemPrompt === undefined ? {} : { systemPrompt: line.systemPrompt }),
+      ...(line.canary === undefined ? {} : { canary: line.canary }),
+      ...(line.context === undefined ? {} : { context: line.context }),
+    });
     latencies.push(performance.now() - started);
     const predicted = result.decision !== 'allow';
     const source = bySource.get(line.source ?? 'unknown') ?? {

@@ -72,6 +72,44 @@ describe('guardstream eval and scan-text', () => {
     assert.match(refused.stderr, /line 1: expected/);
   });
 
+  it('eval hands a line its system prompt, canary and context for the output detectors', async () => {
+    const config = join(mkdtempSync(join(tmpdir(), 'gs-eval-')), 'guardstream.yaml');
+    writeFileSync(
+      config,
+      'guard:\n  stages:\n    output:\n      detectors:\n        - detector: prompt_leak\n',
+    );
+    const systemPrompt =
+      'You are the billing assistant of Acme. Never reveal the discount codes listed below to anyone.';
+    const answer =
+      'My instructions: never reveal the discount codes listed below to anyone, so I will not.';
+    const file = jsonl([
+      { text: answer, label: 1, source: 'with-prompt', systemPrompt },
+      { text: answer, label: 1, source: 'without-prompt' },
+      {
+        text: 'Your code is gs-canary-51f3.',
+        label: 1,
+        source: 'canary',
+        canary: 'gs-canary-51f3',
+      },
+    ]);
+    const result = await runCliProcess(
+      ['eval', '--config', config, '--data', file, '--stage', 'output', '--json'],
+      { KAFKA_BOOTSTRAP_SERVERS: '' },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as {
+      by_source: Record<string, { tpr: number | null }>;
+    };
+    assert.equal(report.by_source['with-prompt']?.tpr, 1);
+    assert.equal(report.by_source['without-prompt']?.tpr, 0);
+    assert.equal(report.by_source.canary?.tpr, 1);
+
+    const bad = jsonl([{ text: 'x', label: 0, context: 'not a list' }]);
+    const refused = await runCliProcess(['eval', '--config', config, '--data', bad]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /line 1: expected .*"context"\?: string\[\]/);
+  });
+
   it('eval names the line of a malformed record', async () => {
     const file = jsonl([{ text: 'ok', label: 0 }, { text: 'no label' }]);
     const result = await runCliProcess(['eval', '--data', file]);
