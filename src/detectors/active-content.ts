@@ -37,6 +37,21 @@ const patterns: readonly { kind: string; pattern: RegExp; what: string; score: n
     score: 0.97,
   },
   {
+    kind: 'attribute_breakout',
+    // A Markdown link target that closes the attribute it will be written into and opens an
+    // event handler: `[x]("onerror="alert(1))`, for renderers that copy the target as is.
+    pattern: /\]\(\s{0,5}["'][^)\s]{0,200}?\bon[a-z]{3,30}\s{0,5}=/gi,
+    what: 'a link target that breaks out of its attribute into an event handler',
+    score: 0.9,
+  },
+  {
+    kind: 'css_expression',
+    // Old Internet Explorer ran `expression(…)` in a style attribute.
+    pattern: /\bstyle\s{0,5}=\s{0,5}["'][^"'>]{0,300}?expression\s{0,5}\(/gi,
+    what: 'a CSS expression() in a style attribute',
+    score: 0.9,
+  },
+  {
     kind: 'embedding_element',
     pattern:
       /<\s{0,5}(?:iframe|frame|object|embed|applet|base|meta\s[^>]{0,200}http-equiv)\b[^>]{0,500}>?/gi,
@@ -93,7 +108,8 @@ export const activeContentDetector = defineDetector({
   },
   configSchema: z.strictObject({}),
   detect(text): Finding[] {
-    if (!/[<:&]/.test(text)) return [];
+    // Every pattern needs a tag, a scheme's colon, an entity or a Markdown link target.
+    if (!/[<:&]|\]\(/.test(text)) return [];
     const { decoded, origin } = decodeEntities(text);
     const findings: Finding[] = [];
     for (const { kind, pattern, what, score } of patterns) {

