@@ -18,11 +18,12 @@ interface SecretPattern {
 const placeholder =
   /^(?:|null|none|nil|true|false|undefined|x+|\*+|\.+|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\([^)]*\)s|your[_-]?\w*|example|changeit_here|redacted|\[redacted\]|xxx+)$/i;
 
-// A value that is code, not a secret: an environment lookup, a function call or a field of a
-// configuration object ("apiKey: process.env.OPENAI_KEY", "password: faker.internet.password()",
-// "bos_token: config.bos_token"), as documentation and examples write them.
+// A value that is code, not a secret: an environment lookup, a method call, a call with no
+// arguments or a field of a configuration object ("apiKey: process.env.OPENAI_KEY",
+// "password: faker.internet.password()", "bos_token: config.bos_token"), as documentation and
+// examples write them. "Summer(2024)" is a password, not a call.
 const codeReference =
-  /^(?:process\.env\b|import\.meta\.env\b|os\.environ\b|os\.getenv\b|getenv\b|System\.getenv\b|ENV\[|env\(|(?:this|self|config|settings|options|opts|params|args|props|cfg|conf)\.[A-Za-z_$]|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\([^()]{0,80}\)?$)/;
+  /^(?:process\.env\b|import\.meta\.env\b|os\.environ\b|os\.getenv\b|getenv\b|System\.getenv\b|ENV\[|env\(|(?:this|self|config|settings|options|opts|params|args|props|cfg|conf)\.[A-Za-z_$]|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+\(|[A-Za-z_$][\w$]*\(\)$)/;
 
 // Fixed patterns written for this detector: anchored on vendor prefixes or key names, with
 // bounded repetition only.

@@ -66,6 +66,7 @@ describe('secrets detector', () => {
     assert.deepEqual(kinds('DB_PASSWORD = os.getenv("DB_PASSWORD")'), []);
     // A literal in the same place is still a secret.
     assert.deepEqual(kinds("  password: 'secret123',"), ['credential_assignment']);
+    assert.deepEqual(kinds('password = Summer(2024)'), ['credential_assignment']);
   });
 
   it('reports the span of the secret value, not of the whole assignment', () => {
