@@ -11,9 +11,11 @@
  * often a model writes it. Needs garak's venv (eval/garak.ts runs first).
  * Writes eval/results/output-detectors.json.
  *
- * Usage: node --import tsx eval/output-detectors.ts
+ * Usage: node --import tsx eval/output-detectors.ts (SHOW_ERRORS=1 prints each miss and false
+ * alarm)
  */
 import { spawnSync } from 'node:child_process';
+import type { z } from 'zod';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
@@ -25,7 +27,7 @@ import {
   refusalDetector,
   secretsDetector,
 } from '../src/detectors/index.ts';
-import type { DetectionContext } from '../src/detectors/types.ts';
+import type { DetectionContext, Detector, Stage } from '../src/detectors/types.ts';
 import { readDataset, readJsonLines } from './datasets.ts';
 import { parseCsv, readmePassages, seededRandom, shuffle } from './injection-data.ts';
 
@@ -169,49 +171,53 @@ const encoded: Row[] = existsSync(encodingPrompts)
       .map((row): Row => ({ text: row.text, label: 1, source: row.source }))
   : [];
 
-const detectors = {
-  exfiltration: {
-    detector: exfiltrationDetector,
-    rows: [
-      ...exfiltrationAnswers(imageTemplates, 'garak-markdown-image-uri'),
-      ...exfiltrationAnswers(linkTemplates, 'garak-markdown-link-uri'),
-      ...benign,
-    ],
-  },
-  active_content: { detector: activeContentDetector, rows: [...activeAnswers, ...benign] },
-  prompt_leak: { detector: promptLeakDetector, rows: leakAnswers },
-  refusal: { detector: refusalDetector, rows: benign },
-  encoded_payload: { detector: encodedPayloadDetector, rows: [...encoded, ...benign] },
-  // Its recall is leaky-repo's (eval/secrets-leaky-repo.ts); here, its false alarms.
-  secrets: { detector: secretsDetector, rows: benign },
-};
+type BySource = Record<string, { n: number; flagged: number; label: 0 | 1 }>;
 
-const results: Record<string, Record<string, { n: number; flagged: number; label: 0 | 1 }>> = {};
-for (const [name, { detector, rows }] of Object.entries(detectors)) {
+/** The share of each source's rows the detector flags (score >= 0.5), with its default config. */
+function measure<Schema extends z.ZodType>(
+  detector: Detector<Schema>,
+  rows: readonly Row[],
+  stage: Stage,
+): BySource {
   const config = detector.configSchema.parse({});
-  const bySource: Record<string, { n: number; flagged: number; label: 0 | 1 }> = {};
+  const bySource: BySource = {};
   for (const row of rows) {
-    const findings = detector.detect(row.text, config as never, {
-      stage: name === 'encoded_payload' || name === 'secrets' ? 'input' : 'output',
-      ...row.context,
-    });
+    const findings = detector.detect(row.text, config, { stage, ...row.context });
+    const flagged = findings.some((finding) => finding.score >= 0.5);
     const entry = bySource[row.source] ?? { n: 0, flagged: 0, label: row.label };
     entry.n += 1;
-    const flagged = findings.some((finding) => finding.score >= 0.5);
     entry.flagged += flagged ? 1 : 0;
-    if (process.env.SHOW_ERRORS !== undefined && flagged !== (row.label === 1))
-      console.error(`[${name}] ${row.source}: ${row.text.slice(0, 200).replaceAll('\n', ' ')}`);
     bySource[row.source] = entry;
+    // SHOW_ERRORS=1 prints every miss and false alarm, to read what a figure is made of.
+    if (process.env.SHOW_ERRORS !== undefined && flagged !== (row.label === 1))
+      console.error(`[${detector.meta.name}] ${row.source}: ${row.text.slice(0, 200)}`);
   }
-  results[name] = bySource;
-  const stage = name === 'encoded_payload' || name === 'secrets' ? 'input' : 'output';
-  process.stdout.write(`\n${name} (at ${stage}, default config):\n`);
+  process.stdout.write(`\n${detector.meta.name} (at ${stage}, default config):\n`);
   for (const [source, { n, flagged, label }] of Object.entries(bySource)) {
     process.stdout.write(
       `  ${source.padEnd(28)} n ${String(n).padStart(5)}  ${label === 1 ? 'TPR' : 'FPR'} ${(flagged / n).toFixed(3)} (${String(flagged)})\n`,
     );
   }
+  return bySource;
 }
+
+const results: Record<string, BySource> = {
+  exfiltration: measure(
+    exfiltrationDetector,
+    [
+      ...exfiltrationAnswers(imageTemplates, 'garak-markdown-image-uri'),
+      ...exfiltrationAnswers(linkTemplates, 'garak-markdown-link-uri'),
+      ...benign,
+    ],
+    'output',
+  ),
+  active_content: measure(activeContentDetector, [...activeAnswers, ...benign], 'output'),
+  prompt_leak: measure(promptLeakDetector, leakAnswers, 'output'),
+  refusal: measure(refusalDetector, benign, 'output'),
+  encoded_payload: measure(encodedPayloadDetector, [...encoded, ...benign], 'input'),
+  // Its recall is leaky-repo's (eval/secrets-leaky-repo.ts); here, its false alarms.
+  secrets: measure(secretsDetector, benign, 'input'),
+};
 writeFileSync(
   join(root, 'eval/results/output-detectors.json'),
   `${JSON.stringify({ measured: new Date().toISOString(), garak: '0.17.1', results }, null, 2)}\n`,
