@@ -20,13 +20,18 @@ import { parseCsv, readmePassages, seededRandom, shuffle } from './injection-dat
 
 export type Splits = Record<'train' | 'validation' | 'dev', Example[]>;
 
+/** The first 70%, the next 15% and the last 15% of a list. */
+function thirds<T>(list: readonly T[]): [T[], T[], T[]] {
+  const trainEnd = Math.floor(list.length * 0.7);
+  const validationEnd = Math.floor(list.length * 0.85);
+  return [list.slice(0, trainEnd), list.slice(trainEnd, validationEnd), list.slice(validationEnd)];
+}
+
 function split(examples: Example[], random: () => number, into: Splits): void {
-  const shuffled = shuffle(examples, random);
-  const trainEnd = Math.floor(shuffled.length * 0.7);
-  const validationEnd = Math.floor(shuffled.length * 0.85);
-  into.train.push(...shuffled.slice(0, trainEnd));
-  into.validation.push(...shuffled.slice(trainEnd, validationEnd));
-  into.dev.push(...shuffled.slice(validationEnd));
+  const [train, validation, dev] = thirds(shuffle(examples, random));
+  into.train.push(...train);
+  into.validation.push(...validation);
+  into.dev.push(...dev);
 }
 
 const read = readDataset;
@@ -210,17 +215,8 @@ function addBenignMentions(
   const random = seededRandom(seed + 19);
   const topics = shuffle([...mentionTopics], random);
   const frames = shuffle([...mentionFrames], random);
-  const cut = <T>(list: readonly T[]): [T[], T[], T[]] => {
-    const trainEnd = Math.floor(list.length * 0.7);
-    const validationEnd = Math.floor(list.length * 0.85);
-    return [
-      list.slice(0, trainEnd),
-      list.slice(trainEnd, validationEnd),
-      list.slice(validationEnd),
-    ];
-  };
-  const [trainTopics, validationTopics, devTopics] = cut(topics);
-  const [trainFrames, validationFrames, devFrames] = cut(frames);
+  const [trainTopics, validationTopics, devTopics] = thirds(topics);
+  const [trainFrames, validationFrames, devFrames] = thirds(frames);
   const mention = (text: string): Example => ({ text, label: 0, source: 'benign-mention' });
   const pairs = (someTopics: readonly string[], someFrames: readonly string[]): Example[] =>
     someTopics.flatMap((topic) => someFrames.map((frame) => mention(fillTopic(frame, topic))));
