@@ -558,6 +558,9 @@ def main():
     parser.add_argument('--top-epochs', type=int, default=3)
     parser.add_argument('--hard-weight', type=float, default=1.0, help='stage two: weight of benign windows of HARD_BENIGN prompts')
     parser.add_argument('--stage-one', help="skip stage one: start stage two from this patch's BitFit tensors and heads")
+    parser.add_argument('--from-base', action='store_true',
+                        help='skip stage one: start stage two from the base model (its own biases and layer norms, heads at '
+                             'zero), as the harmful-request trainer does (tried 2026-11-26 as a second model to average with)')
     parser.add_argument('--documents', choices=('files', 'passages'), default='files',
                         help='files (the committed model, adopted 2026-11-26): README files held apart whole, with the '
                              'packages\' other Markdown docs (injection-documentsByFile*); passages (the models before '
@@ -615,6 +618,11 @@ def main():
             weights = np.stack([np.frombuffer(base64.b64decode(stage_one['heads'][h]['weights']), dtype='<f4') for h in HEADS])
             bias = np.array([stage_one['heads'][h]['bias'] for h in HEADS], dtype=np.float32)
             log(f'stage one: from {args.stage_one}')
+        elif args.from_base:
+            encoder = trainable
+            weights = np.zeros((len(HEADS), 384), np.float32)
+            bias = np.zeros(len(HEADS), np.float32)
+            log('stage one: skipped, stage two starts from the base model')
         else:
             encoder, weights, bias = train(frozen, trainable, data, args.epochs, rng)
         low_rank = {}
@@ -696,7 +704,7 @@ def main():
         'provenance': {
             'trainer': f'eval/finetune-injection-encoder.py (stage one, BitFit: biases and layer norms of all-MiniLM-L6-v2, two linear heads; stage two: rank-{args.rank} updates of the top {args.top_layers} layers\' matrices on their int8 grid, with their biases, layer norms and the heads)',
             'stage_one': ({'patch': args.stage_one, 'sha256': hashlib.sha256(open(args.stage_one, 'rb').read()).hexdigest()}
-                          if args.stage_one else 'trained in this run'),
+                          if args.stage_one else 'none: from the base model' if args.from_base else 'trained in this run'),
             'top_layers': args.top_layers,
             'rank': args.rank,
             'top_epochs': args.top_epochs,

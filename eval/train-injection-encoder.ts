@@ -7,8 +7,8 @@
  * top four layers, README files held apart whole) ~45; progress on stderr.
  *
  * Usage: node --import tsx eval/train-injection-encoder.ts [--epochs N] [--top-layers N]
- *   [--rank R] [--top-epochs N] [--stage-one PATCH] [--hard-weight W] [--documents files|passages]
- *   [--role-prompts] [--task-prompts]
+ *   [--rank R] [--top-epochs N] [--stage-one PATCH | --from-base] [--hard-weight W]
+ *   [--documents files|passages] [--role-prompts] [--task-prompts]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -42,7 +42,7 @@ runOrExit(encoderPython(), [
   bundledModelPath('prompt-injection-encoder'),
   '--checkpoint',
   join(root, '.guardstream', 'encoder-params.npz'),
-  // --epochs, --top-layers, --rank, --top-epochs, --stage-one PATCH, --hard-weight W,
+  // --epochs, --top-layers, --rank, --top-epochs, --stage-one PATCH, --from-base, --hard-weight W,
   // --documents files|passages, --role-prompts, --task-prompts: see the Python file.
   ...process.argv.slice(2),
 ]);
