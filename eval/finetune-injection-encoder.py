@@ -560,7 +560,7 @@ def main():
     parser.add_argument('--stage-one', help="skip stage one: start stage two from this patch's BitFit tensors and heads")
     parser.add_argument('--from-base', action='store_true',
                         help='skip stage one: start stage two from the base model (its own biases and layer norms, heads at '
-                             'zero), as the harmful-request trainer does (tried 2026-11-26 as a second model to average with)')
+                             'zero), as the harmful-request trainer does (tried 2026-11-26 as a second model to average with, not adopted)')
     parser.add_argument('--documents', choices=('files', 'passages'), default='files',
                         help='files (the committed model, adopted 2026-11-26): README files held apart whole, with the '
                              'packages\' other Markdown docs (injection-documentsByFile*); passages (the models before '
