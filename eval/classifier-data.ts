@@ -13,7 +13,7 @@ import {
   moreTrainingActivities,
   requestFrames,
 } from './benign-requests.ts';
-import { fillTopic, mentionFrames, mentionTopics } from './benign-mentions.ts';
+import { fillTopic, mentionFrames, mentionTopics, moreMentionFrames } from './benign-mentions.ts';
 import { evaluationWrappers, trainingWrappers, wrap } from './harmful-wrappers.ts';
 import type { Example } from './injection-data.ts';
 import { parseCsv, readmePassages, seededRandom, shuffle } from './injection-data.ts';
@@ -130,7 +130,7 @@ export function tweetValidation(validation: readonly Example[]): Example[] {
  */
 export function harmfulSets(
   seed = 20261125,
-  options: { wrapped?: boolean; mentions?: boolean } = {},
+  options: { wrapped?: boolean; mentions?: boolean; moreMentions?: boolean } = {},
 ): Splits {
   const random = seededRandom(seed);
   const sets: Splits = { train: [], validation: [], dev: [] };
@@ -204,30 +204,28 @@ export function harmfulSets(
 /**
  * Benign requests that mention grave harms (eval/benign-mentions.ts): dev rows always (held-out
  * topics in held-out frames); train and validation rows, and with `wrapped` their copies in the
- * training wrappers, only with `mentions` (the harmful-request encoder's second candidate). Own
- * seeded stream, after everything else, so every other row stays what it was.
+ * training wrappers, only with `mentions` (the harmful-request encoder's second candidate), and
+ * train rows drawn from the more frames too with `moreMentions` (its third). Own seeded stream,
+ * after everything else, so every other row stays what it was.
  */
 function addBenignMentions(
   sets: Splits,
   seed: number,
-  options: { wrapped?: boolean; mentions?: boolean },
+  options: { wrapped?: boolean; mentions?: boolean; moreMentions?: boolean },
 ): void {
-  const random = seededRandom(seed + 19);
-  const topics = shuffle([...mentionTopics], random);
-  const frames = shuffle([...mentionFrames], random);
-  const [trainTopics, validationTopics, devTopics] = thirds(topics);
-  const [trainFrames, validationFrames, devFrames] = thirds(frames);
-  const mention = (text: string): Example => ({ text, label: 0, source: 'benign-mention' });
-  const pairs = (someTopics: readonly string[], someFrames: readonly string[]): Example[] =>
-    someTopics.flatMap((topic) => someFrames.map((frame) => mention(fillTopic(frame, topic))));
-  sets.dev.push(...pairs(devTopics, devFrames));
-  if (options.mentions !== true) return;
+  const { random, topics, frames, moreFrames } = mentionSplit(seed);
+  const [trainTopics, validationTopics, devTopics] = topics;
+  const [trainFrames, validationFrames, devFrames] = frames;
+  sets.dev.push(...mentionPairs(devTopics, devFrames));
+  if (options.mentions !== true && options.moreMentions !== true) return;
+  const [perTopic, drawFrom] =
+    options.moreMentions === true ? [6, [...trainFrames, ...moreFrames[0]]] : [4, trainFrames];
   const train = trainTopics.flatMap((topic) =>
-    [0, 1, 2, 3].map(() =>
-      mention(fillTopic(trainFrames[Math.floor(random() * trainFrames.length)] ?? '{t}', topic)),
+    Array.from({ length: perTopic }, () =>
+      mention(fillTopic(drawFrom[Math.floor(random() * drawFrom.length)] ?? '{t}', topic)),
     ),
   );
-  const validation = pairs(validationTopics, validationFrames);
+  const validation = mentionPairs(validationTopics, validationFrames);
   sets.train.push(...train);
   sets.validation.push(...validation);
   if (options.wrapped !== true) return;
@@ -240,6 +238,39 @@ function addBenignMentions(
       part.push({ text: wrap(wrapper, row.text), label: 0, source: 'mention-wrapped' });
     }
   }
+}
+
+const mention = (text: string): Example => ({ text, label: 0, source: 'benign-mention' });
+
+function mentionPairs(topics: readonly string[], frames: readonly string[]): Example[] {
+  return topics.flatMap((topic) => frames.map((frame) => mention(fillTopic(frame, topic))));
+}
+
+/** The topics' and both frame lists' thirds, and the stream the training rows are drawn from. */
+function mentionSplit(seed: number): {
+  random: () => number;
+  topics: [string[], string[], string[]];
+  frames: [string[], string[], string[]];
+  moreFrames: [string[], string[], string[]];
+} {
+  const random = seededRandom(seed + 19);
+  const topics = thirds(shuffle([...mentionTopics], random));
+  const frames = thirds(shuffle([...mentionFrames], random));
+  const moreFrames = thirds(shuffle([...moreMentionFrames], seededRandom(seed + 23)));
+  return { random, topics, frames, moreFrames };
+}
+
+/**
+ * The more frames' held-out rows: validation topics in their validation third, dev topics in
+ * their dev third. Never in a trainer's validation set, so no threshold is set on them.
+ */
+export function moreMentionRows(seed = 20261125): { validation: Example[]; dev: Example[] } {
+  const { topics, moreFrames } = mentionSplit(seed);
+  const source = (row: Example): Example => ({ ...row, source: 'benign-mention-more' });
+  return {
+    validation: mentionPairs(topics[1], moreFrames[1]).map(source),
+    dev: mentionPairs(topics[2], moreFrames[2]).map(source),
+  };
 }
 
 /** BIPIA's benign task categories: ordinary requests to an assistant, from a public set. */

@@ -6,10 +6,11 @@
  * fetch all-minilm-l6-v2-q` first) in the encoder venv. ~13 minutes on two cores; progress on
  * stderr. The detector that reads such a patch is on the branch exp/harmful-request-encoder.
  *
- * Usage: node --import tsx eval/train-harmful-encoder.ts [--mentions] [--out PATH] [--smoke]
- *   [--top-layers N] [--rank R] [--epochs N]
+ * Usage: node --import tsx eval/train-harmful-encoder.ts [--mentions] [--more-mentions]
+ *   [--out PATH] [--smoke] [--top-layers N] [--rank R] [--epochs N]
  *   --mentions: benign requests that mention grave harms (eval/benign-mentions.ts) in training
- *   and validation too; --out: default .guardstream/harmful-request-encoder.json.
+ *   and validation too; --more-mentions: their train rows drawn from the more frames as well;
+ *   --out: default .guardstream/harmful-request-encoder.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,7 +24,8 @@ const setsDir = join(root, '.guardstream', 'eval');
 mkdirSync(setsDir, { recursive: true });
 const args = process.argv.slice(2);
 const mentions = args.includes('--mentions');
-const sets = harmfulSets(20261125, { wrapped: true, mentions });
+const moreMentions = args.includes('--more-mentions');
+const sets = harmfulSets(20261125, { wrapped: true, mentions, moreMentions });
 for (const name of ['train', 'validation'] as const) {
   writeFileSync(
     join(setsDir, `harmful-${name}.jsonl`),
@@ -41,5 +43,5 @@ runOrExit(encoderPython(), [
     : ['--out', join(root, '.guardstream', 'harmful-request-encoder.json')]),
   '--checkpoint',
   join(root, '.guardstream', 'harmful-encoder-params.npz'),
-  ...args.filter((arg) => arg !== '--mentions'),
+  ...args.filter((arg) => arg !== '--mentions' && arg !== '--more-mentions'),
 ]);
