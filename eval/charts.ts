@@ -1,8 +1,8 @@
 /**
  * Charts of the committed detection results (eval/results/*.json) for docs/results.md (prompt
- * injection on dev, on garak's probes and on spikee's and PyRIT's data, harmful requests on dev): per
- * source, each policy's rate as a bar with its 95% Wilson interval, and the bar the issue sets
- * as a dashed line. `npm run eval` redraws them; `node --import tsx eval/charts.ts` alone redraws
+ * injection on dev, on garak's probes and on spikee's, PyRIT's and AgentDojo's data, harmful
+ * requests on dev): per source, each policy's rate as a bar with its 95% Wilson interval, and the
+ * bar the issue sets as a dashed line. `npm run eval` redraws them; `node --import tsx eval/charts.ts` alone redraws
  * them from the committed results. A test fails when they are stale.
  *
  * Usage: node --import tsx eval/charts.ts
@@ -163,6 +163,19 @@ export function detectionCharts(root: string = packageRoot()): Record<string, st
       [
         { title: 'attacks caught (TPR)', rate: 'tpr', max: 1, target: 0.95 },
         { title: 'benign prompts flagged (FPR)', rate: 'fpr', max: 0.1, target: 0.01 },
+      ],
+    ),
+    'injection-agentdojo.svg': barChart(
+      "AgentDojo 0.1.35's attacks in its tools' texts at retrieval (never trained on)",
+      rulesAndEncoder('injection-agentdojo.json', 'injection-encoder-agentdojo.json'),
+      [
+        { title: 'attacked documents caught (TPR)', rate: 'tpr', max: 1, target: 0.95 },
+        {
+          title: 'benign documents and user tasks flagged (FPR)',
+          rate: 'fpr',
+          max: 0.3,
+          target: 0.01,
+        },
       ],
     ),
   };

