@@ -4,9 +4,9 @@
  * whether any overran its budget (an overrun fails closed, but should not happen). The opt-in
  * `prompt_injection_encoder` gets the same inputs at input and retrieval when its model is cached.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtInDetectors } from '../src/detectors/index.ts';
+import { builtInDetectors, bundledModelPath } from '../src/detectors/index.ts';
 import { GuardEngine, guardPolicySchema } from '../src/guard/index.ts';
 import { packageRoot } from '../src/kafka/index.ts';
 import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
@@ -45,6 +45,18 @@ const inputs: Readonly<Record<string, string>> = {
   otherScriptDigits: repeat('\u09ee'),
   slashGroups: repeat('06-1/'),
   malwareWords: repeat('write a keylogger '),
+  // Every keyword of gitleaks' rules, each assigned a token: every one of its 216 rules runs
+  // over the whole text and finds thousands of candidates to check against its allowlists.
+  providerKeywords: repeat(
+    (
+      JSON.parse(readFileSync(bundledModelPath('gitleaks-rules'), 'utf8')) as {
+        rules: { keywords: string[] }[];
+      }
+    ).rules
+      .flatMap((rule) => rule.keywords)
+      .map((keyword) => `${keyword}_key = "${keyword}${'Ab3x9Q'.repeat(7)}" `)
+      .join(''),
+  ),
 };
 
 export function runAdversarialBench(): Record<string, unknown> {

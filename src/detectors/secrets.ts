@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { shannonEntropy } from './checksums.ts';
+import { gitleaksMatches, loadGitleaksRules } from './gitleaks.ts';
+import { bundledModelPath } from './linear-model.ts';
 import { SpanSet } from './spans.ts';
 import { defineDetector } from './types.ts';
 import type { Finding } from './types.ts';
@@ -168,21 +170,39 @@ const CREDENTIAL_CONTEXT =
 /** Lines around a password searched for its host and user: one block of a config file. */
 const CONTEXT_LINES = 6;
 
-export const secretsConfigSchema = z.strictObject({
-  credentialContext: z
-    .boolean()
-    .default(true)
-    .describe(
-      'Also report the host and user name assigned within six lines of a password or other credential assignment (`credential_context`): a leaked login is the password plus where and as whom it works.',
-    ),
-  highEntropy: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      minBitsPerChar: z.number().min(0).max(8).default(4.3),
-    })
-    .prefault({})
-    .describe('Flag long, varied tokens without a known prefix.'),
-});
+export const secretsConfigSchema = z
+  .strictObject({
+    gitleaks: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Also run gitleaks' default rules (v8.30.1: 216 token formats of cloud, SaaS and CI providers, with their keywords, entropy floors and allowlists) on RE2 (`provider_token`).",
+      ),
+    gitleaksRulesPath: z
+      .string()
+      .optional()
+      .describe('Rules file; defaults to the committed import of gitleaks’ configuration.'),
+    credentialContext: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Also report the host and user name assigned within six lines of a password or other credential assignment (`credential_context`): a leaked login is the password plus where and as whom it works.',
+      ),
+    highEntropy: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        minBitsPerChar: z.number().min(0).max(8).default(4.3),
+      })
+      .prefault({})
+      .describe('Flag long, varied tokens without a known prefix.'),
+  })
+  // The rules are compiled once, when a policy binds the detector.
+  .transform(({ gitleaks, gitleaksRulesPath, ...rest }) => ({
+    ...rest,
+    gitleaks: gitleaks
+      ? loadGitleaksRules(gitleaksRulesPath ?? bundledModelPath('gitleaks-rules'))
+      : undefined,
+  }));
 
 export const secretsDetector = defineDetector({
   meta: {
@@ -191,7 +211,12 @@ export const secretsDetector = defineDetector({
       'Credentials: private keys, cloud and SaaS tokens, JWTs, connection strings with passwords, credential assignments, high-entropy tokens.',
     stages: ['ingest', 'input', 'retrieval', 'output'],
     cost: 'cheap',
-    kinds: [...patterns.map((entry) => entry.kind), 'high_entropy_string', 'credential_context'],
+    kinds: [
+      ...patterns.map((entry) => entry.kind),
+      'provider_token',
+      'high_entropy_string',
+      'credential_context',
+    ],
   },
   configSchema: secretsConfigSchema,
   detect(text, config): Finding[] {
@@ -212,6 +237,18 @@ export const secretsDetector = defineDetector({
           span: { start, end },
           score: entry.score,
           evidence: `${entry.kind} (${value.length} chars)`,
+        });
+      }
+    }
+    if (config.gitleaks !== undefined) {
+      for (const match of gitleaksMatches(text, config.gitleaks)) {
+        if (!spans.take(match.start, match.end)) continue;
+        findings.push({
+          detector: 'secrets',
+          kind: 'provider_token',
+          span: { start: match.start, end: match.end },
+          score: 0.9,
+          evidence: `gitleaks rule ${match.ruleId} (${match.secret.length} chars)`,
         });
       }
     }
