@@ -60,6 +60,21 @@ describe('contract evaluation', () => {
     assert.ok(outcome.redactedFields >= 2);
   });
 
+  it('redacts each field in place, also when a field holds the separator of the joined scan', () => {
+    // The fields are scanned as one text joined by a vertical tab between newlines; a field that
+    // holds a vertical tab is scanned field by field (placeholders then count per field).
+    for (const [note, expected] of [
+      ['call bob@acme.io', 'call [EMAIL_2]'],
+      ['call bob@acme.io\u000b\nor not', 'call [EMAIL_1]\u000b\nor not'],
+    ] as const) {
+      const outcome = evaluate(record({ ...valid, note }));
+      assert.equal(outcome.ok, true);
+      const value = outcome.value as { customer: { email: string }; note: string };
+      assert.equal(value.customer.email, '[EMAIL_1]');
+      assert.equal(value.note, expected);
+    }
+  });
+
   it('rejects each kind of bad record with a precise reason', () => {
     assert.equal(rejected(evaluate(record('x'.repeat(3000)))).kind, 'oversized');
     assert.equal(rejected(evaluate(record(Buffer.from([0x7b, 0xff, 0x7d])))).kind, 'encoding');

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { bundledModelPath, secretsDetector } from '../../src/detectors/index.ts';
+import { builtInDetectors, bundledModelPath, secretsDetector } from '../../src/detectors/index.ts';
+import { GuardEngine, guardPolicySchema } from '../../src/guard/index.ts';
 
-const config = secretsDetector.configSchema.parse({});
+const config = secretsDetector.configSchema.parse({ gitleaks: true });
 const found = (text: string): [string, string, string][] =>
   secretsDetector
     .detect(text, config, { stage: 'input' })
@@ -47,12 +48,20 @@ describe("secrets: gitleaks' rules", () => {
     assert.deepEqual(found('The quarterly report is attached; revenue rose 4% on the year.'), []);
   });
 
-  it('can be turned off', () => {
-    const off = secretsDetector.configSchema.parse({ gitleaks: false });
-    assert.deepEqual(
-      secretsDetector.detect('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', off, { stage: 'input' }),
-      [],
-    );
+  it('is off unless a policy turns it on, as the default policies do except at ingest', () => {
+    const token = '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';
+    const plain = secretsDetector.configSchema.parse({});
+    assert.deepEqual(secretsDetector.detect(token, plain, { stage: 'input' }), []);
+    const engine = new GuardEngine(guardPolicySchema.parse({}), builtInDetectors());
+    const kindsAt = (stage: 'ingest' | 'input' | 'retrieval' | 'output'): string[] =>
+      engine
+        .check(`the token is ${token}`, { stage })
+        .findings.filter((finding) => finding.detector === 'secrets')
+        .map((finding) => finding.kind);
+    assert.deepEqual(kindsAt('input'), ['provider_token']);
+    assert.deepEqual(kindsAt('retrieval'), ['provider_token']);
+    assert.deepEqual(kindsAt('output'), ['provider_token']);
+    assert.deepEqual(kindsAt('ingest'), []);
   });
 
   it('ships the pinned import with its provenance and licence', () => {
