@@ -128,8 +128,22 @@ export function gitleaksMatches(text: string, compiled: GitleaksRules): Gitleaks
   for (const keyword of compiled.keywords.match(bytes))
     for (const rule of compiled.rulesOfKeyword[keyword] ?? []) opened.add(rule);
   if (opened.size === 0) return [];
-  /** The UTF-16 offset of a UTF-8 byte offset of `bytes`. */
-  const offset = (byte: number): number => bytes.toString('utf8', 0, byte).length;
+  // The UTF-16 offset of a UTF-8 byte offset of `bytes`. A rule's matches come in order, so
+  // only the bytes since the last one are decoded: thousands of matches in a long text must not
+  // each decode it from the start.
+  const ascii = bytes.length === text.length;
+  let seenByte = 0;
+  let seenOffset = 0;
+  const offset = (byte: number): number => {
+    if (ascii) return byte;
+    if (byte < seenByte) {
+      seenByte = 0;
+      seenOffset = 0;
+    }
+    seenOffset += bytes.toString('utf8', seenByte, byte).length;
+    seenByte = byte;
+    return seenOffset;
+  };
   const found: GitleaksMatch[] = [];
   for (const ruleIndex of [...opened].sort((a, b) => a - b)) {
     const rule = compiled.rules[ruleIndex];

@@ -32,6 +32,20 @@ describe("secrets: gitleaks' rules", () => {
     }
   });
 
+  it('gives spans in the text, past characters that take more than one byte', () => {
+    const shopify = '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';
+    const databricks = 'dapi36b3216fdaeeb975729fae923d5a4fd1';
+    // The later rule's token comes first, so offsets are found out of order too.
+    const text = `Clé 🔑 : ${shopify} — déjà vu — ${databricks} ✓`;
+    assert.deepEqual(
+      found(text).map(([, rule, span]) => [rule, span]),
+      [
+        ['shopify-access-token', shopify],
+        ['databricks-api-token', databricks],
+      ],
+    );
+  });
+
   it("leaves a span to the detector's own pattern when both match", () => {
     assert.deepEqual(
       found(`token ghp_${'a1B2'.repeat(9)}`).map(([kind]) => kind),
