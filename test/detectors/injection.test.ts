@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  atbash,
   caesar,
   decodeEmbedded,
   injectionDetector,
@@ -53,6 +54,32 @@ describe('prompt injection detector', () => {
     ).join('');
     assert.equal(decodeEmbedded(`see ${percent}`)[0]?.text, secret);
     assert.equal(rot13(rot13(secret)), secret);
+  });
+
+  it('shifts Latin letters only, every other code unit as it was (lone surrogates too)', () => {
+    // The obvious implementation, as the reference: a callback per letter.
+    const reference = (text: string, shift: number): string =>
+      text.replace(/[a-zA-Z]/g, (char) => {
+        const base = char <= 'Z' ? 65 : 97;
+        return String.fromCharCode(((char.charCodeAt(0) - base + shift) % 26) + base);
+      });
+    const samples = [
+      '',
+      'Hello, World! Zz Aa',
+      'Chloé 🔑 naïve — déjà vu \ud800 lone \udc00 surrogates',
+      'abcXYZ 0123 '.repeat(1500), // past one chunk of 8,192 code units
+    ];
+    for (const text of samples) {
+      for (const shift of [1, 13, 25]) assert.equal(caesar(text, shift), reference(text, shift));
+      assert.equal(rot13(text), reference(text, 13));
+      assert.equal(
+        atbash(text),
+        text.replace(/[a-zA-Z]/g, (char) => {
+          const base = char <= 'Z' ? 65 : 97;
+          return String.fromCharCode(25 - (char.charCodeAt(0) - base) + base);
+        }),
+      );
+    }
   });
 
   it('matches override rules in English, French, German, Spanish and eight more languages', () => {
