@@ -41,7 +41,6 @@ interface Allowlist {
 
 interface Rule {
   id: string;
-  description: string;
   pattern: RE2;
   entropy: number;
   secretGroup: number;
@@ -59,7 +58,6 @@ export interface GitleaksRules {
 
 export interface GitleaksMatch {
   ruleId: string;
-  description: string;
   start: number;
   end: number;
   secret: string;
@@ -93,7 +91,6 @@ export function loadGitleaksRules(path: string): GitleaksRules {
     }
     return {
       id: rule.id,
-      description: rule.description,
       pattern: new RE2(rule.regex, 'g'),
       entropy: rule.entropy ?? 0,
       secretGroup: rule.secretGroup ?? 0,
@@ -174,7 +171,7 @@ export function gitleaksMatches(text: string, compiled: GitleaksRules): Gitleaks
       const line = (): string => lineAround(text, matchStart, matchStart + matchText.length);
       if (allowed(compiled.global, secret, matchText, line)) continue;
       if (rule.allowlists.some((list) => allowed(list, secret, matchText, line))) continue;
-      found.push({ ruleId: rule.id, description: rule.description, start, end, secret });
+      found.push({ ruleId: rule.id, start, end, secret });
     }
   }
   return found;
