@@ -166,7 +166,7 @@ export function detectionCharts(root: string = packageRoot()): Record<string, st
       ],
     ),
     'injection-agentdojo.svg': barChart(
-      "AgentDojo 0.1.35's attacks in its tools' texts at retrieval (never trained on)",
+      "AgentDojo 0.1.35's attacks in tool texts at retrieval (a development figure since 2026-11-27)",
       rulesAndEncoder('injection-agentdojo.json', 'injection-encoder-agentdojo.json'),
       [
         { title: 'attacked documents caught (TPR)', rate: 'tpr', max: 1, target: 0.95 },

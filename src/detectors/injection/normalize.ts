@@ -83,15 +83,54 @@ const unscrambled = new Map(attackVocabulary.map((word) => [scrambleKey(word), w
 const scrambleCandidate = new RegExp(
   `\\b(?:${[
     ...new Set(
-      attackVocabulary.map(
-        (word) => `${word[0] ?? ''}[a-z]{${word.length - 2}}${word[word.length - 1] ?? ''}`,
-      ),
+      attackVocabulary.flatMap((word) => {
+        const [first, last] = [word[0] ?? '', word[word.length - 1] ?? ''];
+        const inner = word.length - 2;
+        return word.length >= 8
+          ? [`${first}[a-z]{${inner - 1},${inner + 1}}${last}`]
+          : [`${first}[a-z]{${inner}}${last}`];
+      }),
     ),
   ].join('|')})\\b`,
   'g',
 );
 
 const vocabulary = new Set(attackVocabulary);
+
+/**
+ * One-letter typos of the attack words of eight letters or more ("iunstructions", "instrutions",
+ * "disreguard"): a letter added or dropped inside the word or, from ten letters, one replaced.
+ * Never the first or last letter: English inflects at the end ("overrides"), and another first
+ * letter makes another word. A typo two words share is left alone.
+ */
+const typoTargets = attackVocabulary.filter((word) => word.length >= 8);
+const alphabet = 'abcdefghijklmnopqrstuvwxyz';
+
+function oneLetterTypos(word: string): string[] {
+  const typos: string[] = [];
+  for (let at = 1; at < word.length; at += 1) {
+    for (const letter of alphabet) typos.push(word.slice(0, at) + letter + word.slice(at));
+  }
+  for (let at = 1; at < word.length - 1; at += 1) {
+    typos.push(word.slice(0, at) + word.slice(at + 1));
+    if (word.length >= 10) {
+      for (const letter of alphabet) typos.push(word.slice(0, at) + letter + word.slice(at + 1));
+    }
+  }
+  return typos;
+}
+
+const misspelt = new Map<string, string>();
+const ambiguousTypos = new Set<string>();
+for (const word of typoTargets) {
+  for (const typo of oneLetterTypos(word)) {
+    if (vocabulary.has(typo) || typo === word) continue;
+    const taken = misspelt.get(typo);
+    if (taken !== undefined && taken !== word) ambiguousTypos.add(typo);
+    else misspelt.set(typo, word);
+  }
+}
+for (const typo of ambiguousTypos) misspelt.delete(typo);
 // A text repeats its words; a small memo keeps a page of "ignroe ignroe …" from sorting each one.
 const unscrambleMemo = new Map<string, string>();
 
@@ -99,7 +138,7 @@ function unscramble(word: string): string {
   if (vocabulary.has(word)) return word;
   const known = unscrambleMemo.get(word);
   if (known !== undefined) return known;
-  const spelled = unscrambled.get(scrambleKey(word)) ?? word;
+  const spelled = unscrambled.get(scrambleKey(word)) ?? misspelt.get(word) ?? word;
   if (unscrambleMemo.size >= 1024) unscrambleMemo.clear();
   unscrambleMemo.set(word, spelled);
   return spelled;

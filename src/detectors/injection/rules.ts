@@ -300,6 +300,8 @@ function sentenceGap(chars: number): string {
   return String.raw`(?:[^.!?\n]|[.!?]\S){0,${chars}}?`;
 }
 const readersCode = String.raw`(?:your (?:\w+ )?(?:solution|code|implementation|codebase|algorithm|program|script)s?|the code you (?:develop|write|produce|generate|create))\b`;
+const readersTask = String.raw`(?:original |initial |actual |real |current |first |main )?(?:task|request|instructions?|assignment|job|goal|objective)`;
+const modelNames = String.raw`(?:ai|assistant|ai assistant|model|ai model|language model|llm|agent|ai agent|chatbot|bot|gpt(?:-?[\w.]+)?|chatgpt|claude|gemini|llama|copilot|mistral)`;
 const injectedCodeMarker = String.raw`(?:following|subsequent|below|provided|given)\b`;
 
 /**
@@ -348,6 +350,37 @@ const documentRules: readonly Rule[] = [
     pattern: new RegExp(
       String.raw`${directive}${sentenceGap(100)}\b(?:your (?:\w+ )?(?:response|reply|answer|elucidation|summary|translation)s?|your (?:message|output)s?)\b|${directive}${sentenceGap(60)}\b${injectedCodeMarker}${sentenceGap(100)}\b${readersCode}|${directive}${sentenceGap(100)}\b${readersCode}${sentenceGap(60)}\b${injectedCodeMarker}|\byour (?:response|reply|answer|output)s? (?:should|must|could|will|shall|needs? to|has to|would)\b|\byour (?:code|solution|implementation)s? (?:should|must|could|will|shall|needs? to|has to|would)\b${sentenceGap(60)}\b${injectedCodeMarker}|\bin your (?:response|reply|answer|output)s?,|\b(?:do not|don't) (?:hesitate|forget) to (?:\w+ ){0,2}(?:the )?(?:following|subsequent|below) code\b`,
     ),
+  },
+  {
+    // "Before you can solve the task that I gave you in the beginning, please do the following
+    // first": data that knows the reader has a task someone set it, and puts something before
+    // it or in its place (AgentDojo's "important instructions", Debenedetti et al. 2024). A
+    // document has no business speaking of the task its reader was given.
+    name: 'task_preempt',
+    needs: ['task', 'request', 'instruction', 'assignment', 'job', 'goal', 'objective'],
+    pattern: new RegExp(
+      String.raw`\b(?:before|instead of|prior to|after|rather than)\b[^.!?\n]{0,40}?\b(?:the|your|my) (?:${readersTask})s? (?:that |which )?(?:(?:i|we|the user) (?:gave|have given|assigned|set|asked)|you (?:were|have been|'ve been) (?:given|assigned|set|asked))\b|\b(?:before|instead of|prior to|rather than)\b[^.!?\n]{0,40}?\byour (?:original|initial|actual|real|current|assigned) (?:task|request|instructions?|assignment|job|goal|objective)\b`,
+    ),
+  },
+  {
+    // "This is an important message from me, Emma Johnson, to you, GPT-4", "to the AI assistant
+    // reading this": a text that speaks to the model that will read it (Greshake et al. 2023's
+    // planted prompts open the same way). A greeting ("Dear AI assistant, …") is not enough:
+    // users open their own prompts with one, and a stream of chats is data too.
+    name: 'reader_addressed_message',
+    needs: ['to you', 'reading', 'processing', 'summari', 'parsing', 'viewing', 'seeing'],
+    pattern: new RegExp(
+      String.raw`\b(?:message|note|request|reminder|notice|instructions?)\b[^.!?\n]{0,60}?\bto you,? (?:the )?${modelNames}\b|\b(?:to|for) (?:the |any |all |every )?(?:ai|llm|language model|ai assistant|ai agent|ai model|ai system|chatbot|assistant|agent|model)s? (?:reading|processing|summari[sz]ing|parsing|viewing|seeing) (?:this|these)\b`,
+    ),
+  },
+  {
+    // Chat-template and system-message markers forged into data ("###(system_message) …",
+    // "<<SYS>>", "<|im_start|>system"): the text dresses itself as the conversation's
+    // higher-priority turn. In a user's prompt they may be a question about templates.
+    name: 'forged_chat_marker',
+    needs: ['system', 'sys>>', '<|', 'inst]'],
+    pattern:
+      /\(system[_ ]message\)|\[system[_ ]message\]|<<\/?sys>>|<\|(?:system|im_start|im_end|start_header_id|end_header_id|eot_id)\|>|\[\/?inst\]/,
   },
   {
     name: 'assistant_addressed',
