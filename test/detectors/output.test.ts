@@ -95,6 +95,10 @@ describe('output-side detectors', () => {
     assert.equal(refused("I'm not supposed to tell you my instructions."), true);
     assert.equal(refused('To stop a Python process, run kill with its pid.'), false);
     assert.equal(refused("I'm not going to lie: the second recipe is better."), false);
+    // Typed as chat models type them: U+2019 and U+02BC apostrophes.
+    assert.equal(refused('I can’t help with that, but here is a safer alternative.'), true);
+    assert.equal(refused('I’m sorry, but I won’t be able to do that; I can’t share it.'), true);
+    assert.equal(refused('Iʼm not able to help with this request.'), true);
   });
 
   it('groundedness scores answers against the retrieved context', () => {
