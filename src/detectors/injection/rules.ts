@@ -389,7 +389,18 @@ const documentRules: readonly Rule[] = [
   },
 ];
 
-function matchAll(list: readonly Rule[], normalized: string): RuleHit[] {
+/**
+ * The patterns are written with ASCII apostrophes; text typed on phones and by chat models uses
+ * U+2019 ("don’t"), which must not be a way around them. One character for one, so every span
+ * stays where it was.
+ */
+const typographicApostrophe = /[\u2019\u02bc]/g;
+
+function matchAll(list: readonly Rule[], text: string): RuleHit[] {
+  const normalized =
+    text.includes('\u2019') || text.includes('\u02bc')
+      ? text.replace(typographicApostrophe, "'")
+      : text;
   const hits: RuleHit[] = [];
   for (const { name, pattern, needs, alsoNeeds } of list) {
     if (needs !== undefined && !needs.some((literal) => normalized.includes(literal))) continue;
