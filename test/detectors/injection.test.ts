@@ -20,6 +20,18 @@ const maxScore = (text: string, cfg = config): number =>
     ...injectionDetector.detect(text, cfg, { stage: 'input' }).map((finding) => finding.score),
   );
 
+/** The rule findings of the detector without its model, as their evidence ("rule fake_turn"). */
+const rules = (text: string, stage: 'input' | 'retrieval'): string[] =>
+  injectionDetector
+    .detect(text, rulesOnly, { stage })
+    .map((finding) => finding.evidence)
+    .filter((evidence) => evidence.startsWith('rule '));
+
+/** Documents that merely contain an attack's words: no rule may match them at `retrieval`. */
+function assertNoRuleInDocuments(texts: readonly string[]): void {
+  for (const text of texts) assert.deepEqual(rules(text, 'retrieval'), [], text);
+}
+
 /** The names of the rules a prompt matches. */
 const rule = (text: string): string[] =>
   matchRules(normalizeForMatching(text)).map((hit) => hit.rule);
@@ -211,11 +223,6 @@ describe('prompt injection detector', () => {
   });
 
   it('flags data that plays the conversation, answers for its reader, or declares itself void', () => {
-    const rules = (text: string, stage: 'input' | 'retrieval'): string[] =>
-      injectionDetector
-        .detect(text, rulesOnly, { stage })
-        .map((finding) => finding.evidence)
-        .filter((evidence) => evidence.startsWith('rule '));
     const report = 'Quarterly revenue rose 4% on strong subscription sales in the northern region.';
     for (const [text, rule] of [
       [
@@ -250,24 +257,17 @@ describe('prompt injection detector', () => {
       'rule new_instructions',
     ]);
     // Documents that merely contain the words.
-    for (const text of [
+    assertNoRuleInDocuments([
       'Operating System: Windows 11 Home. Display output: HDMI 2.1, say the specs.',
       'User: admin\nPassword: stored in the vault\nHost: db.internal',
       'If you have questions, reply to this e-mail or call the front desk.',
       "It's 4 am, why am I writing as if anyone is going to answer me.",
       'Please ignore the rest of the table; only the totals row matters for the audit.',
       'The assistant repeated the figures to the user during the call.',
-    ]) {
-      assert.deepEqual(rules(text, 'retrieval'), [], text);
-    }
+    ]);
   });
 
   it('flags tool output that speaks to the agent about its task, and forged system turns', () => {
-    const rules = (text: string, stage: 'input' | 'retrieval'): string[] =>
-      injectionDetector
-        .detect(text, rulesOnly, { stage })
-        .map((finding) => finding.evidence)
-        .filter((evidence) => evidence.startsWith('rule '));
     const invoice = 'Invoice 2291 from Northwind Ltd, due 14 March, total 1,240.00 EUR.';
     for (const [text, rule] of [
       [
@@ -299,15 +299,13 @@ describe('prompt injection detector', () => {
       ['rule reply_directive'],
     );
     // Data that speaks of tasks, requests and models without addressing its reader.
-    for (const text of [
+    assertNoRuleInDocuments([
       'Before you start the task, read the safety notes in section 2 and wear gloves.',
       'After the request was approved, the team assigned the ticket to the night shift.',
       'Instead of the original plan, we shipped the smaller model to every region.',
       'A message to you, the reader: thanks for buying this book.',
       'The system message tells the model how to behave; see the chat template docs.',
-    ]) {
-      assert.deepEqual(rules(text, 'retrieval'), [], text);
-    }
+    ]);
   });
 
   it('spells one-letter typos of the long attack words right, and no other word', () => {
