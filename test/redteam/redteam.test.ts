@@ -23,6 +23,7 @@ const FAMILIES: ProbeFamily[] = [
   'xss',
   'exfiltration',
   'harmful',
+  'many_shot',
   'benign',
 ];
 
