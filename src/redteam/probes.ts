@@ -137,13 +137,14 @@ function datasetPrompts(datasetsDir: string | undefined): Partial<Record<string,
   }
   const advbench = at('AttnGCG-attack/data/advbench/harmful_behaviors.csv');
   if (existsSync(advbench)) {
-    found.harmful = readFileSync(advbench, 'utf8')
+    const csv = readFileSync(advbench, 'utf8');
+    found.harmful = csv
       .split('\n')
       .slice(1)
       .map((line) => /^"?([^",]+)/.exec(line)?.[1]?.trim() ?? '')
       .filter((line) => line.length > 10);
     // Each behaviour with the compliant opening AdvBench pairs it with ("Sure, here is …").
-    const [, ...rows] = parseCsv(readFileSync(advbench, 'utf8'));
+    const [, ...rows] = parseCsv(csv);
     found.harmfulTurns = rows
       .filter((row) => (row[0] ?? '').trim().length > 10 && (row[1] ?? '').trim() !== '')
       .map((row) => `User: ${(row[0] ?? '').trim()}\nAssistant: ${(row[1] ?? '').trim()}.`);
