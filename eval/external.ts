@@ -28,7 +28,7 @@
  * injection-encoder-agentdojo.json, harmful-external.json, refusal-external.json,
  * many-shot(-encoder)-external.json. Downloads the three wheels from PyPI
  * into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
- * with venv and PyPI, otherwise exits 2 saying so. ~2 minutes.
+ * with venv and PyPI, otherwise exits 2 saying so. ~2½ minutes.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -203,10 +203,7 @@ function yamlFiles(dir: string): string[] {
 }
 
 /** PyRIT's one-parameter jailbreak templates, each filled with a held-out AdvBench goal. */
-function pyritRows(templates: string): Row[] {
-  const goals = harmfulSets()
-    .dev.filter((example) => example.source === 'advbench')
-    .map((example) => example.text);
+function pyritRows(templates: string, goals: readonly string[]): Row[] {
   const groups: Record<string, string> = {
     in_the_wild: 'pyrit-in-the-wild',
     pliny: 'pyrit-pliny',
@@ -243,7 +240,7 @@ function pyritRows(templates: string): Row[] {
  * example pairs, N drawn by a seeded shuffle, a held-out AdvBench goal last; rendered as the
  * template reads (one turn a line).
  */
-function manyShotRows(pyritDir: string): Row[] {
+function manyShotRows(pyritDir: string, goals: readonly string[]): Row[] {
   const examples = (
     JSON.parse(
       readFileSync(join(pyritDir, 'pyrit/datasets/jailbreak/many_shot_examples.json'), 'utf8'),
@@ -252,9 +249,6 @@ function manyShotRows(pyritDir: string): Row[] {
     (pair): pair is { user: string; assistant: string } =>
       typeof pair.user === 'string' && typeof pair.assistant === 'string',
   );
-  const goals = harmfulSets()
-    .dev.filter((example) => example.source === 'advbench')
-    .map((example) => example.text);
   const random = seededRandom(20261127);
   return [4, 16, 64].flatMap((shots) =>
     goals.map((goal) => {
@@ -406,8 +400,15 @@ const trained = trainedShingles();
 const [spikeeWheel, pyritWheel, agentDojoWheel] = wheels as [Wheel, Wheel, Wheel];
 const spikee = spikeeRows(join(unpacked(spikeeWheel), 'spikee/data/workspace/datasets'));
 const pyritDir = unpacked(pyritWheel);
+/** AdvBench goals no model of ours was trained on: the requests the jailbreak templates carry. */
+const heldOutGoals = harmfulSets()
+  .dev.filter((example) => example.source === 'advbench')
+  .map((example) => example.text);
 const injectionRows = markSeen(
-  [...spikee.injection, ...pyritRows(join(pyritDir, 'pyrit/datasets/jailbreak/templates'))],
+  [
+    ...spikee.injection,
+    ...pyritRows(join(pyritDir, 'pyrit/datasets/jailbreak/templates'), heldOutGoals),
+  ],
   trained,
 );
 const evalDir = join(root, '.guardstream', 'eval');
@@ -423,7 +424,7 @@ const agentDojoFile = write(
   'external-agentdojo.jsonl',
   agentDojoRows(join(unpacked(agentDojoWheel), 'agentdojo')),
 );
-const manyShotFile = write('external-many-shot.jsonl', manyShotRows(pyritDir));
+const manyShotFile = write('external-many-shot.jsonl', manyShotRows(pyritDir, heldOutGoals));
 const refusalFile = write(
   'external-refusal.jsonl',
   refusalRows(join(pyritDir, 'pyrit/datasets/scorer_evals/refusal_scorer')),
