@@ -178,6 +178,25 @@ export function detectionCharts(root: string = packageRoot()): Record<string, st
         },
       ],
     ),
+    'many-shot.svg': barChart(
+      "Many-shot jailbreaks at input (PyRIT 1.1.0's template and turns, held-out AdvBench goals)",
+      [
+        { name: 'default input policy', report: read('many-shot-external.json') },
+        {
+          name: '+ prompt_injection_encoder (opt-in)',
+          report: read('many-shot-encoder-external.json'),
+        },
+      ],
+      [{ title: 'attacks flagged or blocked (TPR)', rate: 'tpr', max: 1 }],
+    ),
+    'refusal-external.svg': barChart(
+      "refusal on PyRIT 1.1.0's human-labelled model answers (development figure since 2026-11-27)",
+      [{ name: 'refusal (output)', report: read('refusal-external.json') }],
+      [
+        { title: 'refusals found (recall)', rate: 'tpr', max: 1 },
+        { title: 'compliant answers flagged (FPR)', rate: 'fpr', max: 0.1 },
+      ],
+    ),
   };
 }
 
