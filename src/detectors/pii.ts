@@ -320,15 +320,38 @@ function otherScriptDigitValues(): Uint8Array {
   digitValues = table;
   return table;
 }
+/**
+ * Separators as typography writes them: French groups a number's digits with a (narrow)
+ * no-break space, word processors write U+2010, U+2011 (no-break) or U+2012 (figure dash)
+ * between a number's groups. Read as ' ' and '-', one unit for one like the digits, so "+33 6 12
+ * 34 56 78" typed on a French keyboard is the phone number it looks like, and a card number leaked
+ * with no-break spaces is still a card number. Not the en dash: between numbers it is a range
+ * ("1882–1886"), which a hyphen would make look like a phone number.
+ */
+const UNICODE_SEPARATOR = /[\u00a0\u2007\u2009\u202f\u2010-\u2012]/;
+const SEPARATOR_AS_ASCII: Readonly<Record<number, number>> = {
+  0xa0: 0x20,
+  0x2007: 0x20,
+  0x2009: 0x20,
+  0x202f: 0x20,
+  0x2010: 0x2d,
+  0x2011: 0x2d,
+  0x2012: 0x2d,
+};
+
 function foldDigits(text: string): string {
-  if (!/[\u0080-\uffff]/.test(text) || !OTHER_SCRIPT_DIGIT.test(text)) return text;
-  const values = otherScriptDigitValues();
+  if (!/[\u0080-\uffff]/.test(text)) return text;
+  const digits = OTHER_SCRIPT_DIGIT.test(text);
+  if (!digits && !UNICODE_SEPARATOR.test(text)) return text;
+  const values = digits ? otherScriptDigitValues() : undefined;
   const units: number[] = [];
   let folded = '';
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
-    const value = code > 0x7f ? (values[code] ?? 0) : 0;
-    units.push(value === 0 ? code : 0x2f + value);
+    const value = code > 0x7f && values !== undefined ? (values[code] ?? 0) : 0;
+    units.push(
+      value !== 0 ? 0x2f + value : code > 0x7f ? (SEPARATOR_AS_ASCII[code] ?? code) : code,
+    );
     if (units.length === 8192) folded += String.fromCharCode(...units.splice(0));
   }
   return folded + String.fromCharCode(...units);

@@ -125,6 +125,19 @@ describe('pii detector', () => {
     assert.deepEqual(kinds('card ４１１１ １１１１ １１１１ １１１１'), ['credit_card']);
   });
 
+  it('reads typographic spaces and hyphens inside numbers as separators, not en-dash ranges', () => {
+    // French groups digits with (narrow) no-break spaces; word processors write U+2010–U+2012.
+    assert.deepEqual(found('Appelez le +33\u00a06\u00a012\u00a034\u00a056\u00a078 demain'), [
+      '+33\u00a06\u00a012\u00a034\u00a056\u00a078',
+    ]);
+    assert.deepEqual(kinds('ou le 06\u202f12\u202f34\u202f56\u202f78'), ['phone']);
+    assert.deepEqual(kinds('SSN 123\u201045\u20106789 on file'), ['us_ssn']);
+    assert.deepEqual(kinds('call 001\u2012579\u2012526\u20122243 from abroad'), ['phone']);
+    assert.deepEqual(kinds('card 4111\u00a01111\u00a01111\u00a01111'), ['credit_card']);
+    // Between numbers an en dash is a range: "1882–1886" is not a phone number.
+    assert.deepEqual(kinds('He lived in Paris 1882\u20131886 and in Rome 1886\u20131887.'), []);
+  });
+
   it('takes a spaced 3 + 4 digit local number for a phone, not a range, a suite or a short group', () => {
     assert.deepEqual(found('any message on my registered 668 5702. Could you call?'), ['668 5702']);
     assert.deepEqual(kinds('essays of 200-1000 words'), []);
