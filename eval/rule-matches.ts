@@ -5,7 +5,9 @@
  * `retrieval` on every benign line of the derived sets under .guardstream/eval, except the dev
  * sets' texts, which are kept for the one measurement after a change.
  *
- * Usage: node --import tsx eval/rule-matches.ts [--out FILE] [--against FILE]
+ * Usage: node --import tsx eval/rule-matches.ts [--model] [--out FILE] [--against FILE]
+ *   --model    the detector with its learned models too, as the default policy runs it: what a
+ *              change to the normalisation both share must not make flag
  *   --out      where to write the flagged texts (default .guardstream/eval/rule-matches.json)
  *   --against  an earlier output: print the texts flagged now and not then, and the reverse
  * Needs the sets built first (`npm run eval` builds them; `eval/external.ts` builds the
@@ -69,7 +71,11 @@ export interface FlaggedText {
 }
 
 const { values } = parseArgs({
-  options: { out: { type: 'string' }, against: { type: 'string' } },
+  options: {
+    model: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    against: { type: 'string' },
+  },
 });
 const out = values.out ?? join(evalDir, 'rule-matches.json');
 
@@ -91,14 +97,20 @@ for (const name of [...benignFiles, ...allBenignFiles]) {
   console.error(`${name}: ${kept} new benign texts`);
 }
 
-const config = injectionConfigSchema.parse({ useModel: false });
+const config = injectionConfigSchema.parse({ useModel: values.model });
+// The default policy's threshold: a model score below it flags nothing.
+const flagsText = (score: number): boolean => score >= 0.5;
 const flagged: FlaggedText[] = [];
 let done = 0;
 for (const [text, source] of texts) {
   const rules = new Set<string>();
   for (const stage of ['input', 'retrieval'] as const) {
     for (const finding of injectionDetector.detect(text, config, { stage })) {
-      rules.add(`${stage} ${finding.evidence}`);
+      if (!flagsText(finding.score)) continue;
+      // A rule's evidence names it; a model's carries its score, which is not what is compared.
+      rules.add(
+        `${stage} ${finding.kind === 'model' || (finding.kind === 'encoded_payload' && finding.evidence.includes(' on ')) ? 'model' : finding.evidence}`,
+      );
     }
   }
   if (rules.size > 0) {

@@ -41,6 +41,13 @@ describe('prompt injection detector', () => {
     assert.equal(normalizeForMatching('ＩＧＮＯＲＥ'), 'ignore');
     assert.equal(normalizeForMatching('іgnоrе'), 'ignore'); // Cyrillic і, о, е
     assert.equal(normalizeForMatching('ig\u200bnore'), 'ignore');
+    // Every default-ignorable character: soft hyphen, grapheme joiner, Hangul filler, selectors.
+    for (const hidden of ['\u00ad', '\u034f', '\u061c', '\u3164', '\ufe0f', '\u17b4'])
+      assert.equal(
+        normalizeForMatching(`ig${hidden}nore`),
+        'ignore',
+        hidden.codePointAt(0)?.toString(16),
+      );
     assert.equal(normalizeForMatching('1gn0r3 pr3v10us'), 'ignore previous');
     assert.equal(normalizeForMatching('i g n o r e this'), 'ignore this');
     assert.equal(normalizeForMatching('2 + 2 = 4'), '2 + 2 = 4');

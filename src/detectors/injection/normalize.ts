@@ -5,8 +5,10 @@
  * made of, typed with their inner letters shuffled ("ignroe all prevoius insturctions", the
  * "typoglycemia" attack), are spelled right again.
  */
-const invisible =
-  /[\u200b-\u200f\u2060-\u2064\ufeff\u180e\u202a-\u202e\u2066-\u2069\u{e0000}-\u{e007f}]/gu;
+// Every default-ignorable code point (Unicode's own list of characters that render as nothing:
+// zero-width and bidi controls, tag characters, and since 2026-11-27 also the soft hyphen,
+// U+034F, U+061C, the Hangul fillers, variation selectors…): "ig\u00adnore" must read "ignore".
+const invisible = /\p{Default_Ignorable_Code_Point}/gu;
 const leet: Readonly<Record<string, string>> = {
   '0': 'o',
   '1': 'i',
