@@ -5,7 +5,7 @@ import type { CountryCode } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { ibanShapeValid, ibanValid, inseeValid, luhnValid, ssnValid } from './checksums.ts';
 import { bundledModelPath } from './linear-model.ts';
-import { SpanSet } from './spans.ts';
+import { SpanSet, scanVisible } from './spans.ts';
 import { defineDetector } from './types.ts';
 import type { Finding } from './types.ts';
 
@@ -592,18 +592,17 @@ export const piiDetector = defineDetector({
   },
   configSchema: piiConfigSchema,
   detect(text, config): Finding[] {
-    const candidates = collect(
-      foldDigits(text),
-      new Set(config.kinds),
-      config.names,
-      config.phoneRegions,
+    return scanVisible(text, (visible) =>
+      resolveOverlaps(
+        collect(foldDigits(visible), new Set(config.kinds), config.names, config.phoneRegions),
+        visible.length,
+      ).map((candidate) => ({
+        detector: 'pii',
+        kind: candidate.kind,
+        span: { start: candidate.start, end: candidate.end },
+        score: candidate.score,
+        evidence: `${candidate.kind} (${candidate.end - candidate.start} chars)`,
+      })),
     );
-    return resolveOverlaps(candidates, text.length).map((candidate) => ({
-      detector: 'pii',
-      kind: candidate.kind,
-      span: { start: candidate.start, end: candidate.end },
-      score: candidate.score,
-      evidence: `${candidate.kind} (${candidate.end - candidate.start} chars)`,
-    }));
   },
 });

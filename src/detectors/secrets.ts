@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { shannonEntropy } from './checksums.ts';
 import { gitleaksMatches, loadGitleaksRules } from './gitleaks.ts';
 import { bundledModelPath } from './linear-model.ts';
-import { SpanSet } from './spans.ts';
+import { SpanSet, scanVisible } from './spans.ts';
 import { defineDetector } from './types.ts';
 import type { Finding } from './types.ts';
 
@@ -220,62 +220,68 @@ export const secretsDetector = defineDetector({
   },
   configSchema: secretsConfigSchema,
   detect(text, config): Finding[] {
-    const findings: Finding[] = [];
-    const spans = new SpanSet(text.length);
-    for (const entry of patterns) {
-      if (entry.worthScanning !== undefined && !entry.worthScanning(text)) continue;
-      entry.pattern.lastIndex = 0;
-      for (let match = entry.pattern.exec(text); match !== null; match = entry.pattern.exec(text)) {
-        const value = match[entry.group ?? 0] ?? '';
-        if (entry.accept !== undefined && !entry.accept(value)) continue;
-        const start = match.index + match[0].lastIndexOf(value);
-        const end = start + value.length;
-        if (!spans.take(start, end)) continue;
-        findings.push({
-          detector: 'secrets',
-          kind: entry.kind,
-          span: { start, end },
-          score: entry.score,
-          evidence: `${entry.kind} (${value.length} chars)`,
-        });
-      }
-    }
-    if (config.gitleaks !== undefined) {
-      for (const match of gitleaksMatches(text, config.gitleaks)) {
-        if (!spans.take(match.start, match.end)) continue;
-        findings.push({
-          detector: 'secrets',
-          kind: 'provider_token',
-          span: { start: match.start, end: match.end },
-          score: 0.9,
-          evidence: `gitleaks rule ${match.ruleId} (${match.secret.length} chars)`,
-        });
-      }
-    }
-    if (config.highEntropy.enabled) {
-      HIGH_ENTROPY.lastIndex = 0;
-      for (let match = HIGH_ENTROPY.exec(text); match !== null; match = HIGH_ENTROPY.exec(text)) {
-        const value = match[1] ?? '';
-        const start = match.index + match[0].length - value.length;
-        const end = start + value.length;
-        const varied = /[a-z]/.test(value) && /[A-Z0-9]/.test(value);
-        if (!varied || !spans.isFree(start, end)) continue;
-        const bits = shannonEntropy(value);
-        if (bits < config.highEntropy.minBitsPerChar) continue;
-        spans.take(start, end);
-        findings.push({
-          detector: 'secrets',
-          kind: 'high_entropy_string',
-          span: { start, end },
-          score: Math.min(0.9, 0.5 + (bits - config.highEntropy.minBitsPerChar) / 4),
-          evidence: `high-entropy token (${value.length} chars, ${bits.toFixed(2)} bits/char)`,
-        });
-      }
-    }
-    if (config.credentialContext) findings.push(...credentialContext(text, findings, spans));
-    return findings.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
+    return scanVisible(text, (visible) => findSecrets(visible, config));
   },
 });
+
+type SecretsConfig = z.output<typeof secretsConfigSchema>;
+
+function findSecrets(text: string, config: SecretsConfig): Finding[] {
+  const findings: Finding[] = [];
+  const spans = new SpanSet(text.length);
+  for (const entry of patterns) {
+    if (entry.worthScanning !== undefined && !entry.worthScanning(text)) continue;
+    entry.pattern.lastIndex = 0;
+    for (let match = entry.pattern.exec(text); match !== null; match = entry.pattern.exec(text)) {
+      const value = match[entry.group ?? 0] ?? '';
+      if (entry.accept !== undefined && !entry.accept(value)) continue;
+      const start = match.index + match[0].lastIndexOf(value);
+      const end = start + value.length;
+      if (!spans.take(start, end)) continue;
+      findings.push({
+        detector: 'secrets',
+        kind: entry.kind,
+        span: { start, end },
+        score: entry.score,
+        evidence: `${entry.kind} (${value.length} chars)`,
+      });
+    }
+  }
+  if (config.gitleaks !== undefined) {
+    for (const match of gitleaksMatches(text, config.gitleaks)) {
+      if (!spans.take(match.start, match.end)) continue;
+      findings.push({
+        detector: 'secrets',
+        kind: 'provider_token',
+        span: { start: match.start, end: match.end },
+        score: 0.9,
+        evidence: `gitleaks rule ${match.ruleId} (${match.secret.length} chars)`,
+      });
+    }
+  }
+  if (config.highEntropy.enabled) {
+    HIGH_ENTROPY.lastIndex = 0;
+    for (let match = HIGH_ENTROPY.exec(text); match !== null; match = HIGH_ENTROPY.exec(text)) {
+      const value = match[1] ?? '';
+      const start = match.index + match[0].length - value.length;
+      const end = start + value.length;
+      const varied = /[a-z]/.test(value) && /[A-Z0-9]/.test(value);
+      if (!varied || !spans.isFree(start, end)) continue;
+      const bits = shannonEntropy(value);
+      if (bits < config.highEntropy.minBitsPerChar) continue;
+      spans.take(start, end);
+      findings.push({
+        detector: 'secrets',
+        kind: 'high_entropy_string',
+        span: { start, end },
+        score: Math.min(0.9, 0.5 + (bits - config.highEntropy.minBitsPerChar) / 4),
+        evidence: `high-entropy token (${value.length} chars, ${bits.toFixed(2)} bits/char)`,
+      });
+    }
+  }
+  if (config.credentialContext) findings.push(...credentialContext(text, findings, spans));
+  return findings.sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
+}
 
 /** How far around a credential its host and user are looked for, in lines and characters. */
 const CONTEXT_CHARS = 2000;

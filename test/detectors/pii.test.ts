@@ -134,6 +134,8 @@ describe('pii detector', () => {
     assert.deepEqual(kinds('SSN 123\u201045\u20106789 on file'), ['us_ssn']);
     assert.deepEqual(kinds('call 001\u2012579\u2012526\u20122243 from abroad'), ['phone']);
     assert.deepEqual(kinds('card 4111\u00a01111\u00a01111\u00a01111'), ['credit_card']);
+    // Invisible characters inside a value hide nothing: the span covers them.
+    assert.deepEqual(found('mail jane\u00ad@acme\u200b.io today'), ['jane\u00ad@acme\u200b.io']);
     // Between numbers an en dash is a range: "1882–1886" is not a phone number.
     assert.deepEqual(kinds('He lived in Paris 1882\u20131886 and in Rome 1886\u20131887.'), []);
   });
