@@ -23,7 +23,7 @@ export const encodedPayloadDetector = defineDetector({
     description: 'Base64, hex, percent-encoded or Unicode-tag runs that decode to readable text.',
     stages: ['ingest', 'input', 'retrieval', 'output'],
     cost: 'cheap',
-    kinds: ['base64', 'hex', 'url', 'unicode-tags', 'acrostic', 'morse'],
+    kinds: ['base64', 'hex', 'url', 'unicode-tags', 'variation-selectors', 'acrostic', 'morse'],
   },
   configSchema: z.strictObject({
     minDecodedChars: z

@@ -9,6 +9,11 @@ const URL_ENCODED = /(?:%[0-9A-Fa-f]{2}){4,}/g;
 // Unicode tag characters U+E0020–U+E007E mirror printable ASCII and render as nothing: text
 // written in them is read by many models and seen by no one ("ASCII smuggling").
 const TAG_RUN = /(?:\u{E0020}|[\u{E0021}-\u{E007E}]){4,2048}/gu;
+// Variation selectors render as nothing too, and 256 of them (U+FE00–U+FE0F for 0–15,
+// U+E0100–U+E01EF for 16–255) carry one byte each: any text can ride behind one emoji
+// ("variation-selector smuggling", P. Butler 2025). Ordinary text has one selector after a
+// character, never a run.
+const SELECTOR_RUN = /[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]{4,4096}/gu;
 
 function printable(text: string): boolean {
   if (text.length < 8) return false;
@@ -96,7 +101,15 @@ export function rot13(text: string): string {
 }
 
 export interface Decoded {
-  encoding: 'base64' | 'hex' | 'url' | 'rot13' | 'unicode-tags' | 'acrostic' | 'morse';
+  encoding:
+    | 'base64'
+    | 'hex'
+    | 'url'
+    | 'rot13'
+    | 'unicode-tags'
+    | 'variation-selectors'
+    | 'acrostic'
+    | 'morse';
   text: string;
   /** Where the encoded run sits in the input. */
   start: number;
@@ -124,6 +137,15 @@ export function decodeEmbedded(text: string): Decoded[] {
         String.fromCharCode((char.codePointAt(0) ?? 0xe0020) - 0xe0000),
       ).join('');
       push('unicode-tags', decoded, match);
+    }
+  }
+  if (/[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/u.test(text)) {
+    for (const match of text.matchAll(SELECTOR_RUN)) {
+      const bytes = Array.from(match[0], (char) => {
+        const code = char.codePointAt(0) ?? 0xfe00;
+        return code >= 0xe0100 ? code - 0xe0100 + 16 : code - 0xfe00;
+      });
+      push('variation-selectors', Buffer.from(bytes).toString('utf8'), match);
     }
   }
   for (const match of text.matchAll(URL_ENCODED)) {
