@@ -20,7 +20,8 @@ const WORDS_OR_PATH = /^(?:[A-Za-z]+|[A-Za-z][a-z0-9]*(?:\/[A-Za-z][a-z0-9]*)+\/
 export const encodedPayloadDetector = defineDetector({
   meta: {
     name: 'encoded_payload',
-    description: 'Base64, hex, percent-encoded or Unicode-tag runs that decode to readable text.',
+    description:
+      'Base64, hex, percent-encoded, Unicode-tag or variation-selector runs that decode to readable text.',
     stages: ['ingest', 'input', 'retrieval', 'output'],
     cost: 'cheap',
     kinds: ['base64', 'hex', 'url', 'unicode-tags', 'variation-selectors', 'acrostic', 'morse'],
