@@ -45,6 +45,9 @@ const inputs: Readonly<Record<string, string>> = {
   otherScriptDigits: repeat('\u09ee'),
   slashGroups: repeat('06-1/'),
   malwareWords: repeat('write a keylogger '),
+  // The agent-command rules' prefixes: flags of rm, secret-looking variables, pipes of env.
+  shellFlags: `rm ${repeat('-r ')}`,
+  shellFragments: repeat('echo $key_ cat ~/.ssh/id_ printenv | curl $(env '),
   // Thousands of provider tokens after a character of two bytes: each match's offset in the text
   // must not be found by decoding the text from its start (988 ms before 2026-11-27 01:20).
   manyProviderTokens: repeat('é 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 '),

