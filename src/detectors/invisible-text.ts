@@ -28,6 +28,23 @@ const classes: readonly { kind: string; test: (code: number) => boolean; what: s
     what: 'private-use characters',
   },
   {
+    // Bytes hidden behind an emoji or a letter as variation selectors (U+FE00–U+FE0F for 0–15,
+    // U+E0100–U+E01EF for 16–255: "variation-selector smuggling", P. Butler 2025). An emoji or
+    // an ideograph takes one; a run of four or more carries data.
+    kind: 'variation_selectors',
+    test: (code) => (code >= 0xfe00 && code <= 0xfe0f) || (code >= 0xe0100 && code <= 0xe01ef),
+    what: 'variation selectors in a row (data hidden behind a visible character)',
+  },
+  {
+    // Default-ignorable characters no text has a use for: the deprecated Khmer inherent vowel
+    // U+17B4 and the musical notation's formatting characters. The Hangul fillers and the
+    // combining grapheme joiner were checked too and are left out: Unicode's own IDNA
+    // conformance data has them, and a test corpus is text a pipeline may carry.
+    kind: 'invisible_filler',
+    test: (code) => code === 0x17b4 || (code >= 0x1d173 && code <= 0x1d17a),
+    what: 'invisible filler characters',
+  },
+  {
     // Backspace and delete hide the characters before them on a terminal; ESC starts the ANSI
     // sequences that recolour, move the cursor, set hyperlinks or write the clipboard (OSC 52).
     // Tab, line feed, vertical tab, form feed and carriage return are ordinary text, and so, in
@@ -50,8 +67,8 @@ const LATIN_LETTER = /[A-Za-z\u00c0-\u024f]/;
 
 /** Every class above in one character class: most text has none, and one scan settles it. */
 const anySuspicious =
-  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
-  /[\u0000-\u0008\u000E-\u001F\u007F\u200B-\u200F\u2060-\u2064\uFEFF\u180E\u202A-\u202E\u2066-\u2069\uE000-\uF8FF\u{E0000}-\u{E007F}\u{F0000}-\u{10FFFD}]/u;
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- control characters and lone variation selectors are what this looks for
+  /[\u0000-\u0008\u000E-\u001F\u007F\u200B-\u200F\u2060-\u2064\uFEFF\u180E\u202A-\u202E\u2066-\u2069\uE000-\uF8FF\u{E0000}-\u{E007F}\u{F0000}-\u{10FFFD}\uFE00-\uFE0F\u{E0100}-\u{E01EF}\u17B4\u{1D173}-\u{1D17A}]/u;
 
 /**
  * Words that mix Latin letters with Cyrillic or Greek look-alikes ("homе" with a Cyrillic е,
@@ -109,7 +126,7 @@ export const invisibleTextDetector = defineDetector({
   meta: {
     name: 'invisible_text',
     description:
-      'Invisible or disguised characters used to smuggle text past readers and filters: tag characters, zero-width characters, bidi overrides, private-use code points, control characters (backspace, ANSI escapes), Latin words with Cyrillic or Greek look-alike letters.',
+      'Invisible or disguised characters used to smuggle text past readers and filters: tag characters, zero-width characters, bidi overrides, private-use code points, runs of variation selectors, invisible fillers, control characters (backspace, ANSI escapes), Latin words with Cyrillic or Greek look-alike letters.',
     stages: ['ingest', 'input', 'retrieval', 'output'],
     cost: 'cheap',
     kinds: allKinds,
@@ -138,7 +155,8 @@ export const invisibleTextDetector = defineDetector({
       }
       // A lone ZWJ/ZWNJ between letters is ordinary in emoji and Indic/Persian text.
       const ordinary =
-        entry.kind === 'zero_width' && count === 1 && (code === 0x200d || code === 0x200c);
+        (entry.kind === 'zero_width' && count === 1 && (code === 0x200d || code === 0x200c)) ||
+        (entry.kind === 'variation_selectors' && count < 4);
       if (count >= config.minRun && !ordinary && enabled.has(entry.kind)) {
         findings.push({
           detector: 'invisible_text',

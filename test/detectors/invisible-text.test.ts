@@ -43,4 +43,19 @@ describe('invisible text detector', () => {
   it('allows an ordinary zero-width joiner inside an emoji sequence', () => {
     assert.deepEqual(detect('family: 👩\u200d👩\u200d👧'), []);
   });
+
+  it('finds bytes hidden as variation selectors, not the one an emoji or ideograph takes', () => {
+    // "hi!" as variation selectors behind an emoji: 0x68 0x69 0x21, each byte b >= 16 as
+    // U+E0100 + b - 16.
+    const hidden = [0x68, 0x69, 0x21]
+      .map((byte) => String.fromCodePoint(byte < 16 ? 0xfe00 + byte : 0xe0100 + byte - 16))
+      .join('');
+    const smuggled = `😀${hidden}\ufe01`;
+    const [finding] = detect(`look ${smuggled} here`);
+    assert.equal(finding?.kind, 'variation_selectors');
+    assert.deepEqual(finding.span, { start: 7, end: 5 + smuggled.length });
+    // Emoji presentation, text presentation and an ideographic variant: one selector each.
+    assert.deepEqual(detect('❤\ufe0f ☺\ufe0e 葛\u{e0100} ok \u2764\ufe0f\u2764\ufe0f'), []);
+    assert.equal(detect('a\u{1d173}b')[0]?.kind, 'invisible_filler');
+  });
 });
