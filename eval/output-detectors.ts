@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
 import {
   activeContentDetector,
+  dangerousCommandDetector,
   encodedPayloadDetector,
   exfiltrationDetector,
   promptLeakDetector,
@@ -213,6 +214,8 @@ const results: Record<string, BySource> = {
     'output',
   ),
   active_content: measure(activeContentDetector, [...activeAnswers, ...benign], 'output'),
+  // No public labelled set of answers carrying such commands is reachable: false alarms only.
+  dangerous_command: measure(dangerousCommandDetector, benign, 'output'),
   prompt_leak: measure(promptLeakDetector, leakAnswers, 'output'),
   refusal: measure(refusalDetector, benign, 'output'),
   encoded_payload: measure(encodedPayloadDetector, [...encoded, ...benign], 'input'),

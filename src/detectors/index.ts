@@ -35,6 +35,7 @@ export {
   refusalDetector,
 } from './output.ts';
 export { invisibleTextDetector, invisibleTextConfigSchema } from './invisible-text.ts';
+export { dangerousCommandDetector, dangerousCommandConfigSchema } from './dangerous-command.ts';
 export {
   injectionDetector,
   injectionConfigSchema,
@@ -48,6 +49,7 @@ export {
 } from './injection/index.ts';
 
 import { activeContentDetector } from './active-content.ts';
+import { dangerousCommandDetector } from './dangerous-command.ts';
 import { harmfulRequestDetector, toxicityDetector } from './classifiers.ts';
 import { encodedPayloadDetector } from './encoded-payload.ts';
 import { injectionEncoderDetector } from './encoder/index.ts';
@@ -75,6 +77,7 @@ export function builtInDetectors(): DetectorRegistry {
     .register(promptLeakDetector)
     .register(exfiltrationDetector)
     .register(activeContentDetector)
+    .register(dangerousCommandDetector)
     .register(refusalDetector)
     .register(groundednessDetector)
     .register(bannedSubstringsDetector)

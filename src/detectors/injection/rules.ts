@@ -3,6 +3,7 @@
  * (the core override) eight more languages, matched on normalised text. Fixed patterns written
  * for this detector.
  */
+import { agentCommandPatterns } from '../commands.ts';
 import { foldConfusables } from './normalize.ts';
 
 export interface RuleHit {
@@ -304,58 +305,16 @@ const readersTask = String.raw`(?:original |initial |actual |real |current |firs
 const modelNames = String.raw`(?:ai|assistant|ai assistant|model|ai model|language model|llm|agent|ai agent|chatbot|bot|gpt(?:-?[\w.]+)?|chatgpt|claude|gemini|llama|copilot|mistral)`;
 const injectedCodeMarker = String.raw`(?:following|subsequent|below|provided|given)\b`;
 
-/** A command that reads a secret store: the environment, or a credential file. */
-const secretSource = String.raw`(?:printenv|\benv|cat\s+[^|\n]{0,80}?(?:\.env\b|\.ssh\/|credentials|\.netrc|\/etc\/shadow))`;
-
 /**
- * Shell commands that expose, send or destroy what an agent with a terminal can reach, planted
- * in the text it reads: an issue, a README, a code comment, a tool's answer. Written from the
- * threat model and the incidents of 2025 (the prompt the Nx "s1ngularity" packages gave local AI
- * CLIs to hunt for wallets and keys, the wiper prompt slipped into the Amazon Q extension, issue
- * texts that ask a CI agent to print its tokens), not from an evaluation set. A user asking what
- * `printenv` does is not a document, so these are document rules.
+ * Shell commands planted for an agent with a terminal (src/detectors/commands.ts): a document has
+ * no business telling its reader to print, send or wipe secrets. A user asking what `printenv`
+ * does is not a document, so these are document rules.
  */
-const agentCommandRules: readonly Rule[] = [
-  {
-    // "run `echo $SECRET_API_KEY` to verify your environment"
-    name: 'agent_command_secret_echo',
-    needs: ['$'],
-    pattern:
-      /\b(?:echo|printf|print|cat|write-output|write-host)\s+(?:-[a-z]+\s+)?["']?\$(?:\{|env:)?[a-z0-9_]*(?:key|token|secret|password|passwd|credential)[a-z0-9_]*\b/,
-  },
-  {
-    // `printenv | base64`, `env > /tmp/e`, `$(env)`: the whole environment, keys and all, encoded,
-    // sent or saved. Not `env` alone: API docs name `env` options and parameters everywhere, and
-    // `env | grep _proxy` only looks.
-    name: 'agent_command_env_dump',
-    needs: ['env'],
-    pattern:
-      /(?:\bprintenv|(?:^|[;&|]|\$\(|\$ )\s*env)\s*(?:\|\s*(?:base6[4a]|xxd|gzip|openssl|tee|curl|wget|nc|ncat|netcat)\b|>)|\$\(\s*(?:printenv|env)\s*[|)]/m,
-  },
-  {
-    // Private keys and cloud or registry credentials read out (a public key, `.pub`, is fine).
-    name: 'agent_command_credential_file',
-    needs: ['.ssh', 'credentials', '.netrc', '.git-credentials', 'config', 'shadow', '.env'],
-    pattern:
-      /\b(?:cat|type|less|more|head|tail|base6[4a]|xxd|cp|scp|get-content)\s+(?:-[a-z0-9]+\s+)*["']?(?:(?:~|\$home|\$\{home\}|%userprofile%|\/root|\/home\/[a-z0-9_.-]+)[\\/]\.(?:ssh[\\/]id_[a-z0-9]+(?!\.pub)\b|aws[\\/]credentials|netrc|git-credentials|docker[\\/]config\.json|kube[\\/]config)|\/etc\/shadow|\.env(?![\w.-]))/,
-  },
-  {
-    // A secret source piped or substituted into a network command, or bash's /dev/tcp.
-    name: 'agent_command_exfiltration',
-    needs: ['curl', 'wget', 'nc', '/dev/tcp/'],
-    pattern: new RegExp(
-      String.raw`${secretSource}\s*\|\s*(?:[a-z0-9_-]+[^|\n]{0,40}\|\s*)?(?:curl|wget|nc|ncat|netcat)\b|\b(?:curl|wget)\b[^\n]{0,200}?\$\(\s*${secretSource}|\/dev\/tcp\/`,
-    ),
-  },
-  {
-    // `rm -rf ~`, `rm -rf /*`, `rm -rf $HOME`: the home directory or the root itself. At most six
-    // flags, so a run of them cannot make the match try every way to split it.
-    name: 'agent_command_wipe',
-    needs: ['rm '],
-    pattern:
-      /\brm\s+(?=(?:-[a-z-]+\s+){0,5}(?:-[a-z]*r[a-z]*|--recursive)\s)(?:-[a-z-]+\s+){1,6}["']?(?:~|\/\*?|\$home|\$\{home\})\/?["']?(?=[`;)\s]|$)/m,
-  },
-];
+const agentCommandRules: readonly Rule[] = agentCommandPatterns.map(({ part, pattern, needs }) => ({
+  name: `agent_command_${part}`,
+  pattern,
+  needs,
+}));
 
 /**
  * Phrases that are ordinary in a user's own prompt ("answer in French", "start your response
