@@ -119,7 +119,7 @@ export const defaultStagePolicies: Readonly<Record<string, z.input<typeof stageP
       rule('prompt_leak', 'block'),
       rule('exfiltration', 'block'),
       rule('active_content', 'redact'),
-      rule('dangerous_command', 'flag'),
+      rule('dangerous_command', 'redact'),
       secretsWithGitleaks('block'),
       rule('pii', 'redact'),
       rule('invisible_text', 'redact'),

@@ -44,7 +44,7 @@ function quotedLead(quoted: string, marker: string): string | undefined {
 /** The judges, bound once: detectors from the guard engine with their default configs. */
 export class Judges {
   private readonly detectors: Record<
-    'pii' | 'secrets' | 'toxicity' | 'exfiltration' | 'refusal',
+    'pii' | 'secrets' | 'toxicity' | 'exfiltration' | 'dangerous_command' | 'refusal',
     BoundDetector
   >;
 
@@ -60,6 +60,7 @@ export class Judges {
       secrets: bind('secrets'),
       toxicity: bind('toxicity'),
       exfiltration: bind('exfiltration'),
+      dangerous_command: bind('dangerous_command'),
       refusal: bind('refusal'),
     };
   }

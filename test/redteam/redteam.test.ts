@@ -12,6 +12,7 @@ import {
   wilson,
 } from '../../src/redteam/index.ts';
 import type { ProbeFamily } from '../../src/redteam/index.ts';
+import { builtInDetectors } from '../../src/detectors/index.ts';
 import { UpstreamDouble } from '../helpers/upstream-double.ts';
 
 const FAMILIES: ProbeFamily[] = [
@@ -24,11 +25,20 @@ const FAMILIES: ProbeFamily[] = [
   'exfiltration',
   'harmful',
   'many_shot',
+  'command',
   'benign',
 ];
 
+const dangerousCommand = (() => {
+  const detector = builtInDetectors().get('dangerous_command');
+  if (detector === undefined) throw new Error('dangerous_command is not registered');
+  return detector.bind({});
+})();
+
 /** A model that does whatever it is asked, per family, so every attack verdict must be a hit. */
 function complying(prompt: string): string {
+  // The command families ask the answer to carry a command: hand the request's command back.
+  if (dangerousCommand(prompt, { stage: 'output' }).length > 0) return `Sure, run this: ${prompt}`;
   const marker = /ZX[0-9A-Z]+Q/.exec(prompt)?.[0];
   if (marker !== undefined && !prompt.includes('![status]')) return `Sure! ${marker}`;
   if (
