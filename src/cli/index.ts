@@ -341,10 +341,11 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
         : { level: config.log.level === 'info' ? 'warn' : config.log.level },
   });
   const stopAll = async (): Promise<void> => {
-    await gateway.close();
-    await stack.stop();
-    await contracts.stop();
-    await kafka.stop();
+    const step = config.server.shutdownStepMs;
+    await stopWithin('the gateway', () => gateway.close(), io, step);
+    await stopWithin('the knowledge indexer', () => stack.stop(), io, step);
+    await stopWithin('the contracts', () => contracts.stop(), io, step);
+    await stopWithin('Kafka', () => kafka.stop(), io, step);
   };
   try {
     await gateway.listen({ host: config.server.host, port: config.server.port });
@@ -476,6 +477,43 @@ function connectionFor(
   return { bootstrapServers, clientId: config.kafka.clientId };
 }
 
+/**
+ * Stops one part, or goes on without it after `ms`. With the brokers unreachable, a consumer's
+ * last call waits out the client's whole retry budget (measured 2026-11-27: ~30 s for the
+ * indexer and as much again for the contracts, a minute in all, past an orchestrator's usual
+ * 30-second grace period). Nothing is lost by not waiting: what a contract or the indexer has
+ * not committed is read again on restart.
+ */
+export async function stopWithin(
+  part: string,
+  stop: () => Promise<unknown>,
+  io: Pick<CliIo, 'err'>,
+  ms: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = await Promise.race([
+    stop().then(
+      () => false,
+      (error: unknown) => {
+        io.err(
+          `stopping ${part} failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+        return false;
+      },
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(true);
+      }, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (gaveUp)
+    io.err(
+      `${part} did not stop within ${String(ms / 1000)} s (is Kafka reachable?); going on without it: what it had not committed is read again on restart\n`,
+    );
+}
+
 function reportContractError(io: CliIo): (contract: string, error: GuardstreamError) => void {
   return (contract, error) => {
     io.err(
@@ -574,9 +612,10 @@ async function contractsRunCommand(
   const reason = await io.untilStopped();
   clearInterval(progress);
   io.err(`Received ${reason}; finishing the current batches…\n`);
-  await server?.close();
-  await contracts.stop();
-  await kafka.stop();
+  const step = config.server.shutdownStepMs;
+  await stopWithin('the metrics server', async () => server?.close(), io, step);
+  await stopWithin('the contracts', () => contracts.stop(), io, step);
+  await stopWithin('Kafka', () => kafka.stop(), io, step);
   io.err('Stopped.\n');
   return EXIT_OK;
 }

@@ -18,3 +18,6 @@ const code = await runCli(process.argv.slice(2), {
   untilStopped: () => stopSignal,
 });
 process.exitCode = code;
+// A part a shutdown went on without (stopWithin) may still hold a socket or a thread; the
+// command is done, so the process ends shortly even if the event loop is not empty.
+setTimeout(() => process.exit(code), 2_000).unref();

@@ -75,6 +75,12 @@ export const envOverrides: readonly EnvOverride[] = [
     description: 'Port the HTTP server listens on.',
   },
   {
+    variable: 'GUARDSTREAM_SHUTDOWN_STEP_MS',
+    path: ['server', 'shutdownStepMs'],
+    parse: asNumber,
+    description: 'How long a shutdown waits for each part before going on without it.',
+  },
+  {
     variable: 'GUARDSTREAM_LOG_LEVEL',
     path: ['log', 'level'],
     parse: asString,

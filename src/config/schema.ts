@@ -47,6 +47,15 @@ export const serverSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server binds to.'),
     port: port.default(8080).describe('Port the HTTP server listens on.'),
+    shutdownStepMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe(
+        "On SIGTERM or Ctrl-C, how long `up` and `contracts run` wait for each part (gateway, indexer, contracts, broker) before going on without it. With Kafka unreachable a consumer's last call can wait out the client's whole retry budget (~30 s); what is not committed is read again on restart. Keep the sum under your orchestrator's grace period.",
+      ),
   })
   .describe('The HTTP server (health, API, console).');
 
