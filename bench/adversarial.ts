@@ -48,6 +48,9 @@ const inputs: Readonly<Record<string, string>> = {
   // The agent-command rules' prefixes: flags of rm, secret-looking variables, pipes of env.
   shellFlags: `rm ${repeat('-r ')}`,
   shellFragments: repeat('echo $key_ cat ~/.ssh/id_ printenv | curl $(env '),
+  // ASCII as string escapes: one run as long as the text, and runs cut short by quotes.
+  asciiEscapes: repeat('\\u0041'),
+  quotedEscapes: repeat('"\\x41\\x42 '),
   // Thousands of provider tokens after a character of two bytes: each match's offset in the text
   // must not be found by decoding the text from its start (988 ms before 2026-11-27 01:20).
   manyProviderTokens: repeat('é 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 '),

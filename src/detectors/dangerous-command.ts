@@ -35,17 +35,19 @@ export const dangerousCommandConfigSchema = z.strictObject({
 });
 
 /** The rest of a command line: up to a line break, a backtick, or punctuation closing a clause. */
-const COMMAND_END = /[\n`]|[,;.!?](?=\s|$)/g;
+const COMMAND_END = /[\n`]|[,;.!?](?=\s|$)/;
 const MAX_COMMAND_TAIL = 300;
 
 /**
  * Where the command a pattern matched the start of ends, so a redaction takes its arguments too
- * (`cat ~/.aws/credentials | curl -d @- https://…` entire, not its first half).
+ * (`cat ~/.aws/credentials | curl -d @- https://…` entire, not its first half). Looks at most
+ * `MAX_COMMAND_TAIL` characters ahead: a text of thousands of matches and no line break must
+ * not cost a scan to its end for each (810 ms on 199,000 characters before this bound).
  */
 function commandEnd(text: string, from: number): number {
-  COMMAND_END.lastIndex = from;
-  const stop = COMMAND_END.exec(text);
-  return Math.min(stop === null ? text.length : stop.index, from + MAX_COMMAND_TAIL);
+  const tail = text.slice(from, from + MAX_COMMAND_TAIL + 1);
+  const stop = tail.search(COMMAND_END);
+  return from + (stop < 0 ? Math.min(tail.length, MAX_COMMAND_TAIL) : stop);
 }
 
 function findCommands(text: string, enabled: ReadonlySet<string>): Finding[] {

@@ -21,10 +21,19 @@ export const encodedPayloadDetector = defineDetector({
   meta: {
     name: 'encoded_payload',
     description:
-      'Base64, hex, percent-encoded, Unicode-tag or variation-selector runs that decode to readable text.',
+      'Base64, hex, percent-encoded, Unicode-tag, variation-selector or string-escaped runs that decode to readable text.',
     stages: ['ingest', 'input', 'retrieval', 'output'],
     cost: 'cheap',
-    kinds: ['base64', 'hex', 'url', 'unicode-tags', 'variation-selectors', 'acrostic', 'morse'],
+    kinds: [
+      'base64',
+      'hex',
+      'url',
+      'unicode-tags',
+      'variation-selectors',
+      'acrostic',
+      'morse',
+      'escapes',
+    ],
   },
   configSchema: z.strictObject({
     minDecodedChars: z

@@ -14,6 +14,51 @@ const TAG_RUN = /(?:\u{E0020}|[\u{E0021}-\u{E007E}]){4,2048}/gu;
 // ("variation-selector smuggling", P. Butler 2025). Ordinary text has one selector after a
 // character, never a run.
 const SELECTOR_RUN = /[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]{4,4096}/gu;
+/**
+ * Printable ASCII written as string escapes (`\u0049gnore`, `\x69gnore`): JSON, JavaScript and
+ * Python encoders escape non-ASCII characters and controls, never ASCII letters, so text that
+ * does is hiding words from filters that read it raw.
+ */
+const ASCII_ESCAPE = /\\(?:u00|x)([2-7][0-9a-fA-F])/g;
+/** What ends a string literal's text on either side: a quote, a backslash, a line break. */
+const STRING_EDGE = /["\\\n]/;
+const MAX_RUN_GAP = 2_000;
+
+/**
+ * The runs of text holding two or more ASCII escapes, each widened to its string literal (up to
+ * a quote, another backslash or a line break, at most 2,000 characters either way), so the
+ * words around an escaped letter are read with it. Linear: one pass over the escapes.
+ */
+function escapedRuns(text: string): { start: number; end: number }[] {
+  const runs: { start: number; end: number; count: number }[] = [];
+  let run: { start: number; end: number; count: number } | undefined;
+  for (const match of text.matchAll(ASCII_ESCAPE)) {
+    const at = match.index;
+    const between = run === undefined ? '' : text.slice(run.end, at);
+    if (run !== undefined && between.length <= MAX_RUN_GAP && !STRING_EDGE.test(between)) {
+      run.end = at + match[0].length;
+      run.count += 1;
+      continue;
+    }
+    if (run !== undefined) runs.push(run);
+    run = { start: at, end: at + match[0].length, count: 1 };
+  }
+  if (run !== undefined) runs.push(run);
+  return runs
+    .filter((candidate) => candidate.count >= 2)
+    .map(({ start, end }) => {
+      const before = text.slice(Math.max(0, start - MAX_RUN_GAP), start);
+      let from = start - before.length;
+      for (let index = before.length - 1; index >= 0; index -= 1)
+        if (STRING_EDGE.test(before[index] ?? '')) {
+          from = start - before.length + index + 1;
+          break;
+        }
+      const after = text.slice(end, end + MAX_RUN_GAP);
+      const stop = after.search(STRING_EDGE);
+      return { start: from, end: end + (stop < 0 ? after.length : stop) };
+    });
+}
 
 function printable(text: string): boolean {
   if (text.length < 8) return false;
@@ -109,7 +154,8 @@ export interface Decoded {
     | 'unicode-tags'
     | 'variation-selectors'
     | 'acrostic'
-    | 'morse';
+    | 'morse'
+    | 'escapes';
   text: string;
   /** Where the encoded run sits in the input. */
   start: number;
@@ -153,6 +199,15 @@ export function decodeEmbedded(text: string): Decoded[] {
       push('url', decodeURIComponent(match[0]), match);
     } catch {
       // Not valid percent-encoding: nothing hidden there.
+    }
+  }
+  if (text.includes('\\u00') || text.includes('\\x')) {
+    for (const { start, end } of escapedRuns(text)) {
+      if (found.length >= MAX_DECODED) break;
+      const decoded = text
+        .slice(start, end)
+        .replace(ASCII_ESCAPE, (_, code: string) => String.fromCharCode(Number.parseInt(code, 16)));
+      if (printable(decoded)) found.push({ encoding: 'escapes', text: decoded, start, end });
     }
   }
   if (text.includes('.-') || text.includes('-.')) {
