@@ -15,7 +15,7 @@ const kinds = [
 /** Case-insensitive copies, every match: an answer may carry several commands to redact. */
 const patterns = [...agentCommandPatterns, ...hiddenExecutionPatterns].map((entry) => ({
   ...entry,
-  pattern: new RegExp(entry.pattern.source, `${entry.pattern.flags}gi`),
+  pattern: new RegExp(entry.pattern.source, [...new Set(`${entry.pattern.flags}gi`)].join('')),
 }));
 
 const SCORE: Record<CommandKind, number> = {
