@@ -186,7 +186,7 @@ export function detectionCharts(root: string = packageRoot()): Record<string, st
         {
           title: 'benign prompts and documents flagged (FPR)',
           rate: 'fpr',
-          max: 0.12,
+          max: 0.6,
           target: 0.01,
         },
       ],

