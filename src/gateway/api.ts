@@ -11,11 +11,13 @@ import {
   WITHHELD_ANSWER,
   chatRequestSchema,
   guardAnswer,
+  guardToolCalls,
   prepareChat,
   streamingGuard,
 } from './chat.ts';
 import type { ChatRequest, ChatServices, PreparedChat } from './chat.ts';
-import type { StreamEvent, TokenUsage } from './providers.ts';
+import type { StreamEvent, TokenUsage, ToolCall } from './providers.ts';
+import { ToolCallAccumulator } from './tools.ts';
 
 export const guardRequestSchema = z.strictObject({
   stage: z.enum(stages as [string, ...string[]]).default('input'),
@@ -144,7 +146,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       const abort = abortOnDisconnect(reply);
       const completion = await prepared.provider.complete(prepared.request, abort.signal);
       trace.usage = completion.usage;
-      const answer = guardAnswer(services, prepared, completion.content, trace);
+      const text = guardAnswer(services, prepared, completion.content, trace);
+      const toolCalls =
+        completion.toolCalls.length === 0
+          ? []
+          : guardToolCalls(services, prepared, completion.toolCalls, trace);
+      const answer =
+        toolCalls === undefined
+          ? { content: WITHHELD_ANSWER, finishReason: 'content_filter' as const }
+          : text;
       observe(trace);
       audit(trace, {
         route: 'chat',
@@ -164,7 +174,20 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content: answer.content, refusal: null },
+            message: {
+              role: 'assistant',
+              // A call without text is `null` content, as OpenAI sends it.
+              content:
+                answer.content === '' && toolCalls !== undefined && toolCalls.length > 0
+                  ? null
+                  : answer.content,
+              refusal: null,
+              ...(answer.finishReason === 'content_filter' ||
+              toolCalls === undefined ||
+              toolCalls.length === 0
+                ? {}
+                : { tool_calls: toolCalls.map(wireToolCall) }),
+            },
             finish_reason:
               answer.finishReason === 'stop' ? completion.finishReason : answer.finishReason,
             logprobs: null,
@@ -228,6 +251,14 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       totalMs: result.totalMs,
     };
   });
+}
+
+function wireToolCall(call: ToolCall): Record<string, unknown> {
+  return {
+    id: call.id,
+    type: 'function',
+    function: { name: call.name, arguments: call.arguments },
+  };
 }
 
 /** Ids of the documents whose chunks went into the prompt (the caller was entitled to them). */
@@ -299,9 +330,12 @@ async function streamChat(
   chunk({ role: 'assistant', content: '' }, null);
   // Written inside `handle`, hence an object rather than narrowed locals.
   const state = { upstreamFinish: 'stop', blocked: false };
+  // Tool calls are held whole until the answer ends: arguments are only judged complete.
+  const toolCalls = new ToolCallAccumulator(prepared.provider.config.name);
   const handle = (event: StreamEvent): void => {
     if (event.type === 'finish') state.upstreamFinish = event.finishReason;
     else if (event.type === 'usage') trace.usage = event.usage;
+    else if (event.type === 'tool_call') toolCalls.add(event);
     else {
       const step = guard.push(event.text);
       if ('blocked' in step) state.blocked = true;
@@ -335,6 +369,16 @@ async function streamChat(
     return;
   }
   if (guard.last !== undefined) trace.record(guard.last);
+  const calls =
+    state.blocked || toolCalls.size === 0
+      ? []
+      : guardToolCalls(services, prepared, toolCalls.toolCalls(), trace);
+  if (calls === undefined) state.blocked = true;
+  else {
+    for (const [index, call] of calls.entries()) {
+      chunk({ tool_calls: [{ index, ...wireToolCall(call) }] }, null);
+    }
+  }
   if (state.blocked) chunk({ content: `\n\n${WITHHELD_ANSWER}` }, 'content_filter');
   else chunk({}, state.upstreamFinish);
   const rails = trace.summary();

@@ -10,22 +10,62 @@ import type { AuditEvent } from './audit.ts';
 import { allows } from './auth.ts';
 import type { CallerPrincipal } from './auth.ts';
 import type { GatewayConfig, ProviderConfig, TenantPolicy } from './config.ts';
-import type { ChatProvider, TokenUsage, UpstreamMessage, UpstreamRequest } from './providers.ts';
+import type {
+  ChatProvider,
+  TokenUsage,
+  ToolCall,
+  UpstreamMessage,
+  UpstreamRequest,
+} from './providers.ts';
 import { mergeReports, railReport, StreamingOutputGuard } from './rails.ts';
 import type { RailReport } from './rails.ts';
+import {
+  checkToolArguments,
+  functionToolSchema,
+  mapJsonStrings,
+  toolCallSchema,
+  toolChoiceSchema,
+  toolDefinitionText,
+} from './tools.ts';
 
 const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
+const messageContent = z.union([z.string(), z.array(textPart).max(256)]);
 
-export const chatMessageSchema = z.strictObject({
-  role: z.enum(['system', 'developer', 'user', 'assistant']),
-  content: z.union([z.string(), z.array(textPart).max(256)]),
-  name: z.string().max(256).optional(),
-});
+export const chatMessageSchema = z.discriminatedUnion('role', [
+  z.strictObject({
+    role: z.enum(['system', 'developer', 'user']),
+    content: messageContent,
+    name: z.string().max(256).optional(),
+  }),
+  z
+    .strictObject({
+      role: z.literal('assistant'),
+      content: messageContent.nullable().optional(),
+      name: z.string().max(256).optional(),
+      tool_calls: z.array(toolCallSchema).max(128).optional(),
+      // Present when a client sends back the message object it was given.
+      refusal: z.string().nullable().optional(),
+    })
+    .refine(
+      (message) =>
+        (message.content !== null && message.content !== undefined) ||
+        (message.tool_calls?.length ?? 0) > 0,
+      { message: 'an assistant message needs content or tool_calls', path: ['content'] },
+    ),
+  z.strictObject({
+    role: z.literal('tool'),
+    content: messageContent,
+    tool_call_id: z.string().min(1).max(256),
+  }),
+]);
 
 /** The OpenAI chat request fields Guardstream understands; anything else is a 400. */
 export const chatRequestSchema = z.strictObject({
   model: z.string().min(1).max(256),
   messages: z.array(chatMessageSchema).min(1).max(512),
+  tools: z.array(functionToolSchema).max(128).optional(),
+  tool_choice: toolChoiceSchema.optional(),
+  parallel_tool_calls: z.boolean().optional(),
   stream: z.boolean().optional(),
   stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
@@ -69,6 +109,8 @@ export interface ChatServices {
   collections: readonly CollectionConfig[];
   /** Detectors whose finding on a retrieved chunk drops it (besides a block). */
   dropChunksOn: readonly string[];
+  /** The output rails that read the arguments of the model's tool calls. */
+  toolArguments: GuardEngine;
   audit?: (event: AuditEvent) => void;
 }
 
@@ -113,7 +155,31 @@ export class ChatTrace {
 }
 
 export function messageText(content: ChatRequest['messages'][number]['content']): string {
+  if (content === null || content === undefined) return '';
   return typeof content === 'string' ? content : content.map((part) => part.text).join('\n');
+}
+
+/** What a tool result is replaced by when the rails withhold it (the call still gets an answer). */
+export function withheldToolResult(detectors: readonly string[]): string {
+  return `[Guardstream withheld this tool result: ${detectors.join(', ')}]`;
+}
+
+/** The detectors behind a block, or behind a quarantine when nothing blocked. */
+function railNames(result: GuardResult, quarantineOn: readonly string[]): string[] {
+  const blocking = result.findings.filter((finding) => finding.action === 'block');
+  const named = (blocking.length > 0 ? blocking : result.findings).filter(
+    (finding) => finding.action === 'block' || quarantineOn.includes(finding.detector),
+  );
+  return [...new Set(named.map((finding) => finding.detector))];
+}
+
+function blockedError(stage: string, param: string, rails: readonly string[]): GuardstreamError {
+  const named = rails.length > 0 ? rails.join(', ') : `${stage} policy`;
+  return new GuardstreamError('GS_ERR_GUARD_BLOCKED', {
+    message: `Blocked by the ${stage} rail: ${named}`,
+    param,
+    details: { stage, rails: rails.length > 0 ? rails : [`${stage}_policy`] },
+  });
 }
 
 /** Everything decided before the provider is called. */
@@ -174,26 +240,75 @@ export async function prepareChat(
     });
   }
 
-  // Input rails on every message the client wrote (it can forge history too).
+  const toolsInPlay =
+    (body.tools?.length ?? 0) > 0 ||
+    body.messages.some(
+      (message) =>
+        message.role === 'tool' ||
+        (message.role === 'assistant' && (message.tool_calls?.length ?? 0) > 0),
+    );
+  const quarantineOn = config.tools.quarantineOn;
+  const enforcing = guard.policy.mode !== 'monitor';
+  const quarantined = (result: GuardResult): boolean =>
+    result.effective === 'block' ||
+    (enforcing && result.findings.some((finding) => quarantineOn.includes(finding.detector)));
+
+  // Tool definitions come from whoever wrote the tool (an MCP server, a plugin): documents, read
+  // at retrieval. One that carries instructions refuses the request, as a tool cannot be dropped
+  // from a conversation that may call it.
+  for (const [index, tool] of (body.tools ?? []).entries()) {
+    const result = guard.check(toolDefinitionText(tool), { stage: 'retrieval' });
+    trace.record(result);
+    if (quarantined(result)) {
+      throw blockedError('retrieval', `tools[${String(index)}]`, railNames(result, quarantineOn));
+    }
+  }
+
+  // Input rails on every message the client wrote (it can forge history too); tool results are
+  // what tools fetched (web pages, e-mails, files): documents, read at retrieval.
   const messages: UpstreamMessage[] = [];
   for (const [index, message] of body.messages.entries()) {
+    if (message.role === 'tool') {
+      const result = guard.check(messageText(message.content), { stage: 'retrieval' });
+      trace.record(result);
+      messages.push({
+        role: 'tool',
+        toolCallId: message.tool_call_id,
+        content: quarantined(result)
+          ? withheldToolResult(railNames(result, quarantineOn))
+          : result.text,
+      });
+      continue;
+    }
     const result = guard.check(messageText(message.content), { stage: 'input' });
     trace.record(result);
     if (result.effective === 'block') {
-      const rails = [
-        ...new Set(result.findings.filter((f) => f.action === 'block').map((f) => f.detector)),
-      ];
-      const named = rails.length > 0 ? rails.join(', ') : 'input policy';
-      throw new GuardstreamError('GS_ERR_GUARD_BLOCKED', {
-        message: `Blocked by the input rail: ${named}`,
-        param: `messages[${String(index)}]`,
-        details: { stage: 'input', rails: rails.length > 0 ? rails : ['input_policy'] },
-      });
+      throw blockedError('input', `messages[${String(index)}]`, railNames(result, []));
     }
-    messages.push({
-      role: message.role === 'developer' ? 'system' : message.role,
-      content: result.text,
-    });
+    if (message.role !== 'assistant' || message.tool_calls === undefined) {
+      messages.push({
+        role: message.role === 'developer' ? 'system' : message.role,
+        content: result.text,
+      });
+      continue;
+    }
+    // The calls a client sends back are checked as the model's calls are (it can forge them).
+    const toolCalls: ToolCall[] = [];
+    for (const [callIndex, call] of message.tool_calls.entries()) {
+      const checked = checkToolArguments(services.toolArguments, call.function.arguments, {
+        stage: 'output',
+      });
+      trace.record({ ...checked.result, stage: 'input' });
+      if (checked.blocked) {
+        throw blockedError(
+          'input',
+          `messages[${String(index)}].tool_calls[${String(callIndex)}].function.arguments`,
+          railNames(checked.result, []),
+        );
+      }
+      toolCalls.push({ id: call.id, name: call.function.name, arguments: checked.arguments });
+    }
+    messages.push({ role: 'assistant', content: result.text, toolCalls });
   }
 
   // Retrieval as the caller, then retrieval rails on each chunk.
@@ -262,6 +377,12 @@ export async function prepareChat(
     });
   }
   trace.provider = chosen.provider.config.name;
+  if (toolsInPlay && !chosen.provider.callsTools) {
+    throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+      message: `The model ${route.name} is served by ${chosen.provider.config.name}, which does not call tools`,
+      param: (body.tools?.length ?? 0) > 0 ? 'tools' : 'messages',
+    });
+  }
 
   const canary = `gs-canary-${randomBytes(8).toString('hex')}`;
   const contextBlock =
@@ -281,9 +402,19 @@ export async function prepareChat(
   if (allowed === undefined) {
     // Pseudonymise: PII and secrets leave as placeholders and come back in the answer.
     const vault = new PlaceholderVault();
+    const pseudonymise = (text: string): string =>
+      services.pseudonymizer.check(text, { stage: 'input' }, vault).text;
     upstreamMessages = upstreamMessages.map((message) => ({
-      role: message.role,
-      content: services.pseudonymizer.check(message.content, { stage: 'input' }, vault).text,
+      ...message,
+      content: pseudonymise(message.content),
+      ...(message.toolCalls === undefined
+        ? {}
+        : {
+            toolCalls: message.toolCalls.map((call) => ({
+              ...call,
+              arguments: mapJsonStrings(call.arguments, pseudonymise),
+            })),
+          }),
     }));
     trace.pseudonymised = true;
     restore = (text) => vault.restore(text);
@@ -300,6 +431,11 @@ export async function prepareChat(
     ...(body.top_p === null || body.top_p === undefined ? {} : { topP: body.top_p }),
     ...(stop === undefined ? {} : { stop }),
     ...(body.seed === null || body.seed === undefined ? {} : { seed: body.seed }),
+    ...(body.tools === undefined ? {} : { tools: body.tools }),
+    ...(body.tool_choice === undefined ? {} : { toolChoice: body.tool_choice }),
+    ...(body.parallel_tool_calls === undefined
+      ? {}
+      : { parallelToolCalls: body.parallel_tool_calls }),
   };
   return {
     provider: chosen.provider,
@@ -330,6 +466,38 @@ export function guardAnswer(
   if (result.effective === 'block')
     return { content: WITHHELD_ANSWER, finishReason: 'content_filter' };
   return { content: result.text, finishReason: 'stop' };
+}
+
+/**
+ * Output rails on the tool calls of an answer: placeholders restored first (the tool needs the
+ * real address), then the argument rails with the canary, system prompt and context, as for
+ * text. `undefined` when any call is blocked: the whole answer is then withheld, since running
+ * the other calls of a turn the rails stopped could still do what the blocked one would have.
+ */
+export function guardToolCalls(
+  services: ChatServices,
+  prepared: PreparedChat,
+  calls: readonly ToolCall[],
+  trace: ChatTrace,
+): ToolCall[] | undefined {
+  const guarded: ToolCall[] = [];
+  for (const call of calls) {
+    // Re-serialised only when a placeholder is restored, so the model's JSON stays as it was.
+    const restored =
+      prepared.restore(call.arguments) === call.arguments
+        ? call.arguments
+        : mapJsonStrings(call.arguments, prepared.restore);
+    const checked = checkToolArguments(services.toolArguments, restored, {
+      stage: 'output',
+      canary: prepared.canary,
+      systemPrompt: prepared.systemPrompt,
+      context: prepared.contextTexts,
+    });
+    trace.record(checked.result);
+    if (checked.blocked) return undefined;
+    guarded.push({ ...call, arguments: checked.arguments });
+  }
+  return guarded;
 }
 
 export function streamingGuard(

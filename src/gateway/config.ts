@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { detectorRuleSchema } from '../guard/policy.ts';
 
 const jurisdiction = z.string().regex(/^[A-Za-z0-9*_-]{1,40}$/);
 const name = z.string().regex(/^[A-Za-z0-9._:/-]{1,100}$/);
@@ -157,6 +158,30 @@ export const gatewaySchema = z
         'Characters of a streamed answer held back until output rails have seen what follows; findings shorter than this are never sent.',
       ),
     auditTopic: z.string().min(1).default('guardstream.audit'),
+    tools: z
+      .strictObject({
+        quarantineOn: z
+          .array(z.string().min(1))
+          .default(['prompt_injection', 'dangerous_command'])
+          .describe(
+            'Detectors whose finding (at the retrieval stage) on a tool result withholds it from the model and on a tool definition refuses the request, besides a block.',
+          ),
+        argumentRails: z
+          .array(detectorRuleSchema)
+          .prefault([
+            { detector: 'prompt_leak', action: 'block' },
+            { detector: 'exfiltration', action: 'block' },
+            { detector: 'dangerous_command', action: 'block' },
+            { detector: 'secrets', action: 'block', config: { gitleaks: true } },
+            { detector: 'invisible_text', action: 'block' },
+            { detector: 'prompt_injection', action: 'block', config: { useModel: false } },
+          ])
+          .describe(
+            "Rules (as in a guard stage) for the arguments of tool calls, in the model's answers and in the history a client sends back. Arguments are run by the application, not read by a person: a wipe or a secret blocks, an address the user asked to be e-mailed passes. prompt_injection reads them by its rules only, as its models misread short JSON fields.",
+          ),
+      })
+      .prefault({})
+      .describe('Function calling: how tool results, tool definitions and tool calls are railed.'),
   })
   .superRefine((gateway, context) => {
     const known = new Set(gateway.providers.map((provider) => provider.name));

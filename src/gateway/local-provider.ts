@@ -25,6 +25,8 @@ export interface LocalProviderOptions {
  * data leaves the process. Each request gets one context sequence from a small pool.
  */
 export class LocalLlamaProvider implements ChatProvider {
+  /** SmolLM2-135M was not trained to call functions. */
+  readonly callsTools = false;
   private readonly free: LlamaContextSequence[];
   private readonly waiting: ((sequence: LlamaContextSequence) => void)[] = [];
 
@@ -126,6 +128,7 @@ export class LocalLlamaProvider implements ChatProvider {
       );
       return {
         content,
+        toolCalls: [],
         finishReason: stopReason === 'maxTokens' ? 'length' : 'stop',
         usage: { promptTokens, completionTokens: this.model.tokenize(content).length },
       };

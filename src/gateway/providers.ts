@@ -4,10 +4,35 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { GuardstreamError } from '../errors/index.ts';
 import type { ProviderConfig } from './config.ts';
 
-export interface UpstreamMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** A function call the model asked for; `arguments` is the model's JSON text, unparsed. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
 }
+
+export interface UpstreamMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  /** On assistant messages of the history: the calls the model made. */
+  toolCalls?: ToolCall[];
+  /** On tool messages: the call this is the result of. */
+  toolCallId?: string;
+}
+
+/** A function the model may call, in OpenAI's wire form (validated by the request schema). */
+export interface FunctionTool {
+  type: 'function';
+  function: {
+    name: string;
+    description?: string | undefined;
+    parameters?: Record<string, unknown> | undefined;
+    strict?: boolean | null | undefined;
+  };
+}
+
+export type ToolChoice =
+  'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
 
 export interface UpstreamRequest {
   model: string;
@@ -17,6 +42,9 @@ export interface UpstreamRequest {
   topP?: number;
   stop?: string[];
   seed?: number;
+  tools?: FunctionTool[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
 }
 
 export interface TokenUsage {
@@ -26,18 +54,23 @@ export interface TokenUsage {
 
 export interface Completion {
   content: string;
+  toolCalls: ToolCall[];
   finishReason: string;
   usage: TokenUsage | undefined;
 }
 
 export type StreamEvent =
   | { type: 'delta'; text: string }
+  /** A piece of a streamed tool call: `index` says which; later pieces carry more arguments. */
+  | { type: 'tool_call'; index: number; id?: string; name?: string; arguments?: string }
   | { type: 'finish'; finishReason: string }
   | { type: 'usage'; usage: TokenUsage };
 
 /** A model backend: an OpenAI-compatible HTTP API or the embedded local model. */
 export interface ChatProvider {
   readonly config: ProviderConfig;
+  /** Whether requests with tools (and histories with tool calls) may be sent to it. */
+  readonly callsTools: boolean;
   complete(request: UpstreamRequest, signal: AbortSignal): Promise<Completion>;
   stream(request: UpstreamRequest, signal: AbortSignal): AsyncIterable<StreamEvent>;
   close(): Promise<void>;
@@ -48,14 +81,54 @@ interface OpenAiUsage {
   completion_tokens?: number;
 }
 
+interface OpenAiToolCall {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
+
 interface OpenAiCompletion {
-  choices?: { message?: { content?: string | null }; finish_reason?: string | null }[];
+  choices?: {
+    message?: { content?: string | null; tool_calls?: OpenAiToolCall[] | null };
+    finish_reason?: string | null;
+  }[];
   usage?: OpenAiUsage | null;
 }
 
 interface OpenAiChunk {
-  choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+  choices?: {
+    delta?: { content?: string | null; tool_calls?: OpenAiToolCall[] | null };
+    finish_reason?: string | null;
+  }[];
   usage?: OpenAiUsage | null;
+}
+
+/** A message in OpenAI's wire form. */
+function wireMessage(message: UpstreamMessage): Record<string, unknown> {
+  if (message.role === 'tool') {
+    return { role: 'tool', content: message.content, tool_call_id: message.toolCallId ?? '' };
+  }
+  if (message.role === 'assistant' && message.toolCalls !== undefined) {
+    return {
+      role: 'assistant',
+      content: message.content === '' ? null : message.content,
+      tool_calls: message.toolCalls.map((call) => ({
+        id: call.id,
+        type: 'function',
+        function: { name: call.name, arguments: call.arguments },
+      })),
+    };
+  }
+  return { role: message.role, content: message.content };
+}
+
+/** The complete tool calls of a non-streamed answer; malformed entries are kept as far as read. */
+function toolCallsOf(calls: OpenAiToolCall[] | null | undefined): ToolCall[] {
+  return (calls ?? []).map((call, index) => ({
+    id: typeof call.id === 'string' ? call.id : `call_${String(index)}`,
+    name: typeof call.function?.name === 'string' ? call.function.name : '',
+    arguments: typeof call.function?.arguments === 'string' ? call.function.arguments : '',
+  }));
 }
 
 function usageOf(usage: OpenAiUsage | null | undefined): TokenUsage | undefined {
@@ -78,6 +151,7 @@ const MAX_STREAM_LINE_CHARS = 1024 * 1024;
  * that lived long enough to be promoted, and the gateway's tail latency was its collections.
  */
 export class OpenAiCompatibleProvider implements ChatProvider {
+  readonly callsTools = true;
   private readonly agent: HttpAgent;
   private readonly endpoint: URL;
 
@@ -103,7 +177,7 @@ export class OpenAiCompatibleProvider implements ChatProvider {
   ): Promise<{ response: IncomingMessage; release: () => void; timedOut: () => boolean }> {
     const payload = JSON.stringify({
       model: request.model,
-      messages: request.messages,
+      messages: request.messages.map(wireMessage),
       stream,
       ...(stream ? { stream_options: { include_usage: true } } : {}),
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
@@ -111,6 +185,11 @@ export class OpenAiCompatibleProvider implements ChatProvider {
       ...(request.topP === undefined ? {} : { top_p: request.topP }),
       ...(request.stop === undefined ? {} : { stop: request.stop }),
       ...(request.seed === undefined ? {} : { seed: request.seed }),
+      ...(request.tools === undefined ? {} : { tools: request.tools }),
+      ...(request.toolChoice === undefined ? {} : { tool_choice: request.toolChoice }),
+      ...(request.parallelToolCalls === undefined
+        ? {}
+        : { parallel_tool_calls: request.parallelToolCalls }),
     });
     const send = this.endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
     const outgoing = send(this.endpoint, {
@@ -208,6 +287,7 @@ export class OpenAiCompatibleProvider implements ChatProvider {
     const choice = body.choices?.[0];
     return {
       content: choice?.message?.content ?? '',
+      toolCalls: toolCallsOf(choice?.message?.tool_calls),
       finishReason: choice?.finish_reason ?? 'stop',
       usage: usageOf(body.usage),
     };
@@ -246,6 +326,17 @@ export class OpenAiCompatibleProvider implements ChatProvider {
           const choice = chunk.choices?.[0];
           const text = choice?.delta?.content;
           if (typeof text === 'string' && text !== '') yield { type: 'delta', text };
+          for (const call of choice?.delta?.tool_calls ?? []) {
+            yield {
+              type: 'tool_call',
+              index: typeof call.index === 'number' ? call.index : 0,
+              ...(typeof call.id === 'string' ? { id: call.id } : {}),
+              ...(typeof call.function?.name === 'string' ? { name: call.function.name } : {}),
+              ...(typeof call.function?.arguments === 'string'
+                ? { arguments: call.function.arguments }
+                : {}),
+            };
+          }
           if (typeof choice?.finish_reason === 'string') {
             yield { type: 'finish', finishReason: choice.finish_reason };
           }

@@ -15,6 +15,7 @@ import type { ChatServices } from './chat.ts';
 import { LocalLlamaProvider } from './local-provider.ts';
 import { OpenAiCompatibleProvider } from './providers.ts';
 import type { ChatProvider } from './providers.ts';
+import { toolArgumentGuard } from './tools.ts';
 
 export const LOCAL_CHAT_MODEL = 'smollm2-135m-instruct';
 
@@ -103,9 +104,11 @@ export async function startGatewayServices(
     );
   }
   const sink = audit;
+  const registry = builtInDetectors();
   const services: ChatServices = {
     config: gateway,
-    guard: new GuardEngine(config.guard, builtInDetectors()),
+    guard: new GuardEngine(config.guard, registry),
+    toolArguments: toolArgumentGuard(config.guard, registry, gateway.tools.argumentRails),
     pseudonymizer: pseudonymizerEngine(),
     providers,
     ...(dependencies.retriever === undefined ? {} : { retriever: dependencies.retriever }),

@@ -12,13 +12,29 @@ export type UpstreamBehaviour =
   /** Answers with the context documents it was given. */
   | { mode: 'repeat-context' }
   /** Answers with whatever the test computes from the messages. */
-  | { mode: 'script'; answer: (messages: RecordedCall['body']['messages']) => string };
+  | { mode: 'script'; answer: (messages: RecordedCall['body']['messages']) => string }
+  /** Calls functions (with `text` as content if given), as the test computes them. */
+  | {
+      mode: 'call-tools';
+      calls: (messages: RecordedCall['body']['messages']) => { name: string; arguments: string }[];
+      text?: string;
+    };
+
+export interface RecordedMessage {
+  role: string;
+  content: string | null;
+  tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+}
 
 export interface RecordedCall {
   body: {
     model: string;
     stream?: boolean;
-    messages: { role: string; content: string }[];
+    messages: RecordedMessage[];
+    tools?: { type: string; function: { name: string; description?: string } }[];
+    tool_choice?: unknown;
+    parallel_tool_calls?: boolean;
   };
   authorization: string | undefined;
 }
@@ -54,6 +70,7 @@ export class UpstreamDouble {
 
   private answer(messages: RecordedCall['body']['messages']): string {
     const system = messages.find((message) => message.role === 'system')?.content ?? '';
+    if (this.behaviour.mode === 'call-tools') return this.behaviour.text ?? '';
     switch (this.behaviour.mode) {
       case 'say':
         return this.behaviour.text;
@@ -76,6 +93,15 @@ export class UpstreamDouble {
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedCall['body'];
     this.calls.push({ body, authorization: request.headers.authorization });
     const text = this.answer(body.messages);
+    const calls =
+      this.behaviour.mode === 'call-tools'
+        ? this.behaviour.calls(body.messages).map((call, index) => ({
+            id: `call_double_${String(index)}`,
+            type: 'function',
+            function: call,
+          }))
+        : [];
+    const finishReason = calls.length > 0 ? 'tool_calls' : 'stop';
     const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
     if (body.stream !== true) {
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -86,7 +112,15 @@ export class UpstreamDouble {
           created: 0,
           model: body.model,
           choices: [
-            { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' },
+            {
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: text === '' && calls.length > 0 ? null : text,
+                ...(calls.length > 0 ? { tool_calls: calls } : {}),
+              },
+              finish_reason: finishReason,
+            },
           ],
           usage,
         }),
@@ -110,10 +144,32 @@ export class UpstreamDouble {
         ],
       });
     }
+    // Streamed as OpenAI does: id and name first, then the arguments in pieces.
+    for (const [index, call] of calls.entries()) {
+      const piece = (delta: Record<string, unknown>): void => {
+        send({
+          id: 'double-1',
+          object: 'chat.completion.chunk',
+          choices: [
+            { index: 0, delta: { tool_calls: [{ index, ...delta }] }, finish_reason: null },
+          ],
+        });
+      };
+      piece({
+        id: call.id,
+        type: 'function',
+        function: { name: call.function.name, arguments: '' },
+      });
+      for (let start = 0; start < call.function.arguments.length; start += this.chunkSize) {
+        piece({
+          function: { arguments: call.function.arguments.slice(start, start + this.chunkSize) },
+        });
+      }
+    }
     send({
       id: 'double-1',
       object: 'chat.completion.chunk',
-      choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+      choices: [{ index: 0, delta: {}, finish_reason: finishReason }],
     });
     send({ id: 'double-1', object: 'chat.completion.chunk', choices: [], usage });
     response.end('data: [DONE]\n\n');
