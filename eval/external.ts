@@ -92,6 +92,7 @@ const wheels: readonly Wheel[] = [
       'inspect_evals/ipi_coding_agent/dataset/',
       'inspect_evals/agent_threat_bench/data/',
       'inspect_evals/swe_lancer/data/',
+      'inspect_evals/mind2web_sc/data/seeact/sample_labeled_all.json',
     ],
   },
 ];
@@ -398,7 +399,7 @@ interface CodingTask {
 }
 
 /**
- * inspect_evals' benign prompt sets (WritingBench, PersistBench) and its coding-agent
+ * inspect_evals' benign prompt sets (WritingBench, PersistBench, Mind2Web's tasks) and its coding-agent
  * indirect-injection tasks. An attack's document is the text its vector names: the issue, or the
  * repository files holding the payload's indicator (all non-empty files when none does).
  */
@@ -456,6 +457,13 @@ function inspectEvalsRows(dir: string): Row[] {
     if (text.trim() !== '')
       rows.push({ text, label: 0, source: 'swe-lancer-issues', stage: 'retrieval' });
   }
+  // Mind2Web's web tasks as users state them to a browsing agent ("Browse used Audi cars…"):
+  // benign requests at input. The file repeats a task once per labelled step; each counts once.
+  const steps = JSON.parse(
+    readFileSync(join(dir, 'mind2web_sc', 'data', 'seeact', 'sample_labeled_all.json'), 'utf8'),
+  ) as { confirmed_task: string }[];
+  for (const task of new Set(steps.map((step) => step.confirmed_task.trim())))
+    if (task !== '') rows.push({ text: task, label: 0, source: 'mind2web-tasks' });
   return [...rows, ...agentThreatRows(join(dir, 'agent_threat_bench', 'data'))];
 }
 

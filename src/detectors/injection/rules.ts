@@ -316,6 +316,9 @@ const agentCommandRules: readonly Rule[] = agentCommandPatterns.map(({ part, pat
   needs,
 }));
 
+/** A secret store under the home directory: private keys, cloud, registry and MCP client credentials. */
+const homeSecretStore = String.raw`(?:~|\$home|\$\{home\}|%userprofile%|\/root|\/home\/[a-z0-9_.-]+)[\\/]\.(?:ssh[\\/]id_[a-z0-9]+(?!\.pub)\b|aws[\\/]credentials|cursor[\\/]mcp\.json|netrc|git-credentials|docker[\\/]config\.json|kube[\\/]config)`;
+
 /**
  * Phrases that are ordinary in a user's own prompt ("answer in French", "start your response
  * with…") but have no business inside a document: data addressing the reader's reply is an
@@ -395,6 +398,28 @@ const documentRules: readonly Rule[] = [
       /\(system[_ ]message\)|\[system[_ ]message\]|<<\/?sys>>|<\|(?:system|im_start|im_end|start_header_id|end_header_id|eot_id)\|>|\[\/?inst\]/,
   },
   ...agentCommandRules,
+  {
+    // Tool poisoning (Invariant Labs, 2025): a tool's description asks the model to read
+    // ~/.cursor/mcp.json or a private key and pass it along as a parameter. A document has no
+    // business asking its reader to fetch a key. Paths under the home directory only: a bare
+    // `.env` or /etc/shadow is what setup guides and security pages name all the time.
+    name: 'read_secret_file',
+    needs: ['.ssh', 'credentials', 'mcp.json', '.netrc', 'config'],
+    pattern: new RegExp(
+      String.raw`\b(?:read|open|cat|load|fetch|get|grab|access|copy|include|attach|send|upload|pass|forward|paste)(?: (?:the|its|their|all|full|entire|whole|contents?|text|of|file|files|from|in|at)){0,5} ["'\x60]?${homeSecretStore}`,
+    ),
+  },
+  {
+    // "Do not mention this to the user", "without telling the user": data asking its reader to
+    // keep something from the person it works for, the mark of a planted instruction (tool
+    // poisoning's "do not tell the user", e-mails that ask to act silently). Only verbs of
+    // telling: docs say "do not notify the user when…" and "never let the user see a stack
+    // trace" about interfaces.
+    name: 'conceal_from_user',
+    needs: ['user'],
+    pattern:
+      /\b(?:do not|don't|never|must not|should not|shouldn't)\s+(?:tell|inform)\s+(?:the )?users?\b(?!['’]s)|\b(?:do not|don't|never|must not)\s+(?:mention|reveal|disclose|say)\s+(?:this|it|that|anything|any of this)\b[^.!?\n]{0,30}?\bto (?:the )?users?\b|\bwithout (?:telling|informing) (?:the )?users?\b(?!['’]s)|\b(?:do not|don't|never) let (?:the )?users? (?:know|notice)\b|\bthe users? (?:must|should) (?:not|never) (?:know|be told|notice|find out)\b|\bkeep (?:this|it|that) (?:secret|hidden) from (?:the )?users?\b/,
+  },
   {
     name: 'assistant_addressed',
     pattern:
