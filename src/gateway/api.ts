@@ -110,6 +110,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       rails: trace.summary(),
       detectors: trace.detectorTimings(),
       retrieved: trace.retrieved,
+      tools: trace.tools,
       pseudonymised: trace.pseudonymised,
       latencyMs: Math.round((performance.now() - trace.started) * 1000) / 1000,
       usage: trace.usage ?? null,

@@ -36,6 +36,15 @@ export interface AuditEvent {
     score: number;
     dropped: boolean;
   }[];
+  /** Function calling, when the request involved it: names and outcomes, never arguments. */
+  tools: {
+    /** The functions the request declared. */
+    declared: string[];
+    /** The tool results the client sent, and whether the rails withheld each from the model. */
+    results: { toolCallId: string; withheld: boolean }[];
+    /** The calls the model made, and whether each reached the client. */
+    calls: { id: string; name: string; delivered: boolean }[];
+  } | null;
   pseudonymised: boolean;
   latencyMs: number;
   usage: { promptTokens: number; completionTokens: number } | null;

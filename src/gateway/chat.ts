@@ -123,6 +123,7 @@ export class ChatTrace {
   readonly results: GuardResult[] = [];
   retrieved: AuditEvent['retrieved'] = [];
   provider: string | null = null;
+  tools: AuditEvent['tools'] = null;
   pseudonymised = false;
   usage: TokenUsage | undefined;
 
@@ -248,6 +249,13 @@ export async function prepareChat(
         (message.role === 'assistant' && (message.tool_calls?.length ?? 0) > 0),
     );
   const quarantineOn = config.tools.quarantineOn;
+  if (toolsInPlay) {
+    trace.tools = {
+      declared: (body.tools ?? []).map((tool) => tool.function.name),
+      results: [],
+      calls: [],
+    };
+  }
   const enforcing = guard.policy.mode !== 'monitor';
   const quarantined = (result: GuardResult): boolean =>
     result.effective === 'block' ||
@@ -271,12 +279,12 @@ export async function prepareChat(
     if (message.role === 'tool') {
       const result = guard.check(messageText(message.content), { stage: 'retrieval' });
       trace.record(result);
+      const withheld = quarantined(result);
+      trace.tools?.results.push({ toolCallId: message.tool_call_id, withheld });
       messages.push({
         role: 'tool',
         toolCallId: message.tool_call_id,
-        content: quarantined(result)
-          ? withheldToolResult(railNames(result, quarantineOn))
-          : result.text,
+        content: withheld ? withheldToolResult(railNames(result, quarantineOn)) : result.text,
       });
       continue;
     }
@@ -468,6 +476,11 @@ export function guardAnswer(
   return { content: result.text, finishReason: 'stop' };
 }
 
+function recordCalls(trace: ChatTrace, calls: readonly ToolCall[], delivered: boolean): void {
+  trace.tools ??= { declared: [], results: [], calls: [] };
+  for (const call of calls) trace.tools.calls.push({ id: call.id, name: call.name, delivered });
+}
+
 /**
  * Output rails on the tool calls of an answer: placeholders restored first (the tool needs the
  * real address), then the argument rails with the canary, system prompt and context, as for
@@ -494,9 +507,13 @@ export function guardToolCalls(
       context: prepared.contextTexts,
     });
     trace.record(checked.result);
-    if (checked.blocked) return undefined;
+    if (checked.blocked) {
+      recordCalls(trace, calls, false);
+      return undefined;
+    }
     guarded.push({ ...call, arguments: checked.arguments });
   }
+  recordCalls(trace, calls, true);
   return guarded;
 }
 
