@@ -17,11 +17,17 @@ import {
 } from './chat.ts';
 import type { ChatRequest, ChatServices, PreparedChat } from './chat.ts';
 import type { StreamEvent, TokenUsage, ToolCall } from './providers.ts';
-import { ToolCallAccumulator } from './tools.ts';
+import { checkToolArguments, ToolCallAccumulator } from './tools.ts';
 
 export const guardRequestSchema = z.strictObject({
   stage: z.enum(stages as [string, ...string[]]).default('input'),
   text: z.string(),
+  target: z
+    .enum(['text', 'tool_arguments'])
+    .default('text')
+    .describe(
+      'tool_arguments: `text` is the JSON arguments of a tool call the model made, checked by gateway.tools.argumentRails at the output stage (as the chat endpoint checks them); `stage` is then not used.',
+    ),
   canary: z.string().max(200).optional(),
   systemPrompt: z.string().max(100_000).optional(),
   context: z.array(z.string()).max(100).optional(),
@@ -233,19 +239,31 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     await authorise(request);
     const parsed = guardRequestSchema.safeParse(request.body);
     if (!parsed.success) throw invalid(parsed.error);
-    const { stage, text, canary, systemPrompt, context } = parsed.data;
-    const result = services.guard.check(text, {
-      stage: stage as (typeof stages)[number],
+    const { stage, text, target, canary, systemPrompt, context } = parsed.data;
+    const extras = {
       ...(canary === undefined ? {} : { canary }),
       ...(systemPrompt === undefined ? {} : { systemPrompt }),
       ...(context === undefined ? {} : { context }),
-    });
+    };
+    let result;
+    let rewritten: string;
+    if (target === 'tool_arguments') {
+      const checked = checkToolArguments(services.toolArguments, text, {
+        stage: 'output',
+        ...extras,
+      });
+      result = checked.result;
+      rewritten = checked.blocked ? text : checked.arguments;
+    } else {
+      result = services.guard.check(text, { stage: stage as (typeof stages)[number], ...extras });
+      rewritten = result.text;
+    }
     metrics?.gateway.railActions.inc({ stage: result.stage, action: result.effective });
     return {
       stage: result.stage,
       decision: result.decision,
       effective: result.effective,
-      text: result.text,
+      text: rewritten,
       findings: result.findings,
       reasons: result.reasons,
       detectors: result.outcomes,
