@@ -16,8 +16,9 @@ import {
   streamingGuard,
 } from './chat.ts';
 import type { ChatRequest, ChatServices, PreparedChat } from './chat.ts';
+import { MAX_UPSTREAM_ANSWER_BYTES } from './providers.ts';
 import type { StreamEvent, TokenUsage, ToolCall } from './providers.ts';
-import { checkToolArguments, ToolCallAccumulator } from './tools.ts';
+import { guardJsonText, ToolCallAccumulator } from './tools.ts';
 
 export const guardRequestSchema = z.strictObject({
   stage: z.enum(stages as [string, ...string[]]).default('input'),
@@ -248,7 +249,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     let result;
     let rewritten: string;
     if (target === 'tool_arguments') {
-      const checked = checkToolArguments(services.toolArguments, text, {
+      const checked = guardJsonText(services.toolArguments, text, {
         stage: 'output',
         ...extras,
       });
@@ -351,11 +352,20 @@ async function streamChat(
   const state = { upstreamFinish: 'stop', blocked: false };
   // Tool calls are held whole until the answer ends: arguments are only judged complete.
   const toolCalls = new ToolCallAccumulator(prepared.provider.config.name);
+  // A JSON answer is held whole too: redacting it value by value keeps it JSON.
+  const json = { text: '' };
   const handle = (event: StreamEvent): void => {
     if (event.type === 'finish') state.upstreamFinish = event.finishReason;
     else if (event.type === 'usage') trace.usage = event.usage;
     else if (event.type === 'tool_call') toolCalls.add(event);
-    else {
+    else if (prepared.jsonAnswer) {
+      json.text += event.text;
+      if (json.text.length > MAX_UPSTREAM_ANSWER_BYTES) {
+        throw new GuardstreamError('GS_ERR_UPSTREAM', {
+          message: `Provider ${prepared.provider.config.name} streamed a JSON answer over ${String(MAX_UPSTREAM_ANSWER_BYTES)} characters`,
+        });
+      }
+    } else {
       const step = guard.push(event.text);
       if ('blocked' in step) state.blocked = true;
       else if (step.emit !== '') chunk({ content: step.emit }, null);
@@ -373,6 +383,10 @@ async function streamChat(
       const closing = events.return?.(undefined);
       abort.abort();
       await closing?.catch(() => undefined);
+    } else if (prepared.jsonAnswer) {
+      const answer = guardAnswer(services, prepared, json.text, trace);
+      if (answer.finishReason === 'content_filter') state.blocked = true;
+      else if (answer.content !== '') chunk({ content: answer.content }, null);
     } else {
       const step = guard.finish();
       if ('blocked' in step) state.blocked = true;

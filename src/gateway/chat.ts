@@ -20,7 +20,7 @@ import type {
 import { mergeReports, railReport, StreamingOutputGuard } from './rails.ts';
 import type { RailReport } from './rails.ts';
 import {
-  checkToolArguments,
+  guardJsonText,
   functionToolSchema,
   mapJsonStrings,
   toolCallSchema,
@@ -66,6 +66,21 @@ export const chatRequestSchema = z.strictObject({
   tools: z.array(functionToolSchema).max(128).optional(),
   tool_choice: toolChoiceSchema.optional(),
   parallel_tool_calls: z.boolean().optional(),
+  response_format: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('text') }),
+      z.strictObject({ type: z.literal('json_object') }),
+      z.strictObject({
+        type: z.literal('json_schema'),
+        json_schema: z.strictObject({
+          name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of a-z, A-Z, 0-9, _, -'),
+          description: z.string().max(100_000).optional(),
+          schema: z.record(z.string(), z.unknown()).optional(),
+          strict: z.boolean().nullable().optional(),
+        }),
+      }),
+    ])
+    .optional(),
   stream: z.boolean().optional(),
   stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
@@ -193,6 +208,8 @@ export interface PreparedChat {
   contextTexts: string[];
   /** Restores pseudonymised values in the answer (identity when not pseudonymised). */
   restore: (text: string) => string;
+  /** The client asked for a JSON answer: redactions must leave it JSON. */
+  jsonAnswer: boolean;
 }
 
 function tenantPolicy(config: GatewayConfig, tenant: string): TenantPolicy {
@@ -303,7 +320,7 @@ export async function prepareChat(
     // The calls a client sends back are checked as the model's calls are (it can forge them).
     const toolCalls: ToolCall[] = [];
     for (const [callIndex, call] of message.tool_calls.entries()) {
-      const checked = checkToolArguments(services.toolArguments, call.function.arguments, {
+      const checked = guardJsonText(services.toolArguments, call.function.arguments, {
         stage: 'output',
       });
       trace.record({ ...checked.result, stage: 'input' });
@@ -444,6 +461,7 @@ export async function prepareChat(
     ...(body.parallel_tool_calls === undefined
       ? {}
       : { parallelToolCalls: body.parallel_tool_calls }),
+    ...(body.response_format === undefined ? {} : { responseFormat: body.response_format }),
   };
   return {
     provider: chosen.provider,
@@ -452,6 +470,7 @@ export async function prepareChat(
     systemPrompt,
     contextTexts: kept.map((hit) => hit.text),
     restore,
+    jsonAnswer: body.response_format !== undefined && body.response_format.type !== 'text',
   };
 }
 
@@ -464,16 +483,34 @@ export function guardAnswer(
   answer: string,
   trace: ChatTrace,
 ): { content: string; finishReason: 'stop' | 'content_filter' } {
-  const result = services.guard.check(prepared.restore(answer), {
-    stage: 'output',
+  const restored = prepared.restore(answer);
+  const context = {
+    stage: 'output' as const,
     canary: prepared.canary,
     systemPrompt: prepared.systemPrompt,
     context: prepared.contextTexts,
-  });
+  };
+  if (prepared.jsonAnswer && isJson(restored)) {
+    // A JSON answer is read value by value and rewritten so that it stays JSON for the app.
+    const checked = guardJsonText(services.guard, restored, context);
+    trace.record(checked.result);
+    if (checked.blocked) return { content: WITHHELD_ANSWER, finishReason: 'content_filter' };
+    return { content: checked.arguments, finishReason: 'stop' };
+  }
+  const result = services.guard.check(restored, context);
   trace.record(result);
   if (result.effective === 'block')
     return { content: WITHHELD_ANSWER, finishReason: 'content_filter' };
   return { content: result.text, finishReason: 'stop' };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function recordCalls(trace: ChatTrace, calls: readonly ToolCall[], delivered: boolean): void {
@@ -500,7 +537,7 @@ export function guardToolCalls(
       prepared.restore(call.arguments) === call.arguments
         ? call.arguments
         : mapJsonStrings(call.arguments, prepared.restore);
-    const checked = checkToolArguments(services.toolArguments, restored, {
+    const checked = guardJsonText(services.toolArguments, restored, {
       stage: 'output',
       canary: prepared.canary,
       systemPrompt: prepared.systemPrompt,

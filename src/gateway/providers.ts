@@ -34,6 +34,20 @@ export interface FunctionTool {
 export type ToolChoice =
   'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
 
+/** OpenAI's `response_format`, validated by the request schema and passed on as it is. */
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | {
+      type: 'json_schema';
+      json_schema: {
+        name: string;
+        description?: string | undefined;
+        schema?: Record<string, unknown> | undefined;
+        strict?: boolean | null | undefined;
+      };
+    };
+
 export interface UpstreamRequest {
   model: string;
   messages: UpstreamMessage[];
@@ -45,6 +59,7 @@ export interface UpstreamRequest {
   tools?: FunctionTool[];
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;
+  responseFormat?: ResponseFormat;
 }
 
 export interface TokenUsage {
@@ -190,6 +205,7 @@ export class OpenAiCompatibleProvider implements ChatProvider {
       ...(request.parallelToolCalls === undefined
         ? {}
         : { parallel_tool_calls: request.parallelToolCalls }),
+      ...(request.responseFormat === undefined ? {} : { response_format: request.responseFormat }),
     });
     const send = this.endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
     const outgoing = send(this.endpoint, {

@@ -129,12 +129,13 @@ export type ArgumentCheck =
   | { blocked: false; arguments: string; result: GuardResult };
 
 /**
- * Rails on one tool call's arguments. The readable text is checked whole; when the policy
- * redacts, each string value is checked and rewritten alone so the arguments stay valid JSON.
- * If no value alone shows what the whole did (a finding across values), the call is blocked:
- * a redaction that cannot be placed must not let the text through.
+ * Rails on a JSON text: a tool call's arguments, or an answer the client asked to be JSON. The
+ * readable text is checked whole; when the policy redacts, each string value is checked and
+ * rewritten alone so the text stays valid JSON. If no value alone shows what the whole did (a
+ * finding across values), the text is blocked: a redaction that cannot be placed must not let
+ * it through. Text that is not JSON is checked and rewritten as it is.
  */
-export function checkToolArguments(
+export function guardJsonText(
   guard: GuardEngine,
   argumentsText: string,
   context: DetectionContext,

@@ -35,6 +35,7 @@ export interface RecordedCall {
     tools?: { type: string; function: { name: string; description?: string } }[];
     tool_choice?: unknown;
     parallel_tool_calls?: boolean;
+    response_format?: unknown;
   };
   authorization: string | undefined;
 }
