@@ -189,6 +189,13 @@ function railNames(result: GuardResult, quarantineOn: readonly string[]): string
   return [...new Set(named.map((finding) => finding.detector))];
 }
 
+function noToolsError(model: string, providers: string, body: ChatRequest): GuardstreamError {
+  return new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+    message: `The model ${model} is served by ${providers}, which does not call tools`,
+    param: (body.tools?.length ?? 0) > 0 ? 'tools' : 'messages',
+  });
+}
+
 function blockedError(stage: string, param: string, rails: readonly string[]): GuardstreamError {
   const named = rails.length > 0 ? rails.join(', ') : `${stage} policy`;
   return new GuardstreamError('GS_ERR_GUARD_BLOCKED', {
@@ -287,6 +294,19 @@ export async function prepareChat(
     if (quarantined(result)) {
       throw blockedError('retrieval', `tools[${String(index)}]`, railNames(result, quarantineOn));
     }
+  }
+
+  // Refused before the input rails and retrieval when no provider of the model could take it
+  // (after the definitions: a poisoned tool is worth its audit line whatever the model).
+  if (
+    toolsInPlay &&
+    !route.providers.some((choice) => services.providers.get(choice.provider)?.callsTools === true)
+  ) {
+    throw noToolsError(
+      route.name,
+      route.providers.map((choice) => choice.provider).join(', '),
+      body,
+    );
   }
 
   // Input rails on every message the client wrote (it can forge history too); tool results are
@@ -403,10 +423,7 @@ export async function prepareChat(
   }
   trace.provider = chosen.provider.config.name;
   if (toolsInPlay && !chosen.provider.callsTools) {
-    throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
-      message: `The model ${route.name} is served by ${chosen.provider.config.name}, which does not call tools`,
-      param: (body.tools?.length ?? 0) > 0 ? 'tools' : 'messages',
-    });
+    throw noToolsError(route.name, chosen.provider.config.name, body);
   }
 
   const canary = `gs-canary-${randomBytes(8).toString('hex')}`;
