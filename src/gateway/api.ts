@@ -158,7 +158,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       const toolCalls =
         completion.toolCalls.length === 0
           ? []
-          : guardToolCalls(services, prepared, completion.toolCalls, trace);
+          : guardToolCalls(
+              services,
+              prepared,
+              completion.toolCalls,
+              trace,
+              text.finishReason === 'content_filter',
+            );
       const answer =
         toolCalls === undefined
           ? { content: WITHHELD_ANSWER, finishReason: 'content_filter' as const }
@@ -403,9 +409,9 @@ async function streamChat(
   }
   if (guard.last !== undefined) trace.record(guard.last);
   const calls =
-    state.blocked || toolCalls.size === 0
+    toolCalls.size === 0
       ? []
-      : guardToolCalls(services, prepared, toolCalls.toolCalls(), trace);
+      : guardToolCalls(services, prepared, toolCalls.toolCalls(), trace, state.blocked);
   if (calls === undefined) state.blocked = true;
   else {
     for (const [index, call] of calls.entries()) {

@@ -546,7 +546,13 @@ export function guardToolCalls(
   prepared: PreparedChat,
   calls: readonly ToolCall[],
   trace: ChatTrace,
+  /** The answer's text was already withheld: the calls go with it, unchecked. */
+  answerWithheld = false,
 ): ToolCall[] | undefined {
+  if (answerWithheld) {
+    recordCalls(trace, calls, false);
+    return undefined;
+  }
   const guarded: ToolCall[] = [];
   for (const call of calls) {
     // Re-serialised only when a placeholder is restored, so the model's JSON stays as it was.

@@ -33,6 +33,8 @@ export const toolCallSchema = z.strictObject({
 
 /** Longest arguments text of one streamed tool call kept in memory (a call's JSON is KBs). */
 export const MAX_TOOL_ARGUMENT_CHARS = 1_000_000;
+/** A JSON text to be redacted value by value may hold this many string values; more blocks. */
+export const MAX_REDACTED_JSON_VALUES = 10_000;
 /** JSON nesting past this is not walked (and such arguments are checked as raw text). */
 const MAX_JSON_DEPTH = 64;
 
@@ -145,13 +147,17 @@ export function guardJsonText(
   const result = guard.check(readable, context, vault);
   if (result.effective === 'block') return { blocked: true, result };
   if (result.text === readable) return { blocked: false, arguments: argumentsText, result };
-  const values = { changed: 0 };
+  const values = { checked: 0, changed: 0 };
   const rewritten = mapJsonStrings(argumentsText, (value) => {
+    values.checked += 1;
+    // Past this many values a hostile JSON text would cost a check each: it is blocked instead.
+    if (values.checked > MAX_REDACTED_JSON_VALUES) return value;
     const text = guard.check(value, context, vault).text;
     if (text !== value) values.changed += 1;
     return text;
   });
-  if (values.changed === 0) return { blocked: true, result: { ...result, effective: 'block' } };
+  if (values.changed === 0 || values.checked > MAX_REDACTED_JSON_VALUES)
+    return { blocked: true, result: { ...result, effective: 'block' } };
   return { blocked: false, arguments: rewritten, result };
 }
 

@@ -79,6 +79,19 @@ describe('tool-call arguments: what the rails read and how they rewrite it', () 
     assert.equal(parsed.ok, true);
   });
 
+  it('blocks a JSON text with more values to redact than it will check one by one', () => {
+    const guard = toolArgumentGuard(
+      policy,
+      builtInDetectors(),
+      rules({ detector: 'pii', action: 'redact' }),
+    );
+    const values = ['write to jane.doe@example.com', ...Array.from({ length: 10_000 }, () => 'x')];
+    const checked = guardJsonText(guard, JSON.stringify(values), { stage: 'output' });
+    assert.equal(checked.blocked, true);
+    const fewer = guardJsonText(guard, JSON.stringify(values.slice(0, 100)), { stage: 'output' });
+    assert.equal(fewer.blocked, false);
+  });
+
   it('blocks when a redaction spans values and no single value can carry it', () => {
     // A test double of a detector that finds one phrase split across two lines.
     const registry = builtInDetectors().register(

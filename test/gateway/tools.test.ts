@@ -487,6 +487,38 @@ describe('gateway: function calling with tool results, definitions and calls rai
     });
     const serialised = JSON.stringify(event);
     assert.ok(!serialised.includes('rm -rf') && !serialised.includes('Bergen'), serialised);
+
+    // Calls that come with a withheld text go with it, and the audit says they did not go out.
+    for (const stream of [false, true]) {
+      upstream.behaviour = {
+        mode: 'call-tools',
+        text: 'Checking. AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        calls: () => [{ name: 'get_weather', arguments: '{"city":"Oslo"}' }],
+      };
+      const request = {
+        model: 'agent',
+        tools: [weatherTool],
+        messages: [{ role: 'user' as const, content: 'Weather in Oslo?' }],
+      };
+      if (stream) {
+        let calls = 0;
+        for await (const chunk of await client().chat.completions.create({
+          ...request,
+          stream: true,
+        }))
+          calls += chunk.choices[0]?.delta.tool_calls?.length ?? 0;
+        assert.equal(calls, 0);
+      } else {
+        const completion = await client().chat.completions.create(request);
+        assert.equal(completion.choices[0]?.finish_reason, 'content_filter');
+        assert.equal(completion.choices[0].message.tool_calls, undefined);
+      }
+      // Streamed, the text is cut before the calls arrive: none is received, none goes out.
+      assert.deepEqual(
+        audited.at(-1)?.tools?.calls,
+        stream ? [] : [{ id: 'call_double_0', name: 'get_weather', delivered: false }],
+      );
+    }
   });
 
   it('says which model cannot call tools, and rejects malformed tool messages with a 400', async () => {
