@@ -14,6 +14,8 @@ export interface CallerPrincipal {
   groups: readonly string[];
   models: readonly string[];
   collections: readonly string[];
+  /** Functions the caller may declare in `tools`. */
+  tools: readonly string[];
   requestsPerMinute: number;
   via: 'api-key' | 'jwt';
 }
@@ -97,6 +99,7 @@ export class Authenticator {
         groups: key.groups,
         models: key.models,
         collections: key.collections,
+        tools: key.tools,
         requestsPerMinute: key.requestsPerMinute,
         via: 'api-key',
       };
@@ -149,6 +152,7 @@ export class Authenticator {
       groups: listClaim(payload, config.groupsClaim),
       models: config.models,
       collections: config.collections,
+      tools: config.tools,
       requestsPerMinute: config.requestsPerMinute,
       via: 'jwt',
     };

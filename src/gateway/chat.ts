@@ -217,6 +217,8 @@ export interface PreparedChat {
   restore: (text: string) => string;
   /** The client asked for a JSON answer: redactions must leave it JSON. */
   jsonAnswer: boolean;
+  /** The functions the request declared: a call to any other is withheld. */
+  declaredTools: ReadonlySet<string>;
 }
 
 function tenantPolicy(config: GatewayConfig, tenant: string): TenantPolicy {
@@ -284,6 +286,15 @@ export async function prepareChat(
   const quarantined = (result: GuardResult): boolean =>
     result.effective === 'block' ||
     (enforcing && result.findings.some((finding) => quarantineOn.includes(finding.detector)));
+
+  for (const [index, tool] of (body.tools ?? []).entries()) {
+    if (!allows(principal.tools, tool.function.name)) {
+      throw new GuardstreamError('GS_ERR_FORBIDDEN', {
+        message: `This caller may not use the tool ${tool.function.name}`,
+        param: `tools[${String(index)}]`,
+      });
+    }
+  }
 
   // Tool definitions come from whoever wrote the tool (an MCP server, a plugin): documents, read
   // at retrieval. One that carries instructions refuses the request, as a tool cannot be dropped
@@ -488,6 +499,7 @@ export async function prepareChat(
     contextTexts: kept.map((hit) => hit.text),
     restore,
     jsonAnswer: body.response_format !== undefined && body.response_format.type !== 'text',
+    declaredTools: new Set((body.tools ?? []).map((tool) => tool.function.name)),
   };
 }
 
@@ -550,6 +562,13 @@ export function guardToolCalls(
   answerWithheld = false,
 ): ToolCall[] | undefined {
   if (answerWithheld) {
+    recordCalls(trace, calls, false);
+    return undefined;
+  }
+  // A call to a function the request did not declare is the model acting beyond what it was
+  // given (or what a caller's allow-list let it be given): the turn is withheld.
+  if (calls.some((call) => !prepared.declaredTools.has(call.name))) {
+    trace.rails.push({ stage: 'output', action: 'block', detectors: ['undeclared_tool'] });
     recordCalls(trace, calls, false);
     return undefined;
   }

@@ -84,6 +84,10 @@ export const apiKeySchema = z.strictObject({
     .array(z.string().min(1))
     .default(['*'])
     .describe('Knowledge collections (topics) this key may retrieve from (* = all).'),
+  tools: z
+    .array(z.string().min(1))
+    .default(['*'])
+    .describe('Functions this key may declare in `tools` and so have called (* = all).'),
   requestsPerMinute: rateSchema,
 });
 export type ApiKeyConfig = z.output<typeof apiKeySchema>;
@@ -98,6 +102,10 @@ export const jwtSchema = z.strictObject({
   userClaim: z.string().min(1).default('sub'),
   models: z.array(z.string().min(1)).default(['*']),
   collections: z.array(z.string().min(1)).default(['*']),
+  tools: z
+    .array(z.string().min(1))
+    .default(['*'])
+    .describe('Functions a token holder may declare in `tools` (* = all).'),
   requestsPerMinute: rateSchema,
 });
 export type JwtConfig = z.output<typeof jwtSchema>;

@@ -11,6 +11,7 @@ import type { RecordedMessage } from '../helpers/upstream-double.ts';
 
 const ACME_KEY = 'gs-test-tools-acme';
 const GLOBEX_KEY = 'gs-test-tools-globex';
+const WEATHER_ONLY_KEY = 'gs-test-tools-weather-only';
 
 const weatherTool = {
   type: 'function' as const,
@@ -97,6 +98,12 @@ describe('gateway: function calling with tool results, definitions and calls rai
         apiKeys: [
           { id: 'acme', sha256: sha256Hex(ACME_KEY), tenant: 'acme' },
           { id: 'globex', sha256: sha256Hex(GLOBEX_KEY), tenant: 'globex' },
+          {
+            id: 'weather-only',
+            sha256: sha256Hex(WEATHER_ONLY_KEY),
+            tenant: 'acme',
+            tools: ['get_weather'],
+          },
         ],
         tenants: [{ name: 'globex', allowedJurisdictions: ['EU'], onDisallowed: 'pseudonymise' }],
       },
@@ -442,6 +449,53 @@ describe('gateway: function calling with tool results, definitions and calls rai
         error.param === 'messages[1].tool_calls[0].function.arguments',
     );
     assert.equal(upstream.calls.length, before);
+  });
+
+  it('keeps a caller to the tools its key allows, and the model to the tools declared', async () => {
+    const before = upstream.calls.length;
+    await assert.rejects(
+      client(WEATHER_ONLY_KEY).chat.completions.create({
+        model: 'agent',
+        tools: [weatherTool, shellTool],
+        messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.PermissionDeniedError &&
+        error.code === 'GS_ERR_FORBIDDEN' &&
+        error.param === 'tools[1]' &&
+        error.message.includes('run_shell'),
+    );
+    assert.equal(upstream.calls.length, before);
+
+    // The model calls a function nobody declared (an injection's, or its own invention).
+    upstream.behaviour = {
+      mode: 'call-tools',
+      calls: () => [
+        { name: 'get_weather', arguments: '{"city":"Oslo"}' },
+        { name: 'delete_account', arguments: '{"confirm":true}' },
+      ],
+    };
+    const response = await client(WEATHER_ONLY_KEY)
+      .chat.completions.create({
+        model: 'agent',
+        tools: [weatherTool],
+        messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+      })
+      .withResponse();
+    const choice = response.data.choices[0];
+    assert.equal(choice?.finish_reason, 'content_filter');
+    assert.equal(choice.message.tool_calls, undefined);
+    assert.match(
+      response.response.headers.get('x-guardstream-rails') ?? '',
+      /output=block\([^)]*undeclared_tool/,
+    );
+    assert.deepEqual(
+      audited.at(-1)?.tools?.calls.map((call) => [call.name, call.delivered]),
+      [
+        ['get_weather', false],
+        ['delete_account', false],
+      ],
+    );
   });
 
   it('audits the tools by name and outcome, never their arguments or results', async () => {
