@@ -31,8 +31,10 @@ export const toolCallSchema = z.strictObject({
   function: z.strictObject({ name: functionName, arguments: z.string().max(1_000_000) }),
 });
 
-/** Longest arguments text of one streamed tool call kept in memory (a call's JSON is KBs). */
+/** Arguments text of one streamed answer's tool calls kept in memory (a call's JSON is KBs). */
 export const MAX_TOOL_ARGUMENT_CHARS = 1_000_000;
+/** Tool calls of one streamed answer (a request may declare at most 128 tools). */
+export const MAX_TOOL_CALLS = 128;
 /** A JSON text to be redacted value by value may hold this many string values; more blocks. */
 export const MAX_REDACTED_JSON_VALUES = 10_000;
 /** JSON nesting past this is not walked (and such arguments are checked as raw text). */
@@ -175,6 +177,7 @@ export function toolDefinitionText(tool: z.output<typeof functionToolSchema>): s
 /** Tool calls of a streamed answer, assembled from their pieces in the order they began. */
 export class ToolCallAccumulator {
   private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
+  private chars = 0;
 
   constructor(private readonly provider: string) {}
 
@@ -185,17 +188,24 @@ export class ToolCallAccumulator {
   add(piece: { index: number; id?: string; name?: string; arguments?: string }): void {
     let call = this.calls.get(piece.index);
     if (call === undefined) {
+      if (this.calls.size >= MAX_TOOL_CALLS) {
+        throw new GuardstreamError('GS_ERR_UPSTREAM', {
+          message: `Provider ${this.provider} streamed more than ${String(MAX_TOOL_CALLS)} tool calls`,
+        });
+      }
       call = { id: '', name: '', arguments: '' };
       this.calls.set(piece.index, call);
     }
     if (piece.id !== undefined && piece.id !== '') call.id = piece.id;
-    if (piece.name !== undefined) call.name += piece.name;
-    if (piece.arguments !== undefined) call.arguments += piece.arguments;
-    if (call.arguments.length > MAX_TOOL_ARGUMENT_CHARS) {
+    // Names and arguments both count: a stream of endless name pieces is no better.
+    this.chars += (piece.name?.length ?? 0) + (piece.arguments?.length ?? 0);
+    if (this.chars > MAX_TOOL_ARGUMENT_CHARS) {
       throw new GuardstreamError('GS_ERR_UPSTREAM', {
-        message: `Provider ${this.provider} streamed tool-call arguments over ${String(MAX_TOOL_ARGUMENT_CHARS)} characters`,
+        message: `Provider ${this.provider} streamed tool calls over ${String(MAX_TOOL_ARGUMENT_CHARS)} characters`,
       });
     }
+    if (piece.name !== undefined) call.name += piece.name;
+    if (piece.arguments !== undefined) call.arguments += piece.arguments;
   }
 
   toolCalls(): ToolCall[] {

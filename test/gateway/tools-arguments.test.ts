@@ -147,5 +147,12 @@ describe('tool-call arguments: what the rails read and how they rewrite it', () 
       },
       (error: unknown) => error instanceof Error && error.message.includes('over 1000000'),
     );
+    const many = new ToolCallAccumulator('double');
+    assert.throws(
+      () => {
+        for (let index = 0; index < 1_000; index += 1) many.add({ index, name: 'f' });
+      },
+      (error: unknown) => error instanceof Error && error.message.includes('more than 128'),
+    );
   });
 });
