@@ -567,10 +567,18 @@ export function guardToolCalls(
   }
   // A call to a function the request did not declare is the model acting beyond what it was
   // given (or what a caller's allow-list let it be given): the turn is withheld.
+  // In monitor mode (a dry run) it is reported and let through, like a detector's block.
   if (calls.some((call) => !prepared.declaredTools.has(call.name))) {
-    trace.rails.push({ stage: 'output', action: 'block', detectors: ['undeclared_tool'] });
-    recordCalls(trace, calls, false);
-    return undefined;
+    const enforcing = services.guard.policy.mode !== 'monitor';
+    trace.rails.push({
+      stage: 'output',
+      action: enforcing ? 'block' : 'flag',
+      detectors: ['undeclared_tool'],
+    });
+    if (enforcing) {
+      recordCalls(trace, calls, false);
+      return undefined;
+    }
   }
   const guarded: ToolCall[] = [];
   for (const call of calls) {
