@@ -50,6 +50,7 @@ import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets } from './classifier-data.ts';
 import { buildInjectionSets, parseCsv, seededRandom, shuffle } from './injection-data.ts';
 import { downloadPinnedWheel } from './pinned-wheel.ts';
+import { scoreToolArguments } from './tool-arguments.ts';
 import type { PinnedWheel } from './pinned-wheel.ts';
 import { movesReport, writeWatchedResult } from './results-watch.ts';
 import type { WatchedReport } from './results-watch.ts';
@@ -93,6 +94,7 @@ const wheels: readonly Wheel[] = [
       'inspect_evals/agent_threat_bench/data/',
       'inspect_evals/swe_lancer/data/',
       'inspect_evals/mind2web_sc/data/seeact/sample_labeled_all.json',
+      'inspect_evals/tau2/data/domains/',
     ],
   },
 ];
@@ -613,6 +615,23 @@ function score(policy: string | undefined, data: string, out: string, stage = 'i
       `  ${source.padEnd(36)} n ${String(figures.n).padStart(5)}  TPR ${figures.tpr?.toFixed(3) ?? '–    '}  FPR ${figures.fpr?.toFixed(3) ?? '–'}\n`,
     );
   process.stdout.write(movesReport(out, moves));
+}
+// The gateway's argument rails on tau2-bench's benign tool calls (eval/tool-arguments.ts).
+{
+  const report = scoreToolArguments(
+    join(unpacked(inspectWheel), 'inspect_evals', 'tau2', 'data', 'domains'),
+  );
+  writeFileSync(
+    join(root, 'eval/results', 'tool-arguments-tau2.json'),
+    `${JSON.stringify({ ...provenance, ...report }, null, 2)}\n`,
+  );
+  process.stdout.write(
+    `tool-arguments-tau2.json: ${String(report.n)} benign tool calls, ${String(report.blocked)} blocked (${report.rate.toFixed(4)})\n`,
+  );
+  for (const [domain, counts] of Object.entries(report.by_domain))
+    process.stdout.write(
+      `  ${domain.padEnd(36)} n ${String(counts.n).padStart(5)}  blocked ${String(counts.blocked)}\n`,
+    );
 }
 score('eval/policies/injection.yaml', injectionFile, 'injection-external.json');
 if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))

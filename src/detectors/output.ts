@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normalizeForMatching } from './injection/normalize.ts';
+import { piiConfigSchema, piiDetector } from './pii.ts';
 import { defineDetector } from './types.ts';
 import type { Finding } from './types.ts';
 
@@ -113,6 +114,28 @@ function carriesData(url: URL): boolean {
     );
 }
 
+/** A URL written out, not in Markdown or HTML: what a tool that fetches URLs is handed. */
+const BARE_URL = /\bhttps?:\/\/[^\s"'<>`\\]{1,4000}/gi;
+/** Structured personal data only: an address or a date in a URL is too often just a page. */
+const urlPersonalData = piiConfigSchema.parse({
+  kinds: ['email', 'phone', 'credit_card', 'iban', 'us_ssn', 'uk_nino', 'fr_insee'],
+});
+
+/** The query values and path segments of a URL, decoded, one per line. */
+function urlData(url: URL): string {
+  const parts: string[] = [];
+  for (const [, value] of url.searchParams) parts.push(value);
+  for (const segment of url.pathname.split('/')) {
+    try {
+      parts.push(decodeURIComponent(segment));
+    } catch {
+      parts.push(segment);
+    }
+  }
+  if (url.hash.length > 1) parts.push(url.hash.slice(1));
+  return parts.filter((part) => part !== '').join('\n');
+}
+
 /** Labels that Markdown images use by reference: `![text][label]`, `![label][]`, `![label]`. */
 function imageReferenceLabels(text: string): Set<string> {
   const labels = new Set<string>();
@@ -131,13 +154,19 @@ export const exfiltrationDetector = defineDetector({
       'Markdown images (fetched automatically when rendered), HTML src attributes and links pointing to domains not on the allow-list, especially when the URL carries data.',
     stages: ['output', 'retrieval'],
     cost: 'cheap',
-    kinds: ['markdown_image', 'html_resource', 'link_with_data'],
+    kinds: ['markdown_image', 'html_resource', 'link_with_data', 'url_with_personal_data'],
   },
   configSchema: z.strictObject({
     allowDomains: z
       .array(z.string().min(1))
       .default([])
       .describe('Domains (and their subdomains) answers may reference.'),
+    bareUrlPersonalData: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Also report URLs written out (not Markdown or HTML) to domains not on the allow-list whose query or path carries an e-mail address, a phone, card or account number or a national id: what a tool call that fetches the URL would send away. For tool-call arguments (the gateway's argument rails turn it on); an answer's bare URL is shown, not fetched.",
+      ),
   }),
   detect(text, config): Finding[] {
     const findings: Finding[] = [];
@@ -174,6 +203,26 @@ export const exfiltrationDetector = defineDetector({
     }
     for (const match of text.matchAll(HTML_SRC))
       consider(match[1] ?? '', match.index, match.index + match[0].length, 'html_resource');
+    if (config.bareUrlPersonalData) {
+      for (const match of text.matchAll(BARE_URL)) {
+        let url: URL;
+        try {
+          url = new URL(match[0]);
+        } catch {
+          continue;
+        }
+        if (hostAllowed(url.hostname, config.allowDomains)) continue;
+        const carried = piiDetector.detect(urlData(url), urlPersonalData, { stage: 'output' });
+        if (carried.length === 0) continue;
+        findings.push({
+          detector: 'exfiltration',
+          kind: 'url_with_personal_data',
+          span: { start: match.index, end: match.index + match[0].length },
+          score: 0.95,
+          evidence: `URL to ${url.hostname} carrying ${[...new Set(carried.map((finding) => finding.kind))].join(', ')}`,
+        });
+      }
+    }
     // A definition an image refers to is fetched like any image.
     const images = imageReferenceLabels(text);
     for (const match of text.matchAll(REFERENCE_DEF)) {

