@@ -7,6 +7,7 @@ import { runContractsBench } from './contracts.ts';
 import { runRagBench } from './rag.ts';
 import { runDetectorsBench } from './detectors.ts';
 import { runGatewayBench } from './gateway.ts';
+import { runToolsBench } from './tools.ts';
 
 const benches: Readonly<
   Record<string, () => Record<string, unknown> | Promise<Record<string, unknown>>>
@@ -16,6 +17,7 @@ const benches: Readonly<
   contracts: runContractsBench,
   rag: runRagBench,
   gateway: runGatewayBench,
+  tools: runToolsBench,
 };
 
 const requested = process.argv.slice(2);
