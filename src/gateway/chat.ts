@@ -7,6 +7,7 @@ import { PlaceholderVault } from '../guard/index.ts';
 import type { CollectionConfig } from '../rag/config.ts';
 import type { SearchHit } from '../rag/index.ts';
 import type { AuditEvent } from './audit.ts';
+import type { CheckCache } from './check-cache.ts';
 import { allows } from './auth.ts';
 import type { CallerPrincipal } from './auth.ts';
 import type { GatewayConfig, ProviderConfig, TenantPolicy } from './config.ts';
@@ -126,6 +127,8 @@ export interface ChatServices {
   dropChunksOn: readonly string[];
   /** The output rails that read the arguments of the model's tool calls. */
   toolArguments: GuardEngine;
+  /** `guard`'s input and retrieval checks, remembered by text so history is not re-read. */
+  checks: CheckCache;
   audit?: (event: AuditEvent) => void;
 }
 
@@ -300,7 +303,7 @@ export async function prepareChat(
   // at retrieval. One that carries instructions refuses the request, as a tool cannot be dropped
   // from a conversation that may call it.
   for (const [index, tool] of (body.tools ?? []).entries()) {
-    const result = guard.check(toolDefinitionText(tool), { stage: 'retrieval' });
+    const result = services.checks.check(toolDefinitionText(tool), 'retrieval');
     trace.record(result);
     if (quarantined(result)) {
       throw blockedError('retrieval', `tools[${String(index)}]`, railNames(result, quarantineOn));
@@ -325,7 +328,7 @@ export async function prepareChat(
   const messages: UpstreamMessage[] = [];
   for (const [index, message] of body.messages.entries()) {
     if (message.role === 'tool') {
-      const result = guard.check(messageText(message.content), { stage: 'retrieval' });
+      const result = services.checks.check(messageText(message.content), 'retrieval');
       trace.record(result);
       const withheld = quarantined(result);
       trace.tools?.results.push({ toolCallId: message.tool_call_id, withheld });
@@ -336,7 +339,7 @@ export async function prepareChat(
       });
       continue;
     }
-    const result = guard.check(messageText(message.content), { stage: 'input' });
+    const result = services.checks.check(messageText(message.content), 'input');
     trace.record(result);
     if (result.effective === 'block') {
       throw blockedError('input', `messages[${String(index)}]`, railNames(result, []));
@@ -386,7 +389,7 @@ export async function prepareChat(
       services.topK,
     );
     for (const hit of hits) {
-      const result = guard.check(hit.text, { stage: 'retrieval' });
+      const result = services.checks.check(hit.text, 'retrieval');
       trace.record(result);
       // In monitor mode (a dry run) the finding is reported in the trace, the chunk still goes.
       const dropped =

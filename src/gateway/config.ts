@@ -166,6 +166,15 @@ export const gatewaySchema = z
         'Characters of a streamed answer held back until output rails have seen what follows; findings shorter than this are never sent.',
       ),
     auditTopic: z.string().min(1).default('guardstream.audit'),
+    checkCacheEntries: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(4096)
+      .describe(
+        "Results of input and retrieval checks (messages, tool results and definitions, retrieved chunks of 256+ characters) kept by the text's sha256, so an agent's history is not read again on every turn. Only checks that rewrote nothing and whose detectors all answered are kept; 0 turns it off.",
+      ),
     tools: z
       .strictObject({
         quarantineOn: z

@@ -13,6 +13,7 @@ import { KafkaAuditSink } from './audit.ts';
 import { Authenticator, RateLimiter } from './auth.ts';
 import type { ChatServices } from './chat.ts';
 import { LocalLlamaProvider } from './local-provider.ts';
+import { CheckCache } from './check-cache.ts';
 import { OpenAiCompatibleProvider } from './providers.ts';
 import type { ChatProvider } from './providers.ts';
 import { toolArgumentGuard } from './tools.ts';
@@ -105,9 +106,11 @@ export async function startGatewayServices(
   }
   const sink = audit;
   const registry = builtInDetectors();
+  const guard = new GuardEngine(config.guard, registry);
   const services: ChatServices = {
     config: gateway,
-    guard: new GuardEngine(config.guard, registry),
+    guard,
+    checks: new CheckCache(guard, gateway.checkCacheEntries),
     toolArguments: toolArgumentGuard(config.guard, registry, gateway.tools.argumentRails),
     pseudonymizer: pseudonymizerEngine(),
     providers,
