@@ -34,6 +34,7 @@ export class CheckCache {
       this.hits += 1;
       return {
         ...kept,
+        text,
         outcomes: kept.outcomes.map((outcome) => ({ ...outcome, ms: 0 })),
         totalMs: 0,
       };
@@ -41,7 +42,9 @@ export class CheckCache {
     this.misses += 1;
     const result = this.guard.check(text, { stage });
     if (result.text === text && result.outcomes.every((outcome) => outcome.status === 'ok')) {
-      this.entries.set(key, result);
+      // Kept without its text (the same as the caller's): 4,096 tool results of 200 KB each
+      // would otherwise be most of a gigabyte.
+      this.entries.set(key, { ...result, text: '' });
       if (this.entries.size > this.capacity) {
         const oldest = this.entries.keys().next();
         if (oldest.done !== true) this.entries.delete(oldest.value);

@@ -19,6 +19,7 @@ describe('CheckCache: input and retrieval checks remembered by text', () => {
     const again = cache.check(planted, 'retrieval');
     assert.deepEqual([cache.misses, cache.hits], [1, 1]);
     assert.deepEqual(again.findings, first.findings);
+    assert.equal(again.text, planted, "the text is the caller's, not kept");
     assert.equal(again.effective, first.effective);
     assert.ok(again.outcomes.every((outcome) => outcome.ms === 0));
     assert.ok(first.outcomes.some((outcome) => outcome.ms > 0));
