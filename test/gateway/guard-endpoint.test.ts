@@ -1,32 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { configSchema } from '../../src/config/index.ts';
-import { buildGateway, sha256Hex, startGatewayServices } from '../../src/gateway/index.ts';
-import type { ChatProvider, GatewayRuntime } from '../../src/gateway/index.ts';
+import { sha256Hex } from '../../src/gateway/index.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
+import type { TestGateway } from '../helpers/gateway.ts';
 
 const KEY = 'gs-test-guard-endpoint';
-
-/** A stand-in for the embedded local model, which the guard endpoint never calls. */
-function localModelDouble(): ChatProvider {
-  const refuse = (): never => {
-    throw new Error('the local model double was called');
-  };
-  return {
-    config: {
-      name: 'local',
-      type: 'local',
-      jurisdiction: 'local',
-      leavesOrganisation: false,
-      timeoutMs: 60_000,
-      maxTokens: 256,
-    },
-    callsTools: false,
-    complete: refuse,
-    stream: refuse,
-    close: () => Promise.resolve(),
-  };
-}
 
 interface GuardBody {
   stage: string;
@@ -38,29 +17,24 @@ interface GuardBody {
 }
 
 describe('POST /v1/guard: the rails for apps that call their model themselves', () => {
-  let runtime: GatewayRuntime;
-  let app: FastifyInstance;
+  let gateway: TestGateway;
 
   before(async () => {
     const config = configSchema.parse({
       gateway: { apiKeys: [{ id: 'app', sha256: sha256Hex(KEY), tenant: 'acme' }] },
     });
-    runtime = await startGatewayServices(config, {
-      providers: new Map([['local', localModelDouble()]]),
-    });
-    app = buildGateway({ bootstrapServers: ['127.0.0.1:1'], api: runtime.api });
+    gateway = await startTestGateway(config);
   });
 
   after(async () => {
-    await app.close();
-    await runtime.close();
+    await gateway.close();
   });
 
   const guard = async (
     payload: unknown,
     key: string = KEY,
   ): Promise<{ status: number; body: GuardBody }> => {
-    const response = await app.inject({
+    const response = await gateway.app.inject({
       method: 'POST',
       url: '/v1/guard',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { configSchema } from '../../src/config/index.ts';
-import {
-  buildGateway,
-  sha256Hex,
-  startGatewayServices,
-  WITHHELD_ANSWER,
-} from '../../src/gateway/index.ts';
-import type { GatewayRuntime } from '../../src/gateway/index.ts';
+import { sha256Hex, WITHHELD_ANSWER } from '../../src/gateway/index.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
+import type { TestGateway } from '../helpers/gateway.ts';
 import { UpstreamDouble } from '../helpers/upstream-double.ts';
 
 const KEY = 'gs-test-json-answers';
@@ -26,10 +21,8 @@ const invoiceSchema = {
 
 describe('gateway: JSON answers (response_format) stay JSON through the output rails', () => {
   const upstream = new UpstreamDouble();
-  let runtime: GatewayRuntime;
-  let app: FastifyInstance;
-  let baseURL: string;
-  const client = (): OpenAI => new OpenAI({ apiKey: KEY, baseURL, maxRetries: 0 });
+  let gateway: TestGateway;
+  const client = (): OpenAI => new OpenAI({ apiKey: KEY, baseURL: gateway.baseURL, maxRetries: 0 });
 
   before(async () => {
     await upstream.start();
@@ -40,17 +33,11 @@ describe('gateway: JSON answers (response_format) stay JSON through the output r
         apiKeys: [{ id: 'app', sha256: sha256Hex(KEY), tenant: 'acme' }],
       },
     });
-    runtime = await startGatewayServices(config);
-    app = buildGateway({ bootstrapServers: ['127.0.0.1:1'], api: runtime.api });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    assert.ok(address !== null && typeof address === 'object');
-    baseURL = `http://127.0.0.1:${String(address.port)}/v1`;
+    gateway = await startTestGateway(config);
   });
 
   after(async () => {
-    await app.close();
-    await runtime.close();
+    await gateway.close();
     await upstream.stop();
   });
 
@@ -132,7 +119,7 @@ describe('gateway: JSON answers (response_format) stay JSON through the output r
       { type: 'yaml' },
       { type: 'json_schema', json_schema: { name: 'has space' } },
     ]) {
-      const response = await app.inject({
+      const response = await gateway.app.inject({
         method: 'POST',
         url: '/v1/chat/completions',
         headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },

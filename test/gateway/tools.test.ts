@@ -3,9 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { configSchema } from '../../src/config/index.ts';
-import { buildGateway, sha256Hex, startGatewayServices } from '../../src/gateway/index.ts';
-import type { AuditEvent, ChatProvider, GatewayRuntime } from '../../src/gateway/index.ts';
+import { sha256Hex } from '../../src/gateway/index.ts';
+import type { AuditEvent, GatewayRuntime } from '../../src/gateway/index.ts';
 import { WITHHELD_ANSWER } from '../../src/gateway/index.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
+import type { TestGateway } from '../helpers/gateway.ts';
 import { UpstreamDouble } from '../helpers/upstream-double.ts';
 import type { RecordedMessage } from '../helpers/upstream-double.ts';
 
@@ -45,30 +47,10 @@ const mailTool = {
   },
 };
 
-/** A stand-in for the embedded local model: it must never be called here. */
-function localModelDouble(): ChatProvider {
-  const refuse = (): never => {
-    throw new Error('the local model double was called');
-  };
-  return {
-    config: {
-      name: 'local',
-      type: 'local',
-      jurisdiction: 'local',
-      leavesOrganisation: false,
-      timeoutMs: 60_000,
-      maxTokens: 256,
-    },
-    callsTools: false,
-    complete: refuse,
-    stream: refuse,
-    close: () => Promise.resolve(),
-  };
-}
-
 describe('gateway: function calling with tool results, definitions and calls railed', () => {
   const upstream = new UpstreamDouble();
   const audited: AuditEvent[] = [];
+  let gateway: TestGateway;
   let runtime: GatewayRuntime;
   let app: FastifyInstance;
   let baseURL: string;
@@ -108,23 +90,18 @@ describe('gateway: function calling with tool results, definitions and calls rai
         tenants: [{ name: 'globex', allowedJurisdictions: ['EU'], onDisallowed: 'pseudonymise' }],
       },
     });
-    runtime = await startGatewayServices(config, {
-      providers: new Map([['local', localModelDouble()]]),
-    });
+    gateway = await startTestGateway(config);
+    runtime = gateway.runtime;
+    app = gateway.app;
+    baseURL = gateway.baseURL;
     // The audit events as the Kafka sink would get them (that path is tested in chat.test.ts).
     runtime.api.services.audit = (event) => {
       audited.push(event);
     };
-    app = buildGateway({ bootstrapServers: ['127.0.0.1:1'], api: runtime.api });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    assert.ok(address !== null && typeof address === 'object');
-    baseURL = `http://127.0.0.1:${String(address.port)}/v1`;
   });
 
   after(async () => {
-    await app.close();
-    await runtime.close();
+    await gateway.close();
     await upstream.stop();
   });
 
@@ -621,8 +598,7 @@ describe('gateway: function calling with tool results, definitions and calls rai
 
 describe('gateway: function calling in monitor mode (a dry run reports and lets through)', () => {
   const upstream = new UpstreamDouble();
-  let runtime: GatewayRuntime;
-  let app: FastifyInstance;
+  let gateway: TestGateway;
   let baseURL: string;
 
   before(async () => {
@@ -635,17 +611,12 @@ describe('gateway: function calling in monitor mode (a dry run reports and lets 
         apiKeys: [{ id: 'acme', sha256: sha256Hex(ACME_KEY), tenant: 'acme' }],
       },
     });
-    runtime = await startGatewayServices(config);
-    app = buildGateway({ bootstrapServers: ['127.0.0.1:1'], api: runtime.api });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    assert.ok(address !== null && typeof address === 'object');
-    baseURL = `http://127.0.0.1:${String(address.port)}/v1`;
+    gateway = await startTestGateway(config);
+    baseURL = gateway.baseURL;
   });
 
   after(async () => {
-    await app.close();
-    await runtime.close();
+    await gateway.close();
     await upstream.stop();
   });
 
