@@ -26,6 +26,15 @@ export type { StreamStep } from './rails.ts';
 export { LOCAL_CHAT_MODEL, pseudonymizerEngine, startGatewayServices } from './runtime.ts';
 export type { GatewayRuntime } from './runtime.ts';
 export { openApiDocument } from './openapi.ts';
+export { CheckCache } from './check-cache.ts';
+export {
+  guardJsonText,
+  mapJsonStrings,
+  readableJson,
+  toolArgumentGuard,
+  ToolCallAccumulator,
+} from './tools.ts';
+export type { ArgumentCheck } from './tools.ts';
 
 export interface GatewayOptions {
   bootstrapServers: readonly string[];
