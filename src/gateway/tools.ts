@@ -70,17 +70,6 @@ function collectStrings(value: Json, into: string[]): void {
   }
 }
 
-function mapStrings(value: Json, map: (text: string) => string): Json {
-  if (typeof value === 'string') return map(value);
-  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, mapStrings(item, map)]),
-    );
-  }
-  return value;
-}
-
 /**
  * What the rails read of a JSON text (tool-call arguments, a parameters schema): its keys and
  * string values, one per line, with JSON's escapes undone, so `"cat ~/.ssh/id_rsa"` reads as the
@@ -94,14 +83,46 @@ export function readableJson(text: string): string {
   return strings.join('\n');
 }
 
+/** JSON's whitespace, which may stand between a key and its colon. */
+function isJsonSpace(character: string | undefined): boolean {
+  return character === ' ' || character === '\t' || character === '\n' || character === '\r';
+}
+
 /**
  * The JSON text with every string value passed through `map` (keys kept), or `map(text)` for
- * text that is not JSON. Rewriting values one by one keeps the result valid JSON.
+ * text that is not JSON. Only the string literals whose value changed are rewritten, in place:
+ * numbers past 2^53 (ids), spacing and key order stay as the model wrote them, and the result
+ * is still JSON.
  */
 export function mapJsonStrings(text: string, map: (value: string) => string): string {
   const parsed = parseJson(text);
   if (parsed === undefined || !depthWithin(parsed.value, 0)) return map(text);
-  return JSON.stringify(mapStrings(parsed.value, map));
+  const parts: string[] = [];
+  let copiedTo = 0;
+  let at = 0;
+  while (at < text.length) {
+    if (text[at] !== '"') {
+      at += 1;
+      continue;
+    }
+    // The text parsed, so every literal is well formed: a backslash always escapes one more.
+    let end = at + 1;
+    while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+    let next = end + 1;
+    while (isJsonSpace(text[next])) next += 1;
+    if (text[next] !== ':') {
+      const literal = text.slice(at, end + 1);
+      const value = JSON.parse(literal) as string;
+      const mapped = map(value);
+      if (mapped !== value) {
+        parts.push(text.slice(copiedTo, at), JSON.stringify(mapped));
+        copiedTo = end + 1;
+      }
+    }
+    at = end + 1;
+  }
+  parts.push(text.slice(copiedTo));
+  return parts.join('');
 }
 
 /**

@@ -37,6 +37,19 @@ describe('tool-call arguments: what the rails read and how they rewrite it', () 
       mapJsonStrings('plain', (value) => `<${value}>`),
       '<plain>',
     );
+    // Only the rewritten literals change: a 64-bit id, spacing and escapes stay as written.
+    assert.equal(
+      mapJsonStrings(
+        '{ "id": 12345678901234567890, "note" : "call \\"jane\\" at jane@b.example", "to": "x" }',
+        (value) => value.replace('jane@b.example', '[EMAIL_1]'),
+      ),
+      '{ "id": 12345678901234567890, "note" : "call \\"jane\\" at [EMAIL_1]", "to": "x" }',
+    );
+    // A key is never rewritten, even when its text would be.
+    assert.equal(
+      mapJsonStrings('{"secret":"secret"}', () => 'x'),
+      '{"secret":"x"}',
+    );
   });
 
   it('blocks a wipe or a secret sent away, with the default rules', () => {
