@@ -20,6 +20,8 @@ export class CheckCache {
   constructor(
     private readonly guard: GuardEngine,
     private readonly capacity: number,
+    /** Told of every lookup (texts too short to keep are not looked up). */
+    private readonly onLookup: (hit: boolean) => void = () => undefined,
   ) {}
 
   check(text: string, stage: 'input' | 'retrieval'): GuardResult {
@@ -32,6 +34,7 @@ export class CheckCache {
       this.entries.delete(key);
       this.entries.set(key, kept);
       this.hits += 1;
+      this.onLookup(true);
       return {
         ...kept,
         text,
@@ -40,6 +43,7 @@ export class CheckCache {
       };
     }
     this.misses += 1;
+    this.onLookup(false);
     const result = this.guard.check(text, { stage });
     if (result.text === text && result.outcomes.every((outcome) => outcome.status === 'ok')) {
       // Kept without its text (the same as the caller's): 4,096 tool results of 200 KB each

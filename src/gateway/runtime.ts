@@ -110,7 +110,9 @@ export async function startGatewayServices(
   const services: ChatServices = {
     config: gateway,
     guard,
-    checks: new CheckCache(guard, gateway.checkCacheEntries),
+    checks: new CheckCache(guard, gateway.checkCacheEntries, (hit) => {
+      dependencies.metrics?.gateway.checkCache.inc({ result: hit ? 'hit' : 'miss' });
+    }),
     toolArguments: toolArgumentGuard(config.guard, registry, gateway.tools.argumentRails),
     pseudonymizer: pseudonymizerEngine(),
     providers,

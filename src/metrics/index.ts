@@ -25,6 +25,7 @@ export interface GatewayMetricFamilies {
   requests: Counter<'route' | 'status'>;
   durationSeconds: Histogram<'route'>;
   railActions: Counter<'stage' | 'action'>;
+  checkCache: Counter<'result'>;
   auditDropped: Counter;
 }
 
@@ -138,6 +139,12 @@ export class Metrics {
         name: 'guardstream_gateway_rail_actions_total',
         help: 'Guard checks in the gateway by stage and effective action.',
         labelNames: ['stage', 'action'],
+        registers,
+      }),
+      checkCache: new Counter({
+        name: 'guardstream_gateway_check_cache_total',
+        help: 'Input and retrieval checks looked up in the check cache, by result (hit or miss).',
+        labelNames: ['result'],
         registers,
       }),
       auditDropped: new Counter({
