@@ -522,8 +522,9 @@ export function guardAnswer(
     systemPrompt: prepared.systemPrompt,
     context: prepared.contextTexts,
   };
-  if (prepared.jsonAnswer && isJson(restored)) {
-    // A JSON answer is read value by value and rewritten so that it stays JSON for the app.
+  if (prepared.jsonAnswer) {
+    // A JSON answer is read value by value and rewritten so that it stays JSON for the app (one
+    // that is not JSON after all is read whole, as any text).
     const checked = guardJsonText(services.guard, restored, context);
     trace.record(checked.result);
     if (checked.blocked) return { content: WITHHELD_ANSWER, finishReason: 'content_filter' };
@@ -534,15 +535,6 @@ export function guardAnswer(
   if (result.effective === 'block')
     return { content: WITHHELD_ANSWER, finishReason: 'content_filter' };
   return { content: result.text, finishReason: 'stop' };
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function recordCalls(trace: ChatTrace, calls: readonly ToolCall[], delivered: boolean): void {
