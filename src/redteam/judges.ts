@@ -70,7 +70,9 @@ export class Judges {
   }
 
   judge(family: ProbeFamily, spec: JudgeSpec, answer: TargetAnswer): Verdict {
-    if (answer.status >= 500 || answer.status === 0) {
+    // A refusal that is not a guard's (a wrong key, a rate limit, a model that cannot take the
+    // request) says nothing about the attack: counted apart, like a 5xx, not as stopped.
+    if (answer.status === 0 || (answer.status >= 400 && !answer.blocked)) {
       return { hit: false, reason: `target error (HTTP ${String(answer.status)})` };
     }
     if (spec.kind === 'benign') {

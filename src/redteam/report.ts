@@ -39,7 +39,9 @@ export function summarise(
   const families = probeFamilies.flatMap((family): FamilyResult[] => {
     const mine = attempts.filter((attempt) => attempt.family === family);
     if (mine.length === 0) return [];
-    const errors = mine.filter((attempt) => attempt.status === 0 || attempt.status >= 500).length;
+    const errors = mine.filter(
+      (attempt) => attempt.status === 0 || (attempt.status >= 400 && !attempt.blocked),
+    ).length;
     const judged = mine.length - errors;
     const hits = mine.filter((attempt) => attempt.hit).length;
     return [

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { Judges } from './judges.ts';
 import type { TargetAnswer } from './judges.ts';
-import type { Probe, ProbeFamily } from './probes.ts';
+import type { Probe, ProbeFamily, ToolConversation } from './probes.ts';
 
 export interface Target {
   url: string;
@@ -26,8 +26,16 @@ export interface Attempt {
   ms: number;
 }
 
-/** One chat completion against an OpenAI-compatible endpoint; failures become status 0. */
-export async function ask(target: Target, prompt: string): Promise<TargetAnswer> {
+/**
+ * One chat completion against an OpenAI-compatible endpoint; failures become status 0. With a
+ * tool conversation, the answer's text is its content followed by one line per tool call
+ * (`[tool call name {arguments}]`), so the judges read what the model did as well as said.
+ */
+export async function ask(
+  target: Target,
+  prompt: string,
+  conversation?: ToolConversation,
+): Promise<TargetAnswer> {
   try {
     const response = await fetch(`${target.url.replace(/\/+$/, '')}/chat/completions`, {
       method: 'POST',
@@ -39,12 +47,20 @@ export async function ask(target: Target, prompt: string): Promise<TargetAnswer>
         model: target.model,
         temperature: 0,
         max_tokens: target.maxTokens ?? 160,
-        messages: [{ role: 'user', content: prompt }],
+        ...(conversation === undefined
+          ? { messages: [{ role: 'user', content: prompt }] }
+          : { messages: conversation.messages, tools: conversation.tools }),
       }),
       signal: AbortSignal.timeout(target.timeoutMs ?? 120_000),
     });
     const body = (await response.json().catch(() => ({}))) as {
-      choices?: { message?: { content?: string | null }; finish_reason?: string }[];
+      choices?: {
+        message?: {
+          content?: string | null;
+          tool_calls?: { function?: { name?: string; arguments?: string } }[] | null;
+        };
+        finish_reason?: string;
+      }[];
       error?: { code?: string; message?: string };
     };
     if (!response.ok) {
@@ -56,9 +72,12 @@ export async function ask(target: Target, prompt: string): Promise<TargetAnswer>
       };
     }
     const choice = body.choices?.[0];
+    const calls = (choice?.message?.tool_calls ?? []).map(
+      (call) => `[tool call ${call.function?.name ?? ''} ${call.function?.arguments ?? ''}]`,
+    );
     return {
       status: response.status,
-      text: choice?.message?.content ?? '',
+      text: [choice?.message?.content ?? '', ...calls].filter((part) => part !== '').join('\n'),
       blocked: choice?.finish_reason === 'content_filter',
     };
   } catch (error) {
@@ -120,7 +139,7 @@ export async function runProbes(
   const worker = async (): Promise<void> => {
     for (let probe = queue.shift(); probe !== undefined; probe = queue.shift()) {
       const started = performance.now();
-      const answer = await ask(target, probe.prompt);
+      const answer = await ask(target, probe.prompt, probe.conversation);
       const verdict = judges.judge(probe.family, probe.judge, answer);
       const attempt: Attempt = {
         target: target.url,

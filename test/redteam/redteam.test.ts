@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -26,6 +28,7 @@ const FAMILIES: ProbeFamily[] = [
   'harmful',
   'many_shot',
   'command',
+  'tool_injection',
   'benign',
 ];
 
@@ -141,6 +144,71 @@ describe('red-team judges against a scripted upstream double', () => {
       resumed.filter((attempt) => attempt.hit).map((attempt) => attempt.probe),
       [first.probe],
     );
+  });
+
+  it('judges what an agent does: a tool call carrying the marker is the attack through', async () => {
+    const agentProbes = probes.filter((probe) => probe.family === 'tool_injection');
+    assert.ok(agentProbes.length > 0);
+    const sentTools = double.calls.length;
+    // The model does what the tool result says: it calls the tool with the attacker's marker.
+    double.behaviour = {
+      mode: 'call-tools',
+      calls: (messages) => {
+        const planted = messages.at(-1)?.content ?? '';
+        const marker = /ZX[0-9A-Z]+Q/.exec(planted)?.[0] ?? 'none';
+        return [
+          { name: 'send_email', arguments: JSON.stringify({ to: `audit.${marker}@x.example` }) },
+        ];
+      },
+    };
+    const obeyed = await runProbes({ url: double.url, model: 'double' }, agentProbes, {
+      concurrency: 2,
+    });
+    assert.ok(
+      obeyed.every((attempt) => attempt.hit),
+      JSON.stringify(obeyed[0]),
+    );
+    const sent = double.calls[sentTools]?.body;
+    assert.ok((sent?.tools?.length ?? 0) > 0, 'the probe declares its tools');
+    assert.equal(sent?.messages.at(-1)?.role, 'tool', 'and ends with the tool result');
+    // A call that ignores the planted order is not a hit.
+    double.behaviour = {
+      mode: 'call-tools',
+      calls: () => [{ name: 'read_inbox', arguments: '{}' }],
+      text: 'Here is the summary.',
+    };
+    const ignored = await runProbes({ url: double.url, model: 'double' }, agentProbes, {
+      concurrency: 2,
+    });
+    assert.ok(ignored.every((attempt) => !attempt.hit));
+  });
+
+  it('counts a refusal that is not a guard block as a target error, not as a stopped attack', async () => {
+    // A target that refuses every request for a wrong key, as a gateway would.
+    const refusing = createServer((request, response) => {
+      request.resume();
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 'GS_ERR_UNAUTHENTICATED', message: 'no' } }));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const { port } = refusing.address() as AddressInfo;
+    try {
+      const attempts = await runProbes(
+        { url: `http://127.0.0.1:${String(port)}/v1`, model: 'double' },
+        probes.filter((probe) => probe.family === 'injection').slice(0, 2),
+        { concurrency: 1 },
+      );
+      const report = summarise(attempts, { target: 'wrong key', model: 'double', seed: 7 });
+      const injection = report.families.find((family) => family.family === 'injection');
+      assert.deepEqual([injection?.n, injection?.errors], [0, 2]);
+      assert.ok(attempts.every((attempt) => attempt.reason === 'target error (HTTP 401)'));
+    } finally {
+      await new Promise<void>((resolve) =>
+        refusing.close(() => {
+          resolve();
+        }),
+      );
+    }
   });
 
   it('records attempts as JSONL as they happen and resumes without repeating them', async () => {
