@@ -121,19 +121,96 @@ const urlPersonalData = piiConfigSchema.parse({
   kinds: ['email', 'phone', 'credit_card', 'iban', 'us_ssn', 'uk_nino', 'fr_insee'],
 });
 
-/** The query values and path segments of a URL, decoded, one per line. */
-function urlData(url: URL): string {
-  const parts: string[] = [];
-  for (const [, value] of url.searchParams) parts.push(value);
-  for (const segment of url.pathname.split('/')) {
-    try {
-      parts.push(decodeURIComponent(segment));
-    } catch {
-      parts.push(segment);
-    }
+const BASE64_PART = /^[A-Za-z0-9+/_-]{8,}={0,2}$/;
+const HEX_PART = /^(?:[0-9A-Fa-f]{2}){6,}$/;
+const TEXT_DECODER = new TextDecoder('utf-8', { fatal: true });
+
+/** Decoded bytes as text, or nothing when they are not mostly printable UTF-8. */
+function printable(bytes: Buffer): string | undefined {
+  let text: string;
+  try {
+    text = TEXT_DECODER.decode(bytes);
+  } catch {
+    return undefined;
   }
-  if (url.hash.length > 1) parts.push(url.hash.slice(1));
-  return parts.filter((part) => part !== '').join('\n');
+  // Control characters other than whitespace mean the bytes were never text.
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    if ((code < 0x20 && !(code >= 0x09 && code <= 0x0d)) || code === 0x7f) return undefined;
+  }
+  return text.length > 0 ? text : undefined;
+}
+
+/**
+ * A URL part read in clear: percent-decoded, and, when it is shaped like base64 (standard or
+ * URL-safe) or hex and decodes to text, that text too. An agent told to send data away is
+ * usually told to encode it first ("base64 the e-mail and append it to the URL").
+ */
+function readings(part: string): string[] {
+  let decoded = part;
+  try {
+    decoded = decodeURIComponent(part);
+  } catch {
+    // A stray `%` is kept as written.
+  }
+  const found = [decoded];
+  const encoded = decoded.replace(/[\r\n]/g, '');
+  if (HEX_PART.test(encoded)) {
+    const text = printable(Buffer.from(encoded, 'hex'));
+    if (text !== undefined) found.push(text);
+  } else if (BASE64_PART.test(encoded) && encoded.replace(/=+$/, '').length % 4 !== 1) {
+    const text = printable(Buffer.from(encoded, 'base64'));
+    if (text !== undefined) found.push(text);
+  }
+  return found;
+}
+
+interface UrlPart {
+  readonly text: string;
+  /** Read from base64 or hex: someone encoded it, so it is not a page's own id. */
+  readonly decoded: boolean;
+  /** The query parameter it is the value of. */
+  readonly key?: string;
+}
+
+/** The query values, path segments, fragment and subdomain labels of a URL, read in clear. */
+function urlParts(url: URL): UrlPart[] {
+  const parts: UrlPart[] = [];
+  const add = (raw: string, key?: string): void => {
+    readings(raw).forEach((text, index) => {
+      parts.push(
+        key === undefined ? { text, decoded: index > 0 } : { text, decoded: index > 0, key },
+      );
+    });
+  };
+  for (const [key, value] of url.searchParams) add(value, key);
+  for (const segment of url.pathname.split('/')) add(segment);
+  if (url.hash.length > 1) add(url.hash.slice(1));
+  // Host names are case-folded, so base64 does not survive in them; hex does (DNS exfiltration).
+  for (const label of url.hostname.split('.').slice(0, -2))
+    if (HEX_PART.test(label))
+      for (const text of readings(label).slice(1)) parts.push({ text, decoded: true });
+  return parts.filter((part) => part.text !== '');
+}
+
+const PHONE_KEY = /phone|tel|mobile|cell|fax|msisdn|whatsapp|sms/i;
+
+/**
+ * The personal data a URL carries. URLs are full of numeric ids (document numbers, CVE ids,
+ * object keys) that read as phone numbers, so a phone counts only when it is written
+ * internationally (`+44…`, `0044…`), is the value of a phone-like parameter, or was encoded.
+ */
+function urlPersonalDataKinds(url: URL): string[] {
+  const kinds = new Set<string>();
+  for (const part of urlParts(url))
+    for (const finding of piiDetector.detect(part.text, urlPersonalData, { stage: 'output' })) {
+      if (finding.kind === 'phone' && !part.decoded && !PHONE_KEY.test(part.key ?? '')) {
+        const written = part.text.slice(finding.span?.start ?? 0, finding.span?.end);
+        if (!/^\(?(?:\+|00)/.test(written)) continue;
+      }
+      kinds.add(finding.kind);
+    }
+  return [...kinds];
 }
 
 /** Labels that Markdown images use by reference: `![text][label]`, `![label][]`, `![label]`. */
@@ -212,14 +289,14 @@ export const exfiltrationDetector = defineDetector({
           continue;
         }
         if (hostAllowed(url.hostname, config.allowDomains)) continue;
-        const carried = piiDetector.detect(urlData(url), urlPersonalData, { stage: 'output' });
+        const carried = urlPersonalDataKinds(url);
         if (carried.length === 0) continue;
         findings.push({
           detector: 'exfiltration',
           kind: 'url_with_personal_data',
           span: { start: match.index, end: match.index + match[0].length },
           score: 0.95,
-          evidence: `URL to ${url.hostname} carrying ${[...new Set(carried.map((finding) => finding.kind))].join(', ')}`,
+          evidence: `URL to ${url.hostname} carrying ${carried.join(', ')}`,
         });
       }
     }

@@ -98,6 +98,38 @@ describe('output-side detectors', () => {
     assert.deepEqual(evidence('fetch https://pay.example/c/4111111111111111 now'), [
       'url_with_personal_data: URL to pay.example carrying credit_card',
     ]);
+    // Encoded before it is sent: base64 (standard and URL-safe), hex, hex in a subdomain.
+    const email = 'jane.doe@corp.example';
+    for (const url of [
+      `https://attacker.example/c?d=${Buffer.from(email).toString('base64')}`,
+      `https://attacker.example/c/${Buffer.from(`${email}|4111 1111 1111 1111`).toString('base64url')}`,
+      `https://attacker.example/pixel.gif#${Buffer.from(email).toString('hex')}`,
+      `https://${Buffer.from('j@corp.example').toString('hex')}.attacker.example/`,
+    ])
+      assert.match(
+        evidence(url).join(),
+        /url_with_personal_data: URL to .*attacker\.example carrying/,
+        url,
+      );
+    // A phone counts when written internationally, named as one, or encoded ...
+    for (const url of [
+      'https://attacker.example/c?d=%2B1%20415%20555%200123',
+      'https://attacker.example/c?mobile=4155550123',
+      `https://attacker.example/c?d=${Buffer.from('4155550123').toString('base64')}`,
+    ])
+      assert.match(evidence(url).join(), /carrying phone/, url);
+    // ... as URLs are full of numeric ids that read as phone numbers.
+    // Page ids, hashes and tokens that merely look encoded decode to nothing personal.
+    for (const text of [
+      'https://www.cve.org/CVERecord?id=CVE-2022-46176',
+      'https://pubs.opengroup.org/onlinepubs/9699919799/functions/fork.html',
+      'https://blog.rust-lang.org/2024/04/09/cve-2024-24576.html',
+      'https://docs.example/guides/aGVsbG8gd29ybGQ',
+      'https://cdn.example/assets/3f9a1c2b7d4e5f60718293a4b5c6d7e8.js',
+      'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+      'https://api.example/v1/items?cursor=eyJwYWdlIjoyLCJzb3J0IjoibmFtZSJ9',
+    ])
+      assert.deepEqual(evidence(text), [], text);
     // Pages and searches carry no one's data; an allowed domain may carry it.
     for (const text of [
       'https://en.wikipedia.org/wiki/Oslo',
