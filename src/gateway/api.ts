@@ -118,6 +118,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       detectors: trace.detectorTimings(),
       retrieved: trace.retrieved,
       tools: trace.tools,
+      images: trace.images,
       pseudonymised: trace.pseudonymised,
       latencyMs: Math.round((performance.now() - trace.started) * 1000) / 1000,
       usage: trace.usage ?? null,

@@ -45,6 +45,8 @@ export interface AuditEvent {
     /** The calls the model made, and whether each reached the client. */
     calls: { id: string; name: string; delivered: boolean }[];
   } | null;
+  /** Image parts of the request: how many, how many were read by the rails, how many went unread. */
+  images: { parts: number; read: number; unchecked: number } | null;
   pseudonymised: boolean;
   latencyMs: number;
   usage: { promptTokens: number; completionTokens: number } | null;

@@ -6,6 +6,8 @@ import type { GuardEngine, GuardResult } from '../guard/index.ts';
 import { PlaceholderVault } from '../guard/index.ts';
 import type { CollectionConfig } from '../rag/config.ts';
 import type { SearchHit } from '../rag/index.ts';
+import { dataUrlBytes } from '../vision/index.ts';
+import type { ImageTextReader } from '../vision/index.ts';
 import type { AuditEvent } from './audit.ts';
 import type { CheckCache } from './check-cache.ts';
 import { allows } from './auth.ts';
@@ -15,6 +17,7 @@ import type {
   ChatProvider,
   TokenUsage,
   ToolCall,
+  UpstreamImage,
   UpstreamMessage,
   UpstreamRequest,
 } from './providers.ts';
@@ -31,11 +34,28 @@ import {
 
 const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
 const messageContent = z.union([z.string(), z.array(textPart).max(256)]);
+const imagePart = z.strictObject({
+  type: z.literal('image_url'),
+  image_url: z.strictObject({
+    url: z.string().min(1),
+    detail: z.enum(['auto', 'low', 'high']).optional(),
+  }),
+});
+// Only users send images, as in OpenAI's API.
+const userContent = z.union([
+  z.string(),
+  z.array(z.discriminatedUnion('type', [textPart, imagePart])).max(256),
+]);
 
 export const chatMessageSchema = z.discriminatedUnion('role', [
   z.strictObject({
-    role: z.enum(['system', 'developer', 'user']),
+    role: z.enum(['system', 'developer']),
     content: messageContent,
+    name: z.string().max(256).optional(),
+  }),
+  z.strictObject({
+    role: z.literal('user'),
+    content: userContent,
     name: z.string().max(256).optional(),
   }),
   z
@@ -125,6 +145,8 @@ export interface ChatServices {
   collections: readonly CollectionConfig[];
   /** Detectors whose finding on a retrieved chunk drops it (besides a block). */
   dropChunksOn: readonly string[];
+  /** Reads the text in image parts (`gateway.images.mode: read`). */
+  images?: ImageTextReader;
   /** The output rails that read the arguments of the model's tool calls. */
   toolArguments: GuardEngine;
   /** `guard`'s input and retrieval checks, remembered by text so history is not re-read. */
@@ -142,6 +164,7 @@ export class ChatTrace {
   retrieved: AuditEvent['retrieved'] = [];
   provider: string | null = null;
   tools: AuditEvent['tools'] = null;
+  images: AuditEvent['images'] = null;
   pseudonymised = false;
   usage: TokenUsage | undefined;
 
@@ -175,7 +198,8 @@ export class ChatTrace {
 
 export function messageText(content: ChatRequest['messages'][number]['content']): string {
   if (content === null || content === undefined) return '';
-  return typeof content === 'string' ? content : content.map((part) => part.text).join('\n');
+  if (typeof content === 'string') return content;
+  return content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n');
 }
 
 /** What a tool result is replaced by when the rails withhold it (the call still gets an answer). */
@@ -197,6 +221,93 @@ function noToolsError(model: string, providers: string, body: ChatRequest): Guar
     message: `The model ${model} is served by ${providers}, which does not call tools`,
     param: (body.tools?.length ?? 0) > 0 ? 'tools' : 'messages',
   });
+}
+
+function noImagesError(model: string, providers: string, param: string): GuardstreamError {
+  return new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+    message: `The model ${model} is served by ${providers}, which does not read images`,
+    param,
+  });
+}
+
+/** Where the request's first image part is, for errors about images in general. */
+function firstImageParam(body: ChatRequest): string | undefined {
+  for (const [index, message] of body.messages.entries()) {
+    if (message.role !== 'user' || typeof message.content === 'string') continue;
+    const part = message.content.findIndex((candidate) => candidate.type === 'image_url');
+    if (part >= 0) return `messages[${String(index)}].content[${String(part)}]`;
+  }
+  return undefined;
+}
+
+/**
+ * A user message's image parts, railed as `gateway.images` says: in read mode the text in each
+ * image goes through the input rails, and an image whose text would be blocked or redacted
+ * refuses the request (pixels cannot be redacted).
+ */
+async function railImages(
+  services: ChatServices,
+  content: ChatRequest['messages'][number]['content'],
+  messageIndex: number,
+  trace: ChatTrace,
+): Promise<UpstreamImage[]> {
+  if (content === null || content === undefined || typeof content === 'string') return [];
+  const settings = services.config.images;
+  const counts = (trace.images ??= { parts: 0, read: 0, unchecked: 0 });
+  const images: UpstreamImage[] = [];
+  for (const [partIndex, part] of content.entries()) {
+    if (part.type !== 'image_url') continue;
+    counts.parts += 1;
+    const param = `messages[${String(messageIndex)}].content[${String(partIndex)}]`;
+    const { url, detail } = part.image_url;
+    const image: UpstreamImage = detail === undefined ? { url } : { url, detail };
+    const bytes = dataUrlBytes(url);
+    if (bytes === undefined && !/^https?:\/\//i.test(url)) {
+      throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+        message: 'An image URL must be https:// or a data:image/…;base64, URL',
+        param,
+      });
+    }
+    if (settings.mode === 'pass' || (bytes === undefined && settings.remote === 'pass')) {
+      counts.unchecked += 1;
+      images.push(image);
+      continue;
+    }
+    if (bytes === undefined || services.images === undefined) {
+      throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+        message:
+          'This gateway reads images before sending them on and does not fetch URLs: send the image as a data: URL',
+        param,
+      });
+    }
+    let text: string;
+    try {
+      text = await services.images.read(bytes);
+    } catch (error) {
+      if (!(error instanceof GuardstreamError)) throw error;
+      throw new GuardstreamError(error.code, { message: error.message, param, cause: error });
+    }
+    const result = services.checks.check(text, 'input');
+    trace.record(result);
+    if (result.effective === 'block') throw blockedError('input', param, railNames(result, []));
+    if (result.text !== text) {
+      const redacting = [
+        ...new Set(
+          result.findings
+            .filter((finding) => finding.action === 'redact')
+            .map((finding) => finding.detector),
+        ),
+      ];
+      throw new GuardstreamError('GS_ERR_GUARD_BLOCKED', {
+        message: `The input rail would redact text in this image (${redacting.join(', ')}), and an image cannot be redacted`,
+        param,
+        details: { stage: 'input', rails: redacting },
+      });
+    }
+    counts.read += 1;
+    images.push({ ...image, text });
+  }
+  return images;
 }
 
 function blockedError(stage: string, param: string, rails: readonly string[]): GuardstreamError {
@@ -323,6 +434,29 @@ export async function prepareChat(
     );
   }
 
+  // Images are refused before any reading when the gateway or every provider of the model
+  // would refuse them anyway.
+  const imageParam = firstImageParam(body);
+  if (imageParam !== undefined) {
+    if (config.images.mode === 'refuse') {
+      throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+        message: 'This gateway does not accept image parts (gateway.images.mode is refuse)',
+        param: imageParam,
+      });
+    }
+    if (
+      !route.providers.some(
+        (choice) => services.providers.get(choice.provider)?.readsImages === true,
+      )
+    ) {
+      throw noImagesError(
+        route.name,
+        route.providers.map((choice) => choice.provider).join(', '),
+        imageParam,
+      );
+    }
+  }
+
   // Input rails on every message the client wrote (it can forge history too); tool results are
   // what tools fetched (web pages, e-mails, files): documents, read at retrieval.
   const messages: UpstreamMessage[] = [];
@@ -345,9 +479,12 @@ export async function prepareChat(
       throw blockedError('input', `messages[${String(index)}]`, railNames(result, []));
     }
     if (message.role !== 'assistant' || message.tool_calls === undefined) {
+      const images =
+        message.role === 'user' ? await railImages(services, message.content, index, trace) : [];
       messages.push({
         role: message.role === 'developer' ? 'system' : message.role,
         content: result.text,
+        ...(images.length > 0 ? { images } : {}),
       });
       continue;
     }
@@ -439,6 +576,9 @@ export async function prepareChat(
   if (toolsInPlay && !chosen.provider.callsTools) {
     throw noToolsError(route.name, chosen.provider.config.name, body);
   }
+  if (imageParam !== undefined && !chosen.provider.readsImages) {
+    throw noImagesError(route.name, chosen.provider.config.name, imageParam);
+  }
 
   const canary = `gs-canary-${randomBytes(8).toString('hex')}`;
   const contextBlock =
@@ -460,6 +600,18 @@ export async function prepareChat(
     const vault = new PlaceholderVault();
     const pseudonymise = (text: string): string =>
       services.pseudonymizer.check(text, { stage: 'input' }, vault).text;
+    // Pixels cannot be pseudonymised: an image goes only if it was read and holds no PII.
+    for (const image of messages.flatMap((message) => message.images ?? [])) {
+      if (image.text === undefined || pseudonymise(image.text) !== image.text) {
+        throw new GuardstreamError('GS_ERR_SOVEREIGNTY', {
+          message:
+            image.text === undefined
+              ? `No provider of ${route.name} may receive this request's data, and an unread image cannot be pseudonymised`
+              : `No provider of ${route.name} may receive this request's data, and an image holds personal data that cannot be pseudonymised`,
+          param: imageParam ?? 'messages',
+        });
+      }
+    }
     upstreamMessages = upstreamMessages.map((message) => ({
       ...message,
       content: pseudonymise(message.content),

@@ -175,6 +175,44 @@ export const gatewaySchema = z
       .describe(
         "Results of input and retrieval checks (messages, tool results and definitions, retrieved chunks of 256+ characters) kept by the text's sha256, so an agent's history is not read again on every turn. Only checks that rewrote nothing and whose detectors all answered are kept; 0 turns it off.",
       ),
+    images: z
+      .strictObject({
+        mode: z
+          .enum(['refuse', 'read', 'pass'])
+          .default('refuse')
+          .describe(
+            "Image parts in user messages. refuse: a 400 naming the part. read: the text in each image is read (OCR, the `tesseract-eng` model) and put through the input rails like the message's text; a block, or a redaction (pixels cannot be redacted), refuses the request. pass: images go to the provider unread, and the audit event counts them as unchecked.",
+          ),
+        remote: z
+          .enum(['refuse', 'pass'])
+          .default('refuse')
+          .describe(
+            'Images given by http(s) URL rather than as data: URLs, in read mode. The gateway does not fetch them (the fetch would be a request forgery risk, and the provider may fetch something else): refuse is a 400, pass sends them on unread (counted as unchecked).',
+          ),
+        timeoutMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(120_000)
+          .default(15_000)
+          .describe('Longest one image may take to read; past it the request is refused.'),
+        maxPixels: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000_000)
+          .default(16_000_000)
+          .describe('Largest image read, by the size its header declares; larger is a 400.'),
+        cacheEntries: z
+          .number()
+          .int()
+          .min(0)
+          .max(100_000)
+          .default(256)
+          .describe("Texts of images already read, kept by the image's sha256."),
+      })
+      .prefault({})
+      .describe('Images in chat messages, which a text rail cannot see.'),
     tools: z
       .strictObject({
         quarantineOn: z

@@ -27,6 +27,7 @@ export interface LocalProviderOptions {
 export class LocalLlamaProvider implements ChatProvider {
   /** SmolLM2-135M was not trained to call functions. */
   readonly callsTools = false;
+  readonly readsImages = false;
   private readonly free: LlamaContextSequence[];
   private readonly waiting: ((sequence: LlamaContextSequence) => void)[] = [];
 

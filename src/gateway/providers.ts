@@ -11,9 +11,19 @@ export interface ToolCall {
   arguments: string;
 }
 
+/** An image part of a user message, sent on as OpenAI's `image_url` part. */
+export interface UpstreamImage {
+  url: string;
+  detail?: 'auto' | 'low' | 'high';
+  /** The text read in it (read mode), kept for the sovereignty check; never sent. */
+  text?: string;
+}
+
 export interface UpstreamMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** On user messages: images, after the message's text. */
+  images?: UpstreamImage[];
   /** On assistant messages of the history: the calls the model made. */
   toolCalls?: ToolCall[];
   /** On tool messages: the call this is the result of. */
@@ -86,6 +96,8 @@ export interface ChatProvider {
   readonly config: ProviderConfig;
   /** Whether requests with tools (and histories with tool calls) may be sent to it. */
   readonly callsTools: boolean;
+  /** Whether messages with image parts may be sent to it. */
+  readonly readsImages: boolean;
   complete(request: UpstreamRequest, signal: AbortSignal): Promise<Completion>;
   stream(request: UpstreamRequest, signal: AbortSignal): AsyncIterable<StreamEvent>;
   close(): Promise<void>;
@@ -134,6 +146,21 @@ function wireMessage(message: UpstreamMessage): Record<string, unknown> {
       })),
     };
   }
+  if (message.images !== undefined && message.images.length > 0) {
+    return {
+      role: message.role,
+      content: [
+        ...(message.content === '' ? [] : [{ type: 'text', text: message.content }]),
+        ...message.images.map((image) => ({
+          type: 'image_url',
+          image_url:
+            image.detail === undefined
+              ? { url: image.url }
+              : { url: image.url, detail: image.detail },
+        })),
+      ],
+    };
+  }
   return { role: message.role, content: message.content };
 }
 
@@ -167,6 +194,7 @@ const MAX_STREAM_LINE_CHARS = 1024 * 1024;
  */
 export class OpenAiCompatibleProvider implements ChatProvider {
   readonly callsTools = true;
+  readonly readsImages = true;
   private readonly agent: HttpAgent;
   private readonly endpoint: URL;
 

@@ -17,6 +17,7 @@ import { CheckCache } from './check-cache.ts';
 import { OpenAiCompatibleProvider } from './providers.ts';
 import type { ChatProvider } from './providers.ts';
 import { toolArgumentGuard } from './tools.ts';
+import { ImageTextReader } from '../vision/index.ts';
 
 export const LOCAL_CHAT_MODEL = 'smollm2-135m-instruct';
 
@@ -105,6 +106,15 @@ export async function startGatewayServices(
     );
   }
   const sink = audit;
+  const images =
+    gateway.images.mode === 'read'
+      ? await ImageTextReader.load({
+          ...(dependencies.modelsDir === undefined ? {} : { modelsDir: dependencies.modelsDir }),
+          timeoutMs: gateway.images.timeoutMs,
+          maxPixels: gateway.images.maxPixels,
+          cacheEntries: gateway.images.cacheEntries,
+        })
+      : undefined;
   const registry = builtInDetectors();
   const guard = new GuardEngine(config.guard, registry);
   const services: ChatServices = {
@@ -116,6 +126,7 @@ export async function startGatewayServices(
     toolArguments: toolArgumentGuard(config.guard, registry, gateway.tools.argumentRails),
     pseudonymizer: pseudonymizerEngine(),
     providers,
+    ...(images === undefined ? {} : { images }),
     ...(dependencies.retriever === undefined ? {} : { retriever: dependencies.retriever }),
     topK: config.rag.topK,
     collections: config.rag.collections,
@@ -137,6 +148,7 @@ export async function startGatewayServices(
     audit,
     async close() {
       await audit?.close();
+      await images?.close();
       for (const provider of providers.values()) await provider.close();
     },
   };

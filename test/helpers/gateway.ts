@@ -19,6 +19,7 @@ export function localModelDouble(): ChatProvider {
       maxTokens: 256,
     },
     callsTools: false,
+    readsImages: false,
     complete: refuse,
     stream: refuse,
     close: () => Promise.resolve(),
