@@ -16,8 +16,8 @@
  * Then the charts of docs/results.md are redrawn from the results (eval/charts.ts).
  *
  * `npm run eval -- --only injection-encoder,harmful` runs only the parts named (pii, secrets,
- * injection, injection-encoder, toxicity, harmful, topics, garak, external, output): one look at
- * one dev set need not cost the ~13 minutes of all of them.
+ * injection, injection-encoder, toxicity, harmful, topics, garak, external, output, images): one
+ * look at one dev set need not cost the ~13 minutes of all of them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -56,6 +56,7 @@ const parts = [
   'garak',
   'external',
   'output',
+  'images',
 ];
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : parts;
@@ -190,5 +191,16 @@ if (wanted('external')) {
 if (wanted('output')) {
   console.error('[eval] exfiltration, active_content, prompt_leak and refusal on built answers…');
   process.stdout.write(tsx('eval/output-detectors.ts'));
+}
+// The image rail on the dev prompts drawn as screenshots (eval/images.ts; needs Python and PyPI).
+if (wanted('images')) {
+  console.error('[eval] the image rail on dev prompts drawn as screenshots (~5 min)…');
+  const images = spawnSync(process.execPath, ['--import', 'tsx', 'eval/images.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (images.status === 0) process.stdout.write(`\n${images.stdout}`);
+  else console.error('[eval] images skipped (see the message above)');
 }
 console.error(`[eval] wrote eval/results/*.json and ${writeDetectionCharts().join(', ')}`);

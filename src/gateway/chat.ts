@@ -444,6 +444,20 @@ export async function prepareChat(
         param: imageParam,
       });
     }
+    const count = body.messages.reduce(
+      (sum, message) =>
+        sum +
+        (message.role === 'user' && typeof message.content !== 'string'
+          ? message.content.filter((part) => part.type === 'image_url').length
+          : 0),
+      0,
+    );
+    if (count > config.images.maxPerRequest) {
+      throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+        message: `The request carries ${String(count)} images; at most ${String(config.images.maxPerRequest)} are accepted (gateway.images.maxPerRequest)`,
+        param: 'messages',
+      });
+    }
     if (
       !route.providers.some(
         (choice) => services.providers.get(choice.provider)?.readsImages === true,

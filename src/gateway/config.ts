@@ -210,6 +210,22 @@ export const gatewaySchema = z
           .max(100_000)
           .default(256)
           .describe("Texts of images already read, kept by the image's sha256."),
+        maxPerRequest: z
+          .number()
+          .int()
+          .min(1)
+          .max(256)
+          .default(8)
+          .describe('Most image parts one request may carry; more is a 400 before any is read.'),
+        maxQueued: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(32)
+          .describe(
+            'Images waiting to be read across requests (one is read at a time); past it a request with images is a retryable 429.',
+          ),
       })
       .prefault({})
       .describe('Images in chat messages, which a text rail cannot see.'),

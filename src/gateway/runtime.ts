@@ -113,6 +113,7 @@ export async function startGatewayServices(
           timeoutMs: gateway.images.timeoutMs,
           maxPixels: gateway.images.maxPixels,
           cacheEntries: gateway.images.cacheEntries,
+          maxQueued: gateway.images.maxQueued,
         })
       : undefined;
   const registry = builtInDetectors();

@@ -101,6 +101,8 @@ export interface ImageTextReaderOptions {
   maxPixels: number;
   /** Texts of images already read, kept by the image's sha256 (agents re-send their history). */
   cacheEntries: number;
+  /** Reads waiting at most; past it a read is refused as rate-limited (default: unbounded). */
+  maxQueued?: number;
 }
 
 /**
@@ -111,6 +113,7 @@ export interface ImageTextReaderOptions {
 export class ImageTextReader {
   private worker: Promise<Worker> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
   private readonly cache = new Map<string, string>();
   private closed = false;
 
@@ -166,7 +169,19 @@ export class ImageTextReader {
       this.cache.set(key, cached);
       return Promise.resolve(cached);
     }
-    const job = this.queue.then(() => this.recognize(bytes, key));
+    if (this.waiting >= (this.options.maxQueued ?? Number.POSITIVE_INFINITY)) {
+      return Promise.reject(
+        new GuardstreamError('GS_ERR_RATE_LIMITED', {
+          message: `${String(this.waiting)} images are waiting to be read; try again shortly`,
+        }),
+      );
+    }
+    this.waiting += 1;
+    const job = this.queue
+      .then(() => this.recognize(bytes, key))
+      .finally(() => {
+        this.waiting -= 1;
+      });
     this.queue = job.catch(() => undefined);
     return job;
   }
