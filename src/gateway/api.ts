@@ -155,26 +155,32 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       const abort = abortOnDisconnect(reply);
       const completion = await prepared.provider.complete(prepared.request, abort.signal);
       trace.usage = completion.usage;
-      const text = guardAnswer(services, prepared, completion.content, trace);
-      const toolCalls =
-        completion.toolCalls.length === 0
-          ? []
-          : guardToolCalls(
-              services,
-              prepared,
-              completion.toolCalls,
-              trace,
-              text.finishReason === 'content_filter',
-            );
-      const answer =
-        toolCalls === undefined
-          ? { content: WITHHELD_ANSWER, finishReason: 'content_filter' as const }
-          : text;
+      // Each choice is railed on its own: one choice withheld does not withhold the others.
+      const answers = [completion, ...(completion.otherChoices ?? [])].map((choice) => {
+        const text = guardAnswer(services, prepared, choice.content, trace);
+        const toolCalls =
+          choice.toolCalls.length === 0
+            ? []
+            : guardToolCalls(
+                services,
+                prepared,
+                choice.toolCalls,
+                trace,
+                text.finishReason === 'content_filter',
+              );
+        const answer =
+          toolCalls === undefined
+            ? { content: WITHHELD_ANSWER, finishReason: 'content_filter' as const }
+            : text;
+        return { choice, answer, toolCalls };
+      });
       observe(trace);
       audit(trace, {
         route: 'chat',
         status: 200,
-        outcome: answer.finishReason === 'content_filter' ? 'blocked' : 'answered',
+        outcome: answers.some(({ answer }) => answer.finishReason === 'content_filter')
+          ? 'blocked'
+          : 'answered',
         stream: false,
         principal,
         model: body.model,
@@ -186,28 +192,25 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
         object: 'chat.completion',
         created: trace.created,
         model: body.model,
-        choices: [
-          {
-            index: 0,
-            message: {
-              role: 'assistant',
-              // A call without text is `null` content, as OpenAI sends it.
-              content:
-                answer.content === '' && toolCalls !== undefined && toolCalls.length > 0
-                  ? null
-                  : answer.content,
-              refusal: null,
-              ...(answer.finishReason === 'content_filter' ||
-              toolCalls === undefined ||
-              toolCalls.length === 0
-                ? {}
-                : { tool_calls: toolCalls.map(wireToolCall) }),
-            },
-            finish_reason:
-              answer.finishReason === 'stop' ? completion.finishReason : answer.finishReason,
-            logprobs: null,
+        choices: answers.map(({ choice, answer, toolCalls }, index) => ({
+          index,
+          message: {
+            role: 'assistant',
+            // A call without text is `null` content, as OpenAI sends it.
+            content:
+              answer.content === '' && toolCalls !== undefined && toolCalls.length > 0
+                ? null
+                : answer.content,
+            refusal: null,
+            ...(answer.finishReason === 'content_filter' ||
+            toolCalls === undefined ||
+            toolCalls.length === 0
+              ? {}
+              : { tool_calls: toolCalls.map(wireToolCall) }),
           },
-        ],
+          finish_reason: answer.finishReason === 'stop' ? choice.finishReason : answer.finishReason,
+          logprobs: null,
+        })),
         usage: usageBody(completion.usage),
         guardstream: { rails, documents: usedDocuments(trace) },
       };

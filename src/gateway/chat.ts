@@ -108,7 +108,7 @@ export const chatRequestSchema = z.strictObject({
   top_p: z.number().min(0).max(1).nullable().optional(),
   max_tokens: z.number().int().min(1).max(131_072).nullable().optional(),
   max_completion_tokens: z.number().int().min(1).max(131_072).nullable().optional(),
-  n: z.literal(1).nullable().optional(),
+  n: z.number().int().min(1).max(8).nullable().optional(),
   stop: z
     .union([z.string(), z.array(z.string()).max(4)])
     .nullable()
@@ -220,6 +220,13 @@ function noToolsError(model: string, providers: string, body: ChatRequest): Guar
   return new GuardstreamError('GS_ERR_INVALID_REQUEST', {
     message: `The model ${model} is served by ${providers}, which does not call tools`,
     param: (body.tools?.length ?? 0) > 0 ? 'tools' : 'messages',
+  });
+}
+
+function tooManyChoicesError(model: string, providers: string): GuardstreamError {
+  return new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+    message: `The model ${model} is served by ${providers}, which does not give that many choices (n)`,
+    param: 'n',
   });
 }
 
@@ -379,6 +386,24 @@ export async function prepareChat(
       message: `This caller may not use the model ${route.name}`,
       param: 'model',
     });
+  }
+
+  // Several choices are railed one by one, which a stream of interleaved choices would not allow.
+  const choices = body.n ?? 1;
+  if (choices > 1) {
+    if (body.stream === true) {
+      throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+        message: 'n > 1 is served without streaming only',
+        param: 'n',
+      });
+    }
+    if (
+      !route.providers.some(
+        (choice) => (services.providers.get(choice.provider)?.maxChoices ?? 1) >= choices,
+      )
+    ) {
+      throw tooManyChoicesError(route.name, route.providers.map((c) => c.provider).join(', '));
+    }
   }
 
   const toolsInPlay =
@@ -590,6 +615,9 @@ export async function prepareChat(
   if (toolsInPlay && !chosen.provider.callsTools) {
     throw noToolsError(route.name, chosen.provider.config.name, body);
   }
+  if (choices > chosen.provider.maxChoices) {
+    throw tooManyChoicesError(route.name, chosen.provider.config.name);
+  }
   if (imageParam !== undefined && !chosen.provider.readsImages) {
     throw noImagesError(route.name, chosen.provider.config.name, imageParam);
   }
@@ -659,6 +687,7 @@ export async function prepareChat(
       ? {}
       : { parallelToolCalls: body.parallel_tool_calls }),
     ...(body.response_format === undefined ? {} : { responseFormat: body.response_format }),
+    ...(choices > 1 ? { n: choices } : {}),
   };
   return {
     provider: chosen.provider,

@@ -28,6 +28,7 @@ export class LocalLlamaProvider implements ChatProvider {
   /** SmolLM2-135M was not trained to call functions. */
   readonly callsTools = false;
   readonly readsImages = false;
+  readonly maxChoices = 1;
   private readonly free: LlamaContextSequence[];
   private readonly waiting: ((sequence: LlamaContextSequence) => void)[] = [];
 

@@ -70,6 +70,8 @@ export interface UpstreamRequest {
   toolChoice?: ToolChoice;
   parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;
+  /** Choices to generate (OpenAI's `n`); only sent when above 1. */
+  n?: number;
 }
 
 export interface TokenUsage {
@@ -77,11 +79,17 @@ export interface TokenUsage {
   completionTokens: number;
 }
 
-export interface Completion {
+/** One answer of a completion. */
+export interface CompletionChoice {
   content: string;
   toolCalls: ToolCall[];
   finishReason: string;
+}
+
+/** The first choice's fields, and the others when the request asked for `n` > 1. */
+export interface Completion extends CompletionChoice {
   usage: TokenUsage | undefined;
+  otherChoices?: CompletionChoice[];
 }
 
 export type StreamEvent =
@@ -98,6 +106,8 @@ export interface ChatProvider {
   readonly callsTools: boolean;
   /** Whether messages with image parts may be sent to it. */
   readonly readsImages: boolean;
+  /** Most choices (`n`) one request may ask it for. */
+  readonly maxChoices: number;
   complete(request: UpstreamRequest, signal: AbortSignal): Promise<Completion>;
   stream(request: UpstreamRequest, signal: AbortSignal): AsyncIterable<StreamEvent>;
   close(): Promise<void>;
@@ -195,6 +205,7 @@ const MAX_STREAM_LINE_CHARS = 1024 * 1024;
 export class OpenAiCompatibleProvider implements ChatProvider {
   readonly callsTools = true;
   readonly readsImages = true;
+  readonly maxChoices = 8;
   private readonly agent: HttpAgent;
   private readonly endpoint: URL;
 
@@ -234,6 +245,7 @@ export class OpenAiCompatibleProvider implements ChatProvider {
         ? {}
         : { parallel_tool_calls: request.parallelToolCalls }),
       ...(request.responseFormat === undefined ? {} : { response_format: request.responseFormat }),
+      ...(request.n === undefined || request.n <= 1 ? {} : { n: request.n }),
     });
     const send = this.endpoint.protocol === 'https:' ? httpsRequest : httpRequest;
     const outgoing = send(this.endpoint, {
@@ -328,12 +340,18 @@ export class OpenAiCompatibleProvider implements ChatProvider {
     } finally {
       release();
     }
-    const choice = body.choices?.[0];
+    const choices = (body.choices ?? []).map((choice) => ({
+      content: choice.message?.content ?? '',
+      toolCalls: toolCallsOf(choice.message?.tool_calls),
+      finishReason: choice.finish_reason ?? 'stop',
+    }));
+    const [first, ...others] = choices;
     return {
-      content: choice?.message?.content ?? '',
-      toolCalls: toolCallsOf(choice?.message?.tool_calls),
-      finishReason: choice?.finish_reason ?? 'stop',
+      ...(first ?? { content: '', toolCalls: [], finishReason: 'stop' }),
       usage: usageOf(body.usage),
+      ...(others.length > 0
+        ? { otherChoices: others.slice(0, Math.max(0, (request.n ?? 1) - 1)) }
+        : {}),
     };
   }
 

@@ -20,6 +20,7 @@ export function localModelDouble(): ChatProvider {
     },
     callsTools: false,
     readsImages: false,
+    maxChoices: 1,
     complete: refuse,
     stream: refuse,
     close: () => Promise.resolve(),

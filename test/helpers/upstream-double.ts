@@ -11,6 +11,8 @@ export type UpstreamBehaviour =
   | { mode: 'leak-canary' }
   /** Answers with the context documents it was given. */
   | { mode: 'repeat-context' }
+  /** Answers a non-streamed request with one choice per text (as for `n` > 1). */
+  | { mode: 'choices'; texts: string[] }
   /** Answers with whatever the test computes from the messages. */
   | { mode: 'script'; answer: (messages: RecordedCall['body']['messages']) => string }
   /** Calls functions (with `text` as content if given), as the test computes them. */
@@ -36,6 +38,7 @@ export interface RecordedCall {
     tool_choice?: unknown;
     parallel_tool_calls?: boolean;
     response_format?: unknown;
+    n?: number;
   };
   authorization: string | undefined;
 }
@@ -75,6 +78,8 @@ export class UpstreamDouble {
     switch (this.behaviour.mode) {
       case 'say':
         return this.behaviour.text;
+      case 'choices':
+        return this.behaviour.texts[0] ?? '';
       case 'echo':
         return messages.map((message) => message.content).join('\n');
       case 'leak-canary':
@@ -112,17 +117,24 @@ export class UpstreamDouble {
           object: 'chat.completion',
           created: 0,
           model: body.model,
-          choices: [
-            {
-              index: 0,
-              message: {
-                role: 'assistant',
-                content: text === '' && calls.length > 0 ? null : text,
-                ...(calls.length > 0 ? { tool_calls: calls } : {}),
-              },
-              finish_reason: finishReason,
-            },
-          ],
+          choices:
+            this.behaviour.mode === 'choices'
+              ? this.behaviour.texts.map((content, index) => ({
+                  index,
+                  message: { role: 'assistant', content },
+                  finish_reason: 'stop',
+                }))
+              : [
+                  {
+                    index: 0,
+                    message: {
+                      role: 'assistant',
+                      content: text === '' && calls.length > 0 ? null : text,
+                      ...(calls.length > 0 ? { tool_calls: calls } : {}),
+                    },
+                    finish_reason: finishReason,
+                  },
+                ],
           usage,
         }),
       );
