@@ -8,3 +8,5 @@ export * from './contracts/index.ts';
 export * from './metrics/index.ts';
 export * from './models/index.ts';
 export * from './rag/index.ts';
+export * from './policies/index.ts';
+export * from './vision/index.ts';

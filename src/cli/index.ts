@@ -10,6 +10,7 @@ import { buildGateway, sha256Hex } from '../gateway/index.ts';
 import { demoRequests, loadKnowledge, startAssistantStack, tailAudit } from './assistant.ts';
 import type { AssistantStack, DemoRequest } from './assistant.ts';
 import { redteamCommand } from './redteam-command.ts';
+import { followPolicies, policyCommand } from './policies.ts';
 import { Metrics } from '../metrics/index.ts';
 import { Embedder } from '../embedder/index.ts';
 import { defaultModelsDir, fetchModels, modelStatus } from '../models/index.ts';
@@ -49,6 +50,9 @@ Commands:
                             the contracts, the RAG indexer and the gateway; optionally load documents
                             and run example requests
   audit tail [--from-beginning] [--json]   Print gateway audit events as they arrive
+  policy publish FILE       Publish a guard policy (a YAML/JSON file: a configuration file or its
+                            guard section) to policies.topic, for every instance that follows it
+  policy retract            Withdraw it: followers go back to their configuration file's policy
   keys hash KEY             Print the sha256 of an API key for gateway.apiKeys
   redteam --target URL [--api-key K] [--model M] [--probes LIST] [--out FILE.html|.json]
           [--compare URL2] [--fail-above RATE] [--per-family N] [--concurrency N] [--seed S]
@@ -128,6 +132,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await modelsCommand(subcommand, rest, values, io);
       case 'audit':
         return await auditCommand(subcommand, values, io);
+      case 'policy': {
+        const config = configFrom(values, io);
+        const servers =
+          config.kafka.bootstrapServers.length > 0
+            ? config.kafka.bootstrapServers
+            : [brokerFromConfig(config, { attached: false }).bootstrapServers];
+        const done = await policyCommand(
+          subcommand,
+          rest,
+          config,
+          connectionFor(config, servers),
+          io.cwd,
+          io.out,
+        );
+        if (done) return EXIT_OK;
+        io.err('Usage: guardstream policy publish FILE | guardstream policy retract\n');
+        return EXIT_USAGE;
+      }
       case 'keys':
         return keysCommand(subcommand, rest, io);
       case 'redteam':
@@ -315,20 +337,27 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
   };
   const kafka = await startKafka(config, { onProgress: progress });
   const metrics = new Metrics();
-  const contracts = await startContractsOrStopKafka(config, kafka, metrics, [], io);
   const connection = connectionFor(config, kafka.bootstrapServers);
+  const policies = await followPoliciesOrStopKafka(config, connection, metrics, kafka, io);
+  const contracts = await startContractsOrStopKafka(policies.config, kafka, metrics, [], io);
   let stack: AssistantStack;
   try {
-    stack = await startAssistantStack(config, connection, metrics, {
+    stack = await startAssistantStack(policies.config, connection, metrics, {
       cwd: io.cwd,
       env: io.env,
       progress,
     });
   } catch (error) {
+    await policies.stop();
     await contracts.stop();
     await kafka.stop();
     throw error;
   }
+  policies.bind({
+    contracts,
+    gateway: stack.gateway,
+    ...(stack.rag === undefined ? {} : { indexer: stack.rag.indexer }),
+  });
   const gateway = buildGateway({
     bootstrapServers: kafka.bootstrapServers,
     metrics,
@@ -343,6 +372,7 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
   const stopAll = async (): Promise<void> => {
     const step = config.server.shutdownStepMs;
     await stopWithin('the gateway', () => gateway.close(), io, step);
+    await stopWithin('the policy follower', () => policies.stop(), io, step);
     await stopWithin('the knowledge indexer', () => stack.stop(), io, step);
     await stopWithin('the contracts', () => contracts.stop(), io, step);
     await stopWithin('Kafka', () => kafka.stop(), io, step);
@@ -523,6 +553,23 @@ function reportContractError(io: CliIo): (contract: string, error: GuardstreamEr
 }
 
 /** Starts the configured contracts; if they cannot start, stops what `startKafka` started. */
+async function followPoliciesOrStopKafka(
+  config: GuardstreamConfig,
+  connection: ReturnType<typeof connectionFor>,
+  metrics: Metrics,
+  kafka: KafkaRuntime,
+  io: CliIo,
+): Promise<Awaited<ReturnType<typeof followPolicies>>> {
+  try {
+    return await followPolicies(config, connection, metrics, (message) => {
+      io.err(`${message}\n`);
+    });
+  } catch (error) {
+    await kafka.stop();
+    throw error;
+  }
+}
+
 async function startContractsOrStopKafka(
   config: GuardstreamConfig,
   kafka: KafkaRuntime,
@@ -581,7 +628,15 @@ async function contractsRunCommand(
     },
   });
   const metrics = new Metrics();
-  const contracts = await startContractsOrStopKafka(config, kafka, metrics, names, io);
+  const policies = await followPoliciesOrStopKafka(
+    config,
+    connectionFor(config, kafka.bootstrapServers),
+    metrics,
+    kafka,
+    io,
+  );
+  const contracts = await startContractsOrStopKafka(policies.config, kafka, metrics, names, io);
+  policies.bind({ contracts });
   const server =
     metricsPort === undefined
       ? undefined
@@ -614,6 +669,7 @@ async function contractsRunCommand(
   io.err(`Received ${reason}; finishing the current batches…\n`);
   const step = config.server.shutdownStepMs;
   await stopWithin('the metrics server', async () => server?.close(), io, step);
+  await stopWithin('the policy follower', () => policies.stop(), io, step);
   await stopWithin('the contracts', () => contracts.stop(), io, step);
   await stopWithin('Kafka', () => kafka.stop(), io, step);
   io.err('Stopped.\n');

@@ -105,6 +105,22 @@ export const configSchema = z
     server: serverSchema.prefault({}),
     log: logSchema.prefault({}),
     guard: guardPolicySchema.prefault({}),
+    policies: z
+      .strictObject({
+        follow: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Follow the policy topic: a guard policy published there (`guardstream policy publish`) replaces `guard` in the gateway, the contract processors and the knowledge indexer of every instance, while they run; a tombstone brings this file's back.",
+          ),
+        topic: z
+          .string()
+          .min(1)
+          .default('guardstream.policies')
+          .describe('The compacted topic guard policies are published to (key `guard`).'),
+      })
+      .prefault({})
+      .describe('Guard policies distributed through Kafka, so every replica runs the same one.'),
     contracts: z
       .array(contractSchema)
       .superRefine((contracts, context) => {

@@ -20,6 +20,11 @@ export interface PoolRequest {
   records: { key: string | null; value: Uint8Array | null; headers: Record<string, string> }[];
 }
 
+/** Replaces the thread's guard policy for the batches sent after it. */
+export interface PoolPolicyUpdate {
+  guardPolicy: GuardPolicy;
+}
+
 /** A passing record comes back already serialised, so the processor forwards bytes. */
 export type PoolOutcome =
   Exclude<ContractOutcome, { ok: true }> | { ok: true; json: string | null };
@@ -108,6 +113,12 @@ export class EvaluationPool {
           }),
       );
     return (await Promise.all(parts)).flat();
+  }
+
+  /** Threads handle messages in order: batches already sent finish under the old policy. */
+  updatePolicy(guardPolicy: GuardPolicy): void {
+    const update: PoolPolicyUpdate = { guardPolicy };
+    for (const worker of this.workers) worker.postMessage(update);
   }
 
   async close(): Promise<void> {

@@ -110,7 +110,8 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
  */
 export class ContractProcessor {
   readonly counters: ContractCounters = { in: 0, out: 0, dlq: 0, restarts: 0 };
-  private readonly evaluate: ReturnType<typeof compileContract>;
+  private evaluate: ReturnType<typeof compileContract>;
+  private guard: GuardEngine | undefined;
   private readonly groupId: string;
   private readonly positions = new Map<number, bigint>();
   private session: Session | undefined;
@@ -123,16 +124,33 @@ export class ContractProcessor {
     private readonly contract: Contract,
     private readonly options: ProcessorOptions = {},
   ) {
-    this.evaluate = compileContract(contract, {
-      ...(options.guard === undefined ? {} : { guard: options.guard }),
-      ...(options.hashSalt === undefined ? {} : { hashSalt: options.hashSalt }),
-      ...(options.keyring === undefined ? {} : { keyring: options.keyring }),
-    });
+    this.guard = options.guard;
+    this.evaluate = this.compile();
     this.groupId = options.groupId ?? `guardstream-contract-${contract.name}`;
+  }
+
+  private compile(): ReturnType<typeof compileContract> {
+    return compileContract(this.contract, {
+      ...(this.guard === undefined ? {} : { guard: this.guard }),
+      ...(this.options.hashSalt === undefined ? {} : { hashSalt: this.options.hashSalt }),
+      ...(this.options.keyring === undefined ? {} : { keyring: this.options.keyring }),
+    });
   }
 
   get name(): string {
     return this.contract.name;
+  }
+
+  /**
+   * Judges the batches evaluated from now on with another guard policy (the policy topic's
+   * follower calls it); batches already being evaluated finish under the old one. A processor
+   * started without a guard engine keeps none.
+   */
+  usePolicy(guard: GuardEngine): void {
+    if (this.guard === undefined) return;
+    this.guard = guard;
+    this.evaluate = this.compile();
+    this.pool?.updatePolicy(guard.policy);
   }
 
   /** Processes until `stop()`, reconnecting after Kafka errors; resolves when stopped. */
@@ -146,7 +164,7 @@ export class ContractProcessor {
       this.pool = new EvaluationPool(
         {
           contract: this.contract,
-          guardPolicy: this.options.guard?.policy,
+          guardPolicy: this.guard?.policy,
           hashSalt: this.options.hashSalt ?? '',
           keys: this.options.keyring?.entriesForThreads() ?? [],
         },

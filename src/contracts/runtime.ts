@@ -4,6 +4,7 @@ import type { GuardstreamConfig } from '../config/index.ts';
 import { builtInDetectors } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { GuardEngine } from '../guard/index.ts';
+import type { GuardPolicy } from '../guard/index.ts';
 import { TopicAdmin } from '../kafka/index.ts';
 import type { KafkaConnection } from '../kafka/index.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -13,6 +14,8 @@ import { ContractProcessor } from './processor.ts';
 
 export interface RunningContracts {
   processors: readonly ContractProcessor[];
+  /** Puts another guard policy in force for every processor (see `ContractProcessor.usePolicy`). */
+  applyPolicy(policy: GuardPolicy): void;
   /** Stops every processor after its current batch; resolves when all have ended. */
   stop(): Promise<void>;
 }
@@ -79,6 +82,10 @@ export async function startContracts(
   const runs = processors.map((processor) => processor.run());
   return {
     processors,
+    applyPolicy(policy) {
+      const engine = new GuardEngine(policy, builtInDetectors());
+      for (const processor of processors) processor.usePolicy(engine);
+    },
     stop: async () => {
       await Promise.all(processors.map((processor) => processor.stop()));
       await Promise.allSettled(runs);

@@ -7,20 +7,35 @@ import { builtInDetectors } from '../detectors/index.ts';
 import { GuardEngine } from '../guard/index.ts';
 import { Keyring } from './crypto.ts';
 import { compileContract } from './evaluate.ts';
-import type { PoolOutcome, PoolRequest, PoolResponse, PoolSetup } from './pool.ts';
+import type { GuardPolicy } from '../guard/index.ts';
+import type {
+  PoolOutcome,
+  PoolPolicyUpdate,
+  PoolRequest,
+  PoolResponse,
+  PoolSetup,
+} from './pool.ts';
 
 const setup = workerData as PoolSetup;
 const keyring = new Keyring();
 for (const [id, key] of setup.keys) keyring.add(id, key);
-const evaluate = compileContract(setup.contract, {
-  ...(setup.guardPolicy === undefined
-    ? {}
-    : { guard: new GuardEngine(setup.guardPolicy, builtInDetectors()) }),
-  hashSalt: setup.hashSalt,
-  keyring,
-});
+const compile = (guardPolicy: GuardPolicy | undefined): ReturnType<typeof compileContract> =>
+  compileContract(setup.contract, {
+    ...(guardPolicy === undefined
+      ? {}
+      : { guard: new GuardEngine(guardPolicy, builtInDetectors()) }),
+    hashSalt: setup.hashSalt,
+    keyring,
+  });
+let evaluate = compile(setup.guardPolicy);
 
-parentPort?.on('message', (request: PoolRequest) => {
+parentPort?.on('message', (message: PoolRequest | PoolPolicyUpdate) => {
+  if ('guardPolicy' in message) {
+    // A contract without the guard scan stays without it.
+    if (setup.guardPolicy !== undefined) evaluate = compile(message.guardPolicy);
+    return;
+  }
+  const request = message;
   let response: PoolResponse;
   try {
     const outcomes = request.records.map((record): PoolOutcome => {

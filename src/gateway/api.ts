@@ -120,13 +120,14 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       tools: trace.tools,
       images: trace.images,
       pseudonymised: trace.pseudonymised,
+      policyVersion: trace.policyVersion,
       latencyMs: Math.round((performance.now() - trace.started) * 1000) / 1000,
       usage: trace.usage ?? null,
     });
   };
 
   app.post('/v1/chat/completions', async (request, reply) => {
-    const trace = new ChatTrace();
+    const trace = new ChatTrace(services.policyVersion);
     let response: Record<string, unknown> | undefined;
     let principal: CallerPrincipal | undefined;
     let body: ChatRequest | undefined;

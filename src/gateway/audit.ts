@@ -48,6 +48,8 @@ export interface AuditEvent {
   /** Image parts of the request: how many, how many were read by the rails, how many went unread. */
   images: { parts: number; read: number; unchecked: number } | null;
   pseudonymised: boolean;
+  /** The guard policy the request ran under (`guardstream policy publish` prints it). */
+  policyVersion: string;
   latencyMs: number;
   usage: { promptTokens: number; completionTokens: number } | null;
 }

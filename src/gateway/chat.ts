@@ -137,6 +137,8 @@ export interface Retriever {
 export interface ChatServices {
   config: GatewayConfig;
   guard: GuardEngine;
+  /** The version of the guard policy in force (`policyVersion`), named in audit events. */
+  policyVersion: string;
   /** PII and secrets to placeholders, for pseudonymised requests and audit excerpts. */
   pseudonymizer: GuardEngine;
   providers: ReadonlyMap<string, ChatProvider>;
@@ -156,6 +158,8 @@ export interface ChatServices {
 
 /** State of one request, filled in as it goes and turned into its audit event at the end. */
 export class ChatTrace {
+  /** @param policyVersion the guard policy in force when the request started */
+  constructor(readonly policyVersion = '') {}
   readonly id = `chatcmpl-${randomUUID()}`;
   readonly created = Math.floor(Date.now() / 1000);
   readonly started = performance.now();

@@ -3,6 +3,8 @@ import type { GuardstreamConfig } from '../config/index.ts';
 import { builtInDetectors } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { GuardEngine, guardPolicySchema } from '../guard/index.ts';
+import type { GuardPolicy } from '../guard/index.ts';
+import { policyVersion } from '../policies/index.ts';
 import { TopicAdmin } from '../kafka/index.ts';
 import type { KafkaConnection } from '../kafka/index.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -45,6 +47,12 @@ export function pseudonymizerEngine(): GuardEngine {
 export interface GatewayRuntime {
   api: Omit<ApiDependencies, 'metrics'>;
   audit: KafkaAuditSink | undefined;
+  /**
+   * Puts another guard policy in force for the requests that start from now on (the policy
+   * topic's follower calls it): the input, retrieval and output rails, the tool-argument rails'
+   * mode, and an emptied check cache, as cached results belong to the old policy.
+   */
+  applyPolicy(policy: GuardPolicy, version: string): void;
   close(): Promise<void>;
 }
 
@@ -118,12 +126,15 @@ export async function startGatewayServices(
       : undefined;
   const registry = builtInDetectors();
   const guard = new GuardEngine(config.guard, registry);
+  const checkCache = (engine: GuardEngine): CheckCache =>
+    new CheckCache(engine, gateway.checkCacheEntries, (hit) => {
+      dependencies.metrics?.gateway.checkCache.inc({ result: hit ? 'hit' : 'miss' });
+    });
   const services: ChatServices = {
     config: gateway,
     guard,
-    checks: new CheckCache(guard, gateway.checkCacheEntries, (hit) => {
-      dependencies.metrics?.gateway.checkCache.inc({ result: hit ? 'hit' : 'miss' });
-    }),
+    policyVersion: policyVersion(config.guard),
+    checks: checkCache(guard),
     toolArguments: toolArgumentGuard(config.guard, registry, gateway.tools.argumentRails),
     pseudonymizer: pseudonymizerEngine(),
     providers,
@@ -147,6 +158,15 @@ export async function startGatewayServices(
       rateLimiter: new RateLimiter(),
     },
     audit,
+    applyPolicy(policy, version) {
+      const engine = new GuardEngine(policy, registry);
+      // One assignment each: a request reads the services when it starts, so it runs under one
+      // policy or the other, never a mix of the two for the same stage.
+      services.guard = engine;
+      services.checks = checkCache(engine);
+      services.toolArguments = toolArgumentGuard(policy, registry, gateway.tools.argumentRails);
+      services.policyVersion = version;
+    },
     async close() {
       await audit?.close();
       await images?.close();

@@ -29,6 +29,12 @@ export interface GatewayMetricFamilies {
   auditDropped: Counter;
 }
 
+/** The guard policy in force (the policy topic's follower reports it). */
+export interface PolicyMetricFamilies {
+  inForce: Gauge<'version' | 'source'>;
+  rejected: Counter;
+}
+
 /**
  * One Prometheus registry per running Guardstream, handed to each component that reports, so
  * two instances in one process (tests, embedding) never share counters.
@@ -38,6 +44,7 @@ export class Metrics {
   readonly contracts: ContractMetricFamilies;
   readonly rag: RagMetricFamilies;
   readonly gateway: GatewayMetricFamilies;
+  readonly policy: PolicyMetricFamilies;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) {
@@ -153,6 +160,25 @@ export class Metrics {
         registers,
       }),
     };
+    this.policy = {
+      inForce: new Gauge({
+        name: 'guardstream_policy_in_force',
+        help: 'The guard policy in force: 1 for its version and source (file or topic).',
+        labelNames: ['version', 'source'],
+        registers,
+      }),
+      rejected: new Counter({
+        name: 'guardstream_policy_rejected_total',
+        help: 'Values on the policy topic that were not a valid guard policy (the one in force stayed).',
+        registers,
+      }),
+    };
+  }
+
+  /** Reports the policy in force, replacing the previous one's series. */
+  policyInForce(version: string, source: string): void {
+    this.policy.inForce.reset();
+    this.policy.inForce.set({ version, source }, 1);
   }
 
   get contentType(): string {

@@ -146,6 +146,11 @@ export class Indexer {
     return this.stopped;
   }
 
+  /** Judges the documents applied from now on with another guard policy's `ingest` stage. */
+  useGuard(guard: GuardEngine): void {
+    this.options.guard = guard;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await this.consumer?.close().catch(() => undefined);

@@ -44,6 +44,7 @@ describe('guardstream config', () => {
       'guard',
       'kafka',
       'log',
+      'policies',
       'processor',
       'rag',
       'server',

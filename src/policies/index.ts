@@ -1,0 +1,208 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { GuardstreamError } from '../errors/index.ts';
+import { guardPolicySchema } from '../guard/index.ts';
+import type { GuardPolicy } from '../guard/index.ts';
+import { JsonConsumer, JsonProducer, TopicAdmin, compactedTopicConfigs } from '../kafka/index.ts';
+import type { IncomingRecord, KafkaConnection } from '../kafka/index.ts';
+
+/** The record key the guard policy is published under (one policy per topic). */
+export const POLICY_KEY = 'guard';
+
+/** A policy in force, and where it came from. */
+export interface PolicyInForce {
+  policy: GuardPolicy;
+  /** The first 12 hex digits of the sha256 of the policy as published (or as in the file). */
+  version: string;
+  source: 'file' | 'topic';
+  /** The topic record it came from. */
+  offset?: bigint;
+}
+
+/** A policy version: what audit events and metrics name it by. */
+export function policyVersion(published: unknown): string {
+  return createHash('sha256').update(JSON.stringify(published)).digest('hex').slice(0, 12);
+}
+
+/** The policy a JSON value describes, or a GS_ERR_CONFIG_INVALID that says what is wrong. */
+export function parsePolicy(value: unknown): GuardPolicy {
+  const parsed = guardPolicySchema.safeParse(value);
+  if (!parsed.success) {
+    throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+      message: `Invalid guard policy: ${parsed.error.issues
+        .slice(0, 5)
+        .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+        .join('; ')}`,
+    });
+  }
+  return parsed.data;
+}
+
+async function ensurePolicyTopic(connection: KafkaConnection, topic: string): Promise<void> {
+  const admin = new TopicAdmin(connection);
+  try {
+    await admin.ensureTopics([{ name: topic, partitions: 1, configs: compactedTopicConfigs }]);
+  } finally {
+    await admin.close();
+  }
+}
+
+/**
+ * Validates a guard policy (the `guard` section of the config file, as JSON) and publishes it to
+ * the compacted policy topic, where every gateway and contract processor that follows the topic
+ * takes it up. An invalid policy is refused here, before any replica sees it.
+ */
+export async function publishPolicy(
+  connection: KafkaConnection,
+  topic: string,
+  policy: unknown,
+): Promise<{ version: string }> {
+  parsePolicy(policy);
+  await ensurePolicyTopic(connection, topic);
+  const producer = new JsonProducer(connection);
+  try {
+    await producer.send([{ topic, key: POLICY_KEY, value: policy }]);
+  } finally {
+    await producer.close();
+  }
+  return { version: policyVersion(policy) };
+}
+
+/** Deletes the published policy (a tombstone): followers go back to their config file's. */
+export async function retractPolicy(connection: KafkaConnection, topic: string): Promise<void> {
+  await ensurePolicyTopic(connection, topic);
+  const producer = new JsonProducer(connection);
+  try {
+    await producer.send([{ topic, key: POLICY_KEY, value: null }]);
+  } finally {
+    await producer.close();
+  }
+}
+
+export interface PolicyFollowerOptions {
+  topic: string;
+  /** The config file's policy: in force until the topic has one, and again after a tombstone. */
+  filePolicy: GuardPolicy;
+  /** Called with each policy that comes into force (not with the file's at start). */
+  onChange: (policy: PolicyInForce) => void;
+  /** Called with each published value that is not a valid policy; the one in force stays. */
+  onRejected?: (reason: string, offset: bigint) => void;
+  /** How long `start()` waits to read up to the topic's end (default 30 s). */
+  catchUpTimeoutMs?: number;
+}
+
+/**
+ * Follows the compacted policy topic from its beginning, as every replica must see the latest
+ * policy whatever the others did: a consumer group of its own per process, offsets never
+ * committed. `start()` resolves once what the topic held at start has been read, so a replica
+ * never serves a request under a policy older than the published one.
+ */
+export class PolicyFollower {
+  private current: PolicyInForce;
+  private consumer: JsonConsumer | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly connection: KafkaConnection,
+    private readonly options: PolicyFollowerOptions,
+  ) {
+    this.current = {
+      policy: options.filePolicy,
+      version: policyVersion(options.filePolicy),
+      source: 'file',
+    };
+  }
+
+  get inForce(): PolicyInForce {
+    return this.current;
+  }
+
+  async start(): Promise<void> {
+    await ensurePolicyTopic(this.connection, this.options.topic);
+    const consumer = new JsonConsumer(this.connection, {
+      groupId: `guardstream-policy-${hostname()}-${String(process.pid)}-${randomUUID().slice(0, 8)}`,
+      startFrom: 'earliest',
+      ignoreCommitted: true,
+      maxWaitTimeMs: 100,
+    });
+    this.consumer = consumer;
+    const ends = await consumer.endOffsets(this.options.topic);
+    const caughtUp = new Promise<void>((resolve, reject) => {
+      const read = new Map<number, bigint>();
+      const done = (): boolean =>
+        ends.every((end, partition) => end === 0n || (read.get(partition) ?? -1n) + 1n >= end);
+      if (done()) resolve();
+      const timer = setTimeout(() => {
+        reject(
+          new GuardstreamError('GS_ERR_KAFKA_TIMEOUT', {
+            message: `Could not read the policy topic ${this.options.topic} to its end in time`,
+          }),
+        );
+      }, this.options.catchUpTimeoutMs ?? 30_000);
+      this.running = (async () => {
+        try {
+          for await (const batch of consumer.batches([this.options.topic], 100)) {
+            for (const record of batch) {
+              this.apply(record);
+              read.set(record.partition, record.offset);
+            }
+            if (done()) {
+              clearTimeout(timer);
+              resolve();
+            }
+            if (this.stopped) break;
+          }
+        } catch (error) {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      })();
+    });
+    try {
+      await caughtUp;
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  private apply(record: IncomingRecord<unknown>): void {
+    if (record.key !== POLICY_KEY) return;
+    if (record.rawValue === null) {
+      if (this.current.source === 'file') return;
+      this.change({
+        policy: this.options.filePolicy,
+        version: policyVersion(this.options.filePolicy),
+        source: 'file',
+      });
+      return;
+    }
+    let published: unknown;
+    let policy: GuardPolicy;
+    try {
+      published = JSON.parse(record.rawValue.toString('utf8'));
+      policy = parsePolicy(published);
+    } catch (error) {
+      this.options.onRejected?.(
+        error instanceof Error ? error.message : String(error),
+        record.offset,
+      );
+      return;
+    }
+    const version = policyVersion(published);
+    if (version === this.current.version && this.current.source === 'topic') return;
+    this.change({ policy, version, source: 'topic', offset: record.offset });
+  }
+
+  private change(next: PolicyInForce): void {
+    this.current = next;
+    this.options.onChange(next);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.consumer?.close().catch(() => undefined);
+    await this.running?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,289 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import { configSchema } from '../../src/config/index.ts';
+import { ContractProcessor, contractSchema } from '../../src/contracts/index.ts';
+import { builtInDetectors } from '../../src/detectors/index.ts';
+import { GuardstreamError } from '../../src/errors/index.ts';
+import { sha256Hex } from '../../src/gateway/index.ts';
+import type { AuditEvent } from '../../src/gateway/index.ts';
+import { GuardEngine, guardPolicySchema } from '../../src/guard/index.ts';
+import { JsonConsumer, JsonProducer, TopicAdmin } from '../../src/kafka/index.ts';
+import type { IncomingRecord, KafkaConnection } from '../../src/kafka/index.ts';
+import {
+  POLICY_KEY,
+  PolicyFollower,
+  policyVersion,
+  publishPolicy,
+  retractPolicy,
+} from '../../src/policies/index.ts';
+import type { PolicyInForce } from '../../src/policies/index.ts';
+import { runCliProcess } from '../helpers/cli.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
+import { eventually, take, testConnection, uniqueName } from '../helpers/kafka.ts';
+import { UpstreamDouble } from '../helpers/upstream-double.ts';
+
+/** A policy that blocks a word at one stage, on top of nothing else. */
+function banning(word: string, stage: 'input' | 'ingest'): Record<string, unknown> {
+  return {
+    stages: {
+      [stage]: {
+        detectors: [
+          { detector: 'banned_substrings', action: 'block', config: { substrings: [word] } },
+        ],
+      },
+    },
+  };
+}
+
+const blocks = (policy: PolicyInForce, text: string, stage: 'input' | 'ingest'): boolean =>
+  new GuardEngine(policy.policy, builtInDetectors()).check(text, { stage }).effective === 'block';
+
+describe('policies: guard policies distributed through a compacted Kafka topic', () => {
+  let connection: KafkaConnection;
+  const filePolicy = guardPolicySchema.parse({});
+
+  before(async () => {
+    connection = await testConnection();
+  });
+
+  it('refuses to publish an invalid policy, saying what is wrong', async () => {
+    await assert.rejects(
+      publishPolicy(connection, uniqueName('policies'), {
+        stages: { input: { detectors: [{ detector: 'pii', action: 'explode' }] } },
+      }),
+      (error: unknown) =>
+        error instanceof GuardstreamError &&
+        error.code === 'GS_ERR_CONFIG_INVALID' &&
+        /stages\.input\.detectors\.0\.action/.test(error.message),
+    );
+  });
+
+  it('starts under the published policy, follows new ones, ignores invalid ones, and a tombstone brings the file back', async () => {
+    const topic = uniqueName('policies');
+    const first = banning('pineapple', 'input');
+    const { version } = await publishPolicy(connection, topic, first);
+    assert.equal(version, policyVersion(first));
+    const changes: PolicyInForce[] = [];
+    const rejected: string[] = [];
+    const follower = new PolicyFollower(connection, {
+      topic,
+      filePolicy,
+      onChange: (policy) => changes.push(policy),
+      onRejected: (reason) => rejected.push(reason),
+    });
+    await follower.start();
+    try {
+      // Caught up before start() resolved: the published policy is already in force.
+      assert.equal(follower.inForce.source, 'topic');
+      assert.equal(follower.inForce.version, version);
+      assert.ok(blocks(follower.inForce, 'I love pineapple pizza', 'input'));
+      assert.ok(!blocks(follower.inForce, 'I love mango pizza', 'input'));
+
+      const second = banning('mango', 'input');
+      await publishPolicy(connection, topic, second);
+      await eventually(
+        () => (follower.inForce.version === policyVersion(second) ? true : undefined),
+        15_000,
+        'the second policy in force',
+      );
+      assert.ok(blocks(follower.inForce, 'I love mango pizza', 'input'));
+
+      // Written past publishPolicy's check, as a careless producer might.
+      const producer = new JsonProducer(connection);
+      try {
+        await producer.send([
+          { topic, key: POLICY_KEY, value: { stages: { input: { detectors: 'all of them' } } } },
+        ]);
+      } finally {
+        await producer.close();
+      }
+      await eventually(() => (rejected.length > 0 ? true : undefined), 15_000, 'a rejection');
+      assert.match(rejected[0] ?? '', /Invalid guard policy: stages\.input\.detectors/);
+      assert.equal(follower.inForce.version, policyVersion(second), 'the policy in force stays');
+
+      await retractPolicy(connection, topic);
+      await eventually(
+        () => (follower.inForce.source === 'file' ? true : undefined),
+        15_000,
+        'the file policy back',
+      );
+      assert.ok(!blocks(follower.inForce, 'I love mango pizza', 'input'));
+      assert.deepEqual(
+        changes.map((change) => change.source),
+        ['topic', 'topic', 'file'],
+      );
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('guardstream policy publish takes a configuration file or its guard section, and refuses a bad one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gs-policy-cli-'));
+    const topic = uniqueName('policies');
+    const config = join(dir, 'guardstream.yaml');
+    writeFileSync(config, `policies:\n  topic: ${topic}\n`);
+    const good = join(dir, 'strict.yaml');
+    writeFileSync(
+      good,
+      'guard:\n  stages:\n    input:\n      detectors:\n        - detector: banned_substrings\n          action: block\n          config: { substrings: [kiwi] }\n',
+    );
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'stages:\n  input:\n    detectors: nope\n');
+    const env = { KAFKA_BOOTSTRAP_SERVERS: connection.bootstrapServers.join(',') };
+    try {
+      const published = await runCliProcess(['policy', 'publish', good, '-c', config], env);
+      assert.equal(published.code, 0, published.stderr);
+      const version = /published guard policy ([0-9a-f]{12}) to /.exec(published.stdout)?.[1];
+      assert.ok(version !== undefined, published.stdout);
+      const follower = new PolicyFollower(connection, {
+        topic,
+        filePolicy,
+        onChange: () => undefined,
+      });
+      await follower.start();
+      try {
+        assert.equal(follower.inForce.version, version);
+        assert.ok(blocks(follower.inForce, 'a kiwi', 'input'));
+      } finally {
+        await follower.stop();
+      }
+      const refused = await runCliProcess(['policy', 'publish', bad, '-c', config], env);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /GS_ERR_CONFIG_INVALID.*stages\.input\.detectors/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('applied to a running gateway and contract processor', () => {
+    const upstream = new UpstreamDouble();
+    const key = 'gs-test-policies';
+
+    before(async () => {
+      await upstream.start();
+    });
+
+    after(async () => {
+      await upstream.stop();
+    });
+
+    it('the gateway blocks by the new policy from the next request and audits its version', async () => {
+      const gateway = await startTestGateway(
+        configSchema.parse({
+          gateway: {
+            providers: [{ name: 'eu', type: 'openai', baseUrl: upstream.url, jurisdiction: 'EU' }],
+            models: [{ name: 'chat', providers: [{ provider: 'eu', upstreamModel: 'double' }] }],
+            apiKeys: [{ id: 'acme', sha256: sha256Hex(key), tenant: 'acme' }],
+          },
+        }),
+      );
+      const audited: AuditEvent[] = [];
+      gateway.runtime.api.services.audit = (event) => {
+        audited.push(event);
+      };
+      const topic = uniqueName('policies');
+      const follower = new PolicyFollower(connection, {
+        topic,
+        filePolicy,
+        onChange: (policy) => {
+          gateway.runtime.applyPolicy(policy.policy, policy.version);
+        },
+      });
+      await follower.start();
+      const client = new OpenAI({ apiKey: key, baseURL: gateway.baseURL, maxRetries: 0 });
+      const ask = (): Promise<unknown> =>
+        client.chat.completions.create({
+          model: 'chat',
+          messages: [{ role: 'user', content: 'Tell me about Project Bluebird.' }],
+        });
+      try {
+        upstream.behaviour = { mode: 'say', text: 'It is a bird.' };
+        await ask();
+        const fileVersion = audited.at(-1)?.policyVersion;
+        assert.match(fileVersion ?? '', /^[0-9a-f]{12}$/);
+
+        const { version } = await publishPolicy(connection, topic, banning('bluebird', 'input'));
+        await eventually(
+          () => (gateway.runtime.api.services.policyVersion === version ? true : undefined),
+          15_000,
+          'the gateway under the published policy',
+        );
+        await assert.rejects(
+          ask(),
+          (error: unknown) =>
+            error instanceof OpenAI.BadRequestError &&
+            error.code === 'GS_ERR_GUARD_BLOCKED' &&
+            error.message.includes('banned_substrings'),
+        );
+        assert.equal(audited.at(-1)?.policyVersion, version);
+        assert.notEqual(version, fileVersion);
+      } finally {
+        await follower.stop();
+        await gateway.close();
+      }
+    });
+
+    it('a contract processor judges the batches after the change by the new policy, on its evaluation threads too', async () => {
+      for (const threads of [0, 1]) {
+        const base = uniqueName('orders');
+        const contract = contractSchema.parse({
+          name: 'orders',
+          source: `${base}.raw`,
+          target: `${base}.clean`,
+          dlq: `${base}.dlq`,
+          guard: true,
+        });
+        const admin = new TopicAdmin(connection);
+        try {
+          await admin.ensureTopics(
+            [contract.source, contract.target, contract.dlq].map((name) => ({ name })),
+          );
+        } finally {
+          await admin.close();
+        }
+        const processor = new ContractProcessor(connection, contract, {
+          guard: new GuardEngine(filePolicy, builtInDetectors()),
+          groupId: uniqueName('contract'),
+          evaluationThreads: threads,
+        });
+        const running = processor.run();
+        const producer = new JsonProducer(connection);
+        const dlq = new JsonConsumer<unknown>(connection, { groupId: uniqueName('dlq') });
+        const clean = new JsonConsumer<unknown>(connection, { groupId: uniqueName('clean') });
+        const cleanRecords = clean.consume([contract.target]);
+        const dlqRecords = dlq.consume([contract.dlq]);
+        try {
+          const before = `before-${String(threads)}`;
+          await producer.send([{ topic: contract.source, key: before, value: { note: 'durian' } }]);
+          const passed = await take(cleanRecords, 1, 20_000);
+          assert.equal(passed[0]?.key, before, 'the file policy lets durian through');
+
+          processor.usePolicy(
+            new GuardEngine(
+              guardPolicySchema.parse(banning('durian', 'ingest')),
+              builtInDetectors(),
+            ),
+          );
+          const afterKey = `after-${String(threads)}`;
+          await producer.send([
+            { topic: contract.source, key: afterKey, value: { note: 'durian' } },
+          ]);
+          const dead: IncomingRecord<unknown>[] = await take(dlqRecords, 1, 20_000);
+          assert.equal(dead[0]?.key, afterKey);
+          const reason = dead[0].headers['__guardstream.error.reason'];
+          assert.match(reason ?? '', /banned_substrings/);
+        } finally {
+          await producer.close();
+          await clean.close();
+          await dlq.close();
+          await processor.stop();
+          await running;
+        }
+      }
+    });
+  });
+});
