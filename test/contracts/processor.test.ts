@@ -10,32 +10,24 @@ import {
   contractSchema,
   decryptValue,
 } from '../../src/contracts/index.ts';
-import type { Contract } from '../../src/contracts/index.ts';
 import { builtInDetectors } from '../../src/detectors/index.ts';
 import { GuardEngine, guardPolicySchema } from '../../src/guard/index.ts';
-import { JsonConsumer, TopicAdmin } from '../../src/kafka/index.ts';
+import { JsonConsumer } from '../../src/kafka/index.ts';
 import type { IncomingRecord, KafkaConnection } from '../../src/kafka/index.ts';
 import { Metrics } from '../../src/metrics/index.ts';
-import { eventually, take, testConnection, uniqueName } from '../helpers/kafka.ts';
+import {
+  createContractTopics,
+  eventually,
+  take,
+  testConnection,
+  uniqueName,
+} from '../helpers/kafka.ts';
 
 describe('contract processor against a real broker', () => {
   let connection: KafkaConnection;
   before(async () => {
     connection = await testConnection();
   });
-
-  async function createTopics(contract: Contract): Promise<void> {
-    const admin = new TopicAdmin(connection);
-    try {
-      await admin.ensureTopics([
-        { name: contract.source },
-        { name: contract.target },
-        { name: contract.dlq },
-      ]);
-    } finally {
-      await admin.close();
-    }
-  }
 
   /** Raw bytes, as any producer might write them: JsonProducer could not write invalid JSON. */
   async function produceRaw(
@@ -81,7 +73,7 @@ describe('contract processor against a real broker', () => {
       },
       rules: [{ name: 'positive_amount', expression: 'value.amount > 0' }],
     });
-    await createTopics(contract);
+    await createContractTopics(connection, contract);
 
     const inputs: [string, Buffer][] = [
       ['good', Buffer.from(JSON.stringify({ id: 'good', amount: 3, contact: 'jane@acme.io' }))],
@@ -181,7 +173,7 @@ describe('contract processor against a real broker', () => {
       batchRecords: 7,
       valueSchema: { type: 'object', required: ['n'] },
     });
-    await createTopics(contract);
+    await createContractTopics(connection, contract);
     const valid = (n: number): { key: string; value: Buffer } => ({
       key: `k${String(n)}`,
       value: Buffer.from(JSON.stringify({ n })),
@@ -249,7 +241,7 @@ describe('contract processor against a real broker', () => {
       guard: false,
       transforms: [{ field: 'iban', action: 'encrypt', keyId: 'payments' }],
     });
-    await createTopics(contract);
+    await createContractTopics(connection, contract);
     await produceRaw(contract.source, [
       { key: 'p1', value: Buffer.from('{"iban":"GB82WEST12345698765432","amount":7}') },
     ]);
@@ -295,7 +287,7 @@ describe('contract processor against a real broker', () => {
       guard: false,
       rules: [{ name: 'kept', expression: 'value.keep == true' }],
     });
-    await createTopics(contract);
+    await createContractTopics(connection, contract);
     const total = 120;
     await produceRaw(
       contract.source,

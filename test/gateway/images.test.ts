@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import { configSchema } from '../../src/config/index.ts';
 import { sha256Hex } from '../../src/gateway/index.ts';
 import type { AuditEvent } from '../../src/gateway/index.ts';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { doubleRoutes, startTestGateway } from '../helpers/gateway.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
 import { UpstreamDouble } from '../helpers/upstream-double.ts';
 
@@ -66,22 +66,7 @@ async function refusal(request: Promise<unknown>): Promise<ApiError> {
 function gatewayConfig(upstream: UpstreamDouble, images: Record<string, unknown>): unknown {
   return {
     gateway: {
-      providers: [
-        { name: 'eu', type: 'openai', baseUrl: upstream.url, jurisdiction: 'EU' },
-        {
-          name: 'us',
-          type: 'openai',
-          baseUrl: upstream.url,
-          jurisdiction: 'US',
-          leavesOrganisation: true,
-        },
-        { name: 'local', type: 'local' },
-      ],
-      models: [
-        { name: 'vision', providers: [{ provider: 'eu', upstreamModel: 'double' }] },
-        { name: 'frontier', providers: [{ provider: 'us', upstreamModel: 'double' }] },
-        { name: 'tiny', providers: [{ provider: 'local' }] },
-      ],
+      ...doubleRoutes(upstream.url, 'vision'),
       apiKeys: [
         { id: 'acme', sha256: sha256Hex(ACME_KEY), tenant: 'acme' },
         { id: 'globex', sha256: sha256Hex(GLOBEX_KEY), tenant: 'globex' },

@@ -6,7 +6,7 @@ import { configSchema } from '../../src/config/index.ts';
 import { sha256Hex } from '../../src/gateway/index.ts';
 import type { AuditEvent, GatewayRuntime } from '../../src/gateway/index.ts';
 import { WITHHELD_ANSWER } from '../../src/gateway/index.ts';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { doubleRoutes, startTestGateway } from '../helpers/gateway.ts';
 import type { TestGateway } from '../helpers/gateway.ts';
 import { UpstreamDouble } from '../helpers/upstream-double.ts';
 import type { RecordedMessage } from '../helpers/upstream-double.ts';
@@ -61,22 +61,7 @@ describe('gateway: function calling with tool results, definitions and calls rai
     await upstream.start();
     const config = configSchema.parse({
       gateway: {
-        providers: [
-          { name: 'eu', type: 'openai', baseUrl: upstream.url, jurisdiction: 'EU' },
-          {
-            name: 'us',
-            type: 'openai',
-            baseUrl: upstream.url,
-            jurisdiction: 'US',
-            leavesOrganisation: true,
-          },
-          { name: 'local', type: 'local' },
-        ],
-        models: [
-          { name: 'agent', providers: [{ provider: 'eu', upstreamModel: 'double' }] },
-          { name: 'frontier', providers: [{ provider: 'us', upstreamModel: 'double' }] },
-          { name: 'tiny', providers: [{ provider: 'local' }] },
-        ],
+        ...doubleRoutes(upstream.url, 'agent'),
         apiKeys: [
           { id: 'acme', sha256: sha256Hex(ACME_KEY), tenant: 'acme' },
           { id: 'globex', sha256: sha256Hex(GLOBEX_KEY), tenant: 'globex' },

@@ -57,3 +57,28 @@ export async function startTestGateway(config: GuardstreamConfig): Promise<TestG
     },
   };
 }
+
+/**
+ * The routes most gateway tests need: `eu` (inside the EU) and `us` (leaves the organisation) on
+ * the upstream double, and `local`; the model `inside` goes to eu, `frontier` to us, `tiny` to local.
+ */
+export function doubleRoutes(upstreamUrl: string, inside: string): Record<string, unknown> {
+  return {
+    providers: [
+      { name: 'eu', type: 'openai', baseUrl: upstreamUrl, jurisdiction: 'EU' },
+      {
+        name: 'us',
+        type: 'openai',
+        baseUrl: upstreamUrl,
+        jurisdiction: 'US',
+        leavesOrganisation: true,
+      },
+      { name: 'local', type: 'local' },
+    ],
+    models: [
+      { name: inside, providers: [{ provider: 'eu', upstreamModel: 'double' }] },
+      { name: 'frontier', providers: [{ provider: 'us', upstreamModel: 'double' }] },
+      { name: 'tiny', providers: [{ provider: 'local' }] },
+    ],
+  };
+}

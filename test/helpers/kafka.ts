@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalBroker, freePort } from '../../src/kafka/index.ts';
+import { LocalBroker, TopicAdmin, freePort } from '../../src/kafka/index.ts';
 import type { KafkaConnection } from '../../src/kafka/index.ts';
 
 let ownBroker: Promise<string> | undefined;
@@ -99,4 +99,19 @@ export async function take<T>(
     clearTimeout(timer);
   }
   return taken;
+}
+
+/** Creates a contract's source, target and dead-letter topics. */
+export async function createContractTopics(
+  connection: KafkaConnection,
+  contract: { source: string; target: string; dlq: string },
+): Promise<void> {
+  const admin = new TopicAdmin(connection);
+  try {
+    await admin.ensureTopics(
+      [contract.source, contract.target, contract.dlq].map((name) => ({ name })),
+    );
+  } finally {
+    await admin.close();
+  }
 }

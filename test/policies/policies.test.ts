@@ -11,7 +11,7 @@ import { GuardstreamError } from '../../src/errors/index.ts';
 import { sha256Hex } from '../../src/gateway/index.ts';
 import type { AuditEvent } from '../../src/gateway/index.ts';
 import { GuardEngine, guardPolicySchema } from '../../src/guard/index.ts';
-import { JsonConsumer, JsonProducer, TopicAdmin } from '../../src/kafka/index.ts';
+import { JsonConsumer, JsonProducer } from '../../src/kafka/index.ts';
 import type { IncomingRecord, KafkaConnection } from '../../src/kafka/index.ts';
 import {
   POLICY_KEY,
@@ -23,7 +23,13 @@ import {
 import type { PolicyInForce } from '../../src/policies/index.ts';
 import { runCliProcess } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
-import { eventually, take, testConnection, uniqueName } from '../helpers/kafka.ts';
+import {
+  createContractTopics,
+  eventually,
+  take,
+  testConnection,
+  uniqueName,
+} from '../helpers/kafka.ts';
 import { UpstreamDouble } from '../helpers/upstream-double.ts';
 
 /** A policy that blocks a word at one stage, on top of nothing else. */
@@ -237,14 +243,7 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
           dlq: `${base}.dlq`,
           guard: true,
         });
-        const admin = new TopicAdmin(connection);
-        try {
-          await admin.ensureTopics(
-            [contract.source, contract.target, contract.dlq].map((name) => ({ name })),
-          );
-        } finally {
-          await admin.close();
-        }
+        await createContractTopics(connection, contract);
         const processor = new ContractProcessor(connection, contract, {
           guard: new GuardEngine(filePolicy, builtInDetectors()),
           groupId: uniqueName('contract'),
