@@ -43,11 +43,14 @@ export async function followPolicies(
   }
   let targets: PolicyTargets = {};
   const apply = (inForce: PolicyInForce): void => {
-    metrics.policyInForce(inForce.version, inForce.source);
+    // Built before any component takes it: a policy this instance cannot run (a model it names
+    // is missing) throws here, and the follower keeps the previous one everywhere.
+    const engine = new GuardEngine(inForce.policy, builtInDetectors());
     const { contracts, gateway, indexer } = targets;
-    contracts?.applyPolicy(inForce.policy);
-    gateway?.applyPolicy(inForce.policy, inForce.version);
-    indexer?.useGuard(new GuardEngine(inForce.policy, builtInDetectors()));
+    contracts?.applyPolicy(engine);
+    gateway?.applyPolicy(engine, inForce.version);
+    indexer?.useGuard(engine);
+    metrics.policyInForce(inForce.version, inForce.source);
     progress(
       `guard policy ${inForce.version} in force (${inForce.source === 'topic' ? `${config.policies.topic}@${String(inForce.offset ?? '')}` : 'the configuration file'})`,
     );

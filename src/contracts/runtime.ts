@@ -4,7 +4,6 @@ import type { GuardstreamConfig } from '../config/index.ts';
 import { builtInDetectors } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { GuardEngine } from '../guard/index.ts';
-import type { GuardPolicy } from '../guard/index.ts';
 import { TopicAdmin } from '../kafka/index.ts';
 import type { KafkaConnection } from '../kafka/index.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -15,7 +14,7 @@ import { ContractProcessor } from './processor.ts';
 export interface RunningContracts {
   processors: readonly ContractProcessor[];
   /** Puts another guard policy in force for every processor (see `ContractProcessor.usePolicy`). */
-  applyPolicy(policy: GuardPolicy): void;
+  applyPolicy(engine: GuardEngine): void;
   /** Stops every processor after its current batch; resolves when all have ended. */
   stop(): Promise<void>;
 }
@@ -82,8 +81,7 @@ export async function startContracts(
   const runs = processors.map((processor) => processor.run());
   return {
     processors,
-    applyPolicy(policy) {
-      const engine = new GuardEngine(policy, builtInDetectors());
+    applyPolicy(engine) {
       for (const processor of processors) processor.usePolicy(engine);
     },
     stop: async () => {

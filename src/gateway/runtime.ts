@@ -3,7 +3,6 @@ import type { GuardstreamConfig } from '../config/index.ts';
 import { builtInDetectors } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { GuardEngine, guardPolicySchema } from '../guard/index.ts';
-import type { GuardPolicy } from '../guard/index.ts';
 import { policyVersion } from '../policies/index.ts';
 import { TopicAdmin } from '../kafka/index.ts';
 import type { KafkaConnection } from '../kafka/index.ts';
@@ -52,7 +51,7 @@ export interface GatewayRuntime {
    * topic's follower calls it): the input, retrieval and output rails, the tool-argument rails'
    * mode, and an emptied check cache, as cached results belong to the old policy.
    */
-  applyPolicy(policy: GuardPolicy, version: string): void;
+  applyPolicy(engine: GuardEngine, version: string): void;
   close(): Promise<void>;
 }
 
@@ -158,13 +157,16 @@ export async function startGatewayServices(
       rateLimiter: new RateLimiter(),
     },
     audit,
-    applyPolicy(policy, version) {
-      const engine = new GuardEngine(policy, registry);
+    applyPolicy(engine, version) {
       // One assignment each: a request reads the services when it starts, so it runs under one
       // policy or the other, never a mix of the two for the same stage.
       services.guard = engine;
       services.checks = checkCache(engine);
-      services.toolArguments = toolArgumentGuard(policy, registry, gateway.tools.argumentRails);
+      services.toolArguments = toolArgumentGuard(
+        engine.policy,
+        registry,
+        gateway.tools.argumentRails,
+      );
       services.policyVersion = version;
     },
     async close() {

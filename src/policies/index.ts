@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { builtInDetectors } from '../detectors/index.ts';
+import type { DetectorRegistry } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { guardPolicySchema } from '../guard/index.ts';
 import type { GuardPolicy } from '../guard/index.ts';
@@ -24,17 +26,48 @@ export function policyVersion(published: unknown): string {
   return createHash('sha256').update(JSON.stringify(published)).digest('hex').slice(0, 12);
 }
 
-/** The policy a JSON value describes, or a GS_ERR_CONFIG_INVALID that says what is wrong. */
-export function parsePolicy(value: unknown): GuardPolicy {
+const invalid = (problems: readonly string[]): GuardstreamError =>
+  new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+    message: `Invalid guard policy: ${problems.slice(0, 5).join('; ')}`,
+  });
+
+/**
+ * The policy a JSON value describes, or a GS_ERR_CONFIG_INVALID that says what is wrong: its
+ * shape, and each rule's detector, finding kinds and config as the built-in detectors define
+ * them (checked without starting any detector, so no model is loaded).
+ */
+export function parsePolicy(
+  value: unknown,
+  registry: DetectorRegistry = builtInDetectors(),
+): GuardPolicy {
   const parsed = guardPolicySchema.safeParse(value);
   if (!parsed.success) {
-    throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
-      message: `Invalid guard policy: ${parsed.error.issues
-        .slice(0, 5)
-        .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-        .join('; ')}`,
+    throw invalid(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  const problems: string[] = [];
+  for (const [stage, policy] of Object.entries(parsed.data.stages)) {
+    policy.detectors.forEach((rule, index) => {
+      const at = `stages.${stage}.detectors.${String(index)}`;
+      const detector = registry.get(rule.detector);
+      if (detector === undefined) {
+        problems.push(`${at}.detector: unknown detector "${rule.detector}"`);
+        return;
+      }
+      const kinds = new Set(detector.meta.kinds);
+      for (const kind of Object.keys(rule.kindActions))
+        if (!kinds.has(kind)) problems.push(`${at}.kindActions: no finding kind "${kind}"`);
+      const config = detector.configSchema.safeParse(rule.config);
+      if (!config.success)
+        problems.push(
+          ...config.error.issues.map(
+            (issue) => `${at}.config.${issue.path.join('.')}: ${issue.message}`,
+          ),
+        );
     });
   }
+  if (problems.length > 0) throw invalid(problems);
   return parsed.data;
 }
 
@@ -196,8 +229,18 @@ export class PolicyFollower {
   }
 
   private change(next: PolicyInForce): void {
+    // A policy the components cannot run (a model it names is not on this instance) is refused
+    // like an invalid one: the previous policy stays, and following goes on.
+    try {
+      this.options.onChange(next);
+    } catch (error) {
+      this.options.onRejected?.(
+        error instanceof Error ? error.message : String(error),
+        next.offset ?? -1n,
+      );
+      return;
+    }
     this.current = next;
-    this.options.onChange(next);
   }
 
   async stop(): Promise<void> {

@@ -57,15 +57,65 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
   });
 
   it('refuses to publish an invalid policy, saying what is wrong', async () => {
-    await assert.rejects(
-      publishPolicy(connection, uniqueName('policies'), {
-        stages: { input: { detectors: [{ detector: 'pii', action: 'explode' }] } },
-      }),
-      (error: unknown) =>
-        error instanceof GuardstreamError &&
-        error.code === 'GS_ERR_CONFIG_INVALID' &&
-        /stages\.input\.detectors\.0\.action/.test(error.message),
-    );
+    const cases: [unknown, RegExp][] = [
+      [
+        { stages: { input: { detectors: [{ detector: 'pii', action: 'explode' }] } } },
+        /stages\.input\.detectors\.0\.action/,
+      ],
+      [
+        { stages: { input: { detectors: [{ detector: 'no_such_detector', action: 'block' }] } } },
+        /stages\.input\.detectors\.0\.detector: unknown detector "no_such_detector"/,
+      ],
+      [
+        {
+          stages: {
+            output: {
+              detectors: [{ detector: 'pii', action: 'redact', config: { kinds: ['shoe_size'] } }],
+            },
+          },
+        },
+        /stages\.output\.detectors\.0\.config\.kinds\.0/,
+      ],
+    ];
+    for (const [policy, message] of cases)
+      await assert.rejects(
+        publishPolicy(connection, uniqueName('policies'), policy),
+        (error: unknown) =>
+          error instanceof GuardstreamError &&
+          error.code === 'GS_ERR_CONFIG_INVALID' &&
+          message.test(error.message),
+      );
+  });
+
+  it('keeps following when a component cannot take a policy, with the previous one in force', async () => {
+    const topic = uniqueName('policies');
+    const unrunnable = banning('papaya', 'input');
+    const rejected: string[] = [];
+    const follower = new PolicyFollower(connection, {
+      topic,
+      filePolicy,
+      onChange: (policy) => {
+        // As when a model the policy names is missing on this instance.
+        if (policy.version === policyVersion(unrunnable)) throw new Error('model missing');
+      },
+      onRejected: (reason) => rejected.push(reason),
+    });
+    await follower.start();
+    try {
+      await publishPolicy(connection, topic, unrunnable);
+      await eventually(() => (rejected.length > 0 ? true : undefined), 15_000, 'a rejection');
+      assert.deepEqual(rejected, ['model missing']);
+      assert.equal(follower.inForce.source, 'file');
+      const runnable = banning('guava', 'input');
+      await publishPolicy(connection, topic, runnable);
+      await eventually(
+        () => (follower.inForce.version === policyVersion(runnable) ? true : undefined),
+        15_000,
+        'the next policy in force',
+      );
+    } finally {
+      await follower.stop();
+    }
   });
 
   it('starts under the published policy, follows new ones, ignores invalid ones, and a tombstone brings the file back', async () => {
@@ -196,7 +246,10 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
         topic,
         filePolicy,
         onChange: (policy) => {
-          gateway.runtime.applyPolicy(policy.policy, policy.version);
+          gateway.runtime.applyPolicy(
+            new GuardEngine(policy.policy, builtInDetectors()),
+            policy.version,
+          );
         },
       });
       await follower.start();
