@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { stages } from '../detectors/index.ts';
+import { dataUrlBytes } from '../vision/index.ts';
 import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { AuditEvent } from './audit.ts';
@@ -24,10 +25,10 @@ export const guardRequestSchema = z.strictObject({
   stage: z.enum(stages as [string, ...string[]]).default('input'),
   text: z.string(),
   target: z
-    .enum(['text', 'tool_arguments'])
+    .enum(['text', 'tool_arguments', 'image'])
     .default('text')
     .describe(
-      'tool_arguments: `text` is the JSON arguments of a tool call the model made, checked by gateway.tools.argumentRails at the output stage (as the chat endpoint checks them); `stage` is then not used.',
+      'tool_arguments: `text` is the JSON arguments of a tool call the model made, checked by gateway.tools.argumentRails at the output stage (as the chat endpoint checks them); `stage` is then not used. image: `text` is a data:image/…;base64, URL; the text read in the image (gateway.images.mode read) is checked at `stage`, and returned (rewritten) as `text`.',
     ),
   canary: z.string().max(200).optional(),
   systemPrompt: z.string().max(100_000).optional(),
@@ -267,7 +268,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       result = checked.result;
       rewritten = checked.blocked ? text : checked.arguments;
     } else {
-      result = services.guard.check(text, { stage: stage as (typeof stages)[number], ...extras });
+      const read = target === 'image' ? await readImage(services, text) : text;
+      result = services.guard.check(read, { stage: stage as (typeof stages)[number], ...extras });
       rewritten = result.text;
     }
     metrics?.gateway.railActions.inc({ stage: result.stage, action: result.effective });
@@ -282,6 +284,29 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       totalMs: result.totalMs,
     };
   });
+}
+
+/** The text in the image a `/v1/guard` request carries as a data URL. */
+async function readImage(services: ChatServices, url: string): Promise<string> {
+  if (services.images === undefined) {
+    throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+      message: 'This gateway does not read images (gateway.images.mode is not read)',
+      param: 'target',
+    });
+  }
+  const bytes = dataUrlBytes(url);
+  if (bytes === undefined) {
+    throw new GuardstreamError('GS_ERR_INVALID_REQUEST', {
+      message: 'With target image, text must be a data:image/…;base64, URL',
+      param: 'text',
+    });
+  }
+  try {
+    return await services.images.read(bytes);
+  } catch (error) {
+    if (!(error instanceof GuardstreamError)) throw error;
+    throw new GuardstreamError(error.code, { message: error.message, param: 'text', cause: error });
+  }
 }
 
 function wireToolCall(call: ToolCall): Record<string, unknown> {

@@ -186,6 +186,32 @@ describe('gateway: image parts read by OCR and railed like text (images.mode rea
     }
   });
 
+  it('POST /v1/guard reads an image for apps that call their model themselves', async () => {
+    const guard = async (body: Record<string, unknown>): Promise<Record<string, unknown>> => {
+      const response = await fetch(`${gateway.baseURL}/guard`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ACME_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, ...((await response.json()) as Record<string, unknown>) };
+    };
+    const blocked = await guard({ target: 'image', text: fixture('injection.png') });
+    assert.equal(blocked.status, 200);
+    assert.equal(blocked.effective, 'block');
+    assert.match(String(blocked.text), /Ignore all previous instructions/);
+    const allowed = await guard({
+      target: 'image',
+      text: fixture('chart.png'),
+      stage: 'retrieval',
+    });
+    assert.equal(allowed.stage, 'retrieval');
+    assert.equal(allowed.effective, 'allow');
+    assert.match(String(allowed.text), /Q3 revenue: 4\.2 million euros/);
+    const notAnImage = await guard({ target: 'image', text: 'https://images.example/a.png' });
+    assert.equal(notAnImage.status, 400);
+    assert.deepEqual((notAnImage.error as { param: string }).param, 'text');
+  });
+
   it('refuses more images than maxPerRequest before reading any', async () => {
     const chart = fixture('chart.png');
     const error = await refusal(
@@ -256,6 +282,13 @@ describe('gateway: image parts refused by default, or passed on unread (images.m
     assert.equal(error.status, 400);
     assert.equal(error.param, 'messages[0].content[1]');
     assert.match(error.message, /does not accept image parts/);
+    const guarded = await fetch(`${refusing.baseURL}/guard`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ACME_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ target: 'image', text: fixture('chart.png') }),
+    });
+    assert.equal(guarded.status, 400);
+    assert.match(await guarded.text(), /does not read images/);
   });
 
   it('passes images on unread when told to, and counts them as unchecked', async () => {
