@@ -58,6 +58,8 @@ export interface HealthReport {
     brokers: number;
   };
   uptimeSeconds: number;
+  /** The guard policy the gateway's rails run (with the HTTP API only). */
+  policyVersion?: string;
 }
 
 function brokerHealth(
@@ -169,6 +171,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
         brokers: kafka.brokers,
       },
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      ...(options.api === undefined ? {} : { policyVersion: options.api.services.policyVersion }),
     };
     // 200 while the process serves: an orchestrator should not restart the gateway because
     // Kafka is down; readiness belongs to the broker status inside the body.

@@ -280,6 +280,10 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
         );
         assert.equal(audited.at(-1)?.policyVersion, version);
         assert.notEqual(version, fileVersion);
+        const health = (await (
+          await fetch(gateway.baseURL.replace(/\/v1$/, '/healthz'))
+        ).json()) as { policyVersion?: string };
+        assert.equal(health.policyVersion, version, '/healthz names the policy in force');
       } finally {
         await follower.stop();
         await gateway.close();
