@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { builtInDetectors } from '../detectors/index.ts';
 import type { DetectorRegistry } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
@@ -153,50 +154,73 @@ export class PolicyFollower {
 
   async start(): Promise<void> {
     await ensurePolicyTopic(this.connection, this.options.topic);
-    const consumer = new JsonConsumer(this.connection, {
-      groupId: `guardstream-policy-${hostname()}-${String(process.pid)}-${randomUUID().slice(0, 8)}`,
-      startFrom: 'earliest',
-      ignoreCommitted: true,
-      maxWaitTimeMs: 100,
+    let caughtUp: () => void = () => undefined;
+    let failed: (error: Error) => void = () => undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      caughtUp = resolve;
+      failed = reject;
     });
-    this.consumer = consumer;
-    const ends = await consumer.endOffsets(this.options.topic);
-    const caughtUp = new Promise<void>((resolve, reject) => {
-      const read = new Map<number, bigint>();
-      const done = (): boolean =>
-        ends.every((end, partition) => end === 0n || (read.get(partition) ?? -1n) + 1n >= end);
-      if (done()) resolve();
-      const timer = setTimeout(() => {
-        reject(
-          new GuardstreamError('GS_ERR_KAFKA_TIMEOUT', {
-            message: `Could not read the policy topic ${this.options.topic} to its end in time`,
-          }),
-        );
-      }, this.options.catchUpTimeoutMs ?? 30_000);
-      this.running = (async () => {
-        try {
-          for await (const batch of consumer.batches([this.options.topic], 100)) {
-            for (const record of batch) {
-              this.apply(record);
-              read.set(record.partition, record.offset);
-            }
-            if (done()) {
-              clearTimeout(timer);
-              resolve();
-            }
-            if (this.stopped) break;
-          }
-        } catch (error) {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      })();
-    });
+    const timer = setTimeout(() => {
+      failed(
+        new GuardstreamError('GS_ERR_KAFKA_TIMEOUT', {
+          message: `Could not read the policy topic ${this.options.topic} to its end in time`,
+        }),
+      );
+    }, this.options.catchUpTimeoutMs ?? 30_000);
+    this.running = this.follow(caughtUp, failed);
     try {
-      await caughtUp;
+      await ready;
     } catch (error) {
       await this.stop();
       throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Reads the topic until stopped. A Kafka failure after start-up reconnects and reads the topic
+   * again from its beginning (the same policy again changes nothing), as the indexer does.
+   */
+  private async follow(caughtUp: () => void, failed: (error: Error) => void): Promise<void> {
+    let started = false;
+    while (!this.isStopped()) {
+      const consumer = new JsonConsumer(this.connection, {
+        groupId: `guardstream-policy-${hostname()}-${String(process.pid)}-${randomUUID().slice(0, 8)}`,
+        startFrom: 'earliest',
+        ignoreCommitted: true,
+        maxWaitTimeMs: 100,
+      });
+      this.consumer = consumer;
+      try {
+        const ends = await consumer.endOffsets(this.options.topic);
+        const read = new Map<number, bigint>();
+        const done = (): boolean =>
+          ends.every((end, partition) => end === 0n || (read.get(partition) ?? -1n) + 1n >= end);
+        if (done()) {
+          started = true;
+          caughtUp();
+        }
+        for await (const batch of consumer.batches([this.options.topic], 100)) {
+          for (const record of batch) {
+            this.apply(record);
+            read.set(record.partition, record.offset);
+          }
+          if (!started && done()) {
+            started = true;
+            caughtUp();
+          }
+          if (this.isStopped()) break;
+        }
+      } catch (error) {
+        if (!started) {
+          failed(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        if (!this.isStopped()) await sleep(500);
+      } finally {
+        await consumer.close().catch(() => undefined);
+      }
     }
   }
 
@@ -241,6 +265,11 @@ export class PolicyFollower {
       return;
     }
     this.current = next;
+  }
+
+  /** A method, not the field, so a check after an await is not narrowed away. */
+  private isStopped(): boolean {
+    return this.stopped;
   }
 
   async stop(): Promise<void> {
