@@ -200,7 +200,10 @@ export class ImageTextReader {
       }, this.options.timeoutMs);
     });
     try {
-      const result = await Promise.race([worker.recognize(bytes), timeout]);
+      const job = worker.recognize(bytes);
+      // A job cut short by the timeout may still settle, or fail when its worker is terminated.
+      job.catch(() => undefined);
+      const result = await Promise.race([job, timeout]);
       const text = result.data.text;
       if (this.options.cacheEntries > 0) {
         this.cache.set(key, text);
