@@ -5,6 +5,7 @@ import { dataUrlBytes } from '../vision/index.ts';
 import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { AuditEvent } from './audit.ts';
+import { fromLegacyFunctions, toLegacyFinish, toLegacyMessage } from './legacy.ts';
 import type { Authenticator, CallerPrincipal, RateLimiter } from './auth.ts';
 import { allows } from './auth.ts';
 import {
@@ -134,12 +135,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     let body: ChatRequest | undefined;
     try {
       principal = await authorise(request);
-      const parsed = chatRequestSchema.safeParse(request.body);
+      const { body: rewritten, legacy } = fromLegacyFunctions(request.body);
+      const parsed = chatRequestSchema.safeParse(rewritten);
       if (!parsed.success) throw invalid(parsed.error);
       body = parsed.data;
       const prepared = await prepareChat(services, principal, body, trace);
       if (body.stream === true) {
-        await streamChat(request, reply, services, prepared, body, trace);
+        await streamChat(request, reply, services, prepared, body, trace, legacy);
         observe(trace);
         const blocked = trace.rails.some(
           (rail) => rail.stage === 'output' && rail.action === 'block',
@@ -194,9 +196,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
         object: 'chat.completion',
         created: trace.created,
         model: body.model,
-        choices: answers.map(({ choice, answer, toolCalls }, index) => ({
-          index,
-          message: {
+        choices: answers.map(({ choice, answer, toolCalls }, index) => {
+          const message: Record<string, unknown> = {
             role: 'assistant',
             // A call without text is `null` content, as OpenAI sends it.
             content:
@@ -209,10 +210,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
             toolCalls.length === 0
               ? {}
               : { tool_calls: toolCalls.map(wireToolCall) }),
-          },
-          finish_reason: answer.finishReason === 'stop' ? choice.finishReason : answer.finishReason,
-          logprobs: null,
-        })),
+          };
+          const finish = answer.finishReason === 'stop' ? choice.finishReason : answer.finishReason;
+          return {
+            index,
+            message: legacy ? toLegacyMessage(message) : message,
+            finish_reason: legacy ? toLegacyFinish(finish) : finish,
+            logprobs: null,
+          };
+        }),
         usage: usageBody(completion.usage),
         guardstream: { rails, documents: usedDocuments(trace) },
       };
@@ -354,6 +360,7 @@ async function streamChat(
   prepared: PreparedChat,
   body: ChatRequest,
   trace: ChatTrace,
+  legacy: boolean,
 ): Promise<void> {
   const abort = abortOnDisconnect(reply);
   const events = prepared.provider.stream(prepared.request, abort.signal)[Symbol.asyncIterator]();
@@ -444,12 +451,16 @@ async function streamChat(
       : guardToolCalls(services, prepared, toolCalls.toolCalls(), trace, state.blocked);
   if (calls === undefined) state.blocked = true;
   else {
-    for (const [index, call] of calls.entries()) {
-      chunk({ tool_calls: [{ index, ...wireToolCall(call) }] }, null);
-    }
+    const [first] = calls;
+    if (legacy && first !== undefined)
+      chunk({ function_call: { name: first.name, arguments: first.arguments } }, null);
+    else
+      for (const [index, call] of calls.entries()) {
+        chunk({ tool_calls: [{ index, ...wireToolCall(call) }] }, null);
+      }
   }
   if (state.blocked) chunk({ content: `\n\n${WITHHELD_ANSWER}` }, 'content_filter');
-  else chunk({}, state.upstreamFinish);
+  else chunk({}, legacy ? toLegacyFinish(state.upstreamFinish) : state.upstreamFinish);
   const rails = trace.summary();
   if (body.stream_options?.include_usage === true) {
     raw.write(
