@@ -16,6 +16,7 @@ import type { IncomingRecord, KafkaConnection } from '../../src/kafka/index.ts';
 import {
   POLICY_KEY,
   PolicyFollower,
+  parsePolicy,
   policyVersion,
   publishPolicy,
   retractPolicy,
@@ -85,6 +86,37 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
           error.code === 'GS_ERR_CONFIG_INVALID' &&
           message.test(error.message),
       );
+  });
+
+  it('checks detector configs without starting model-backed detectors', () => {
+    // Parsing this config with zod would start the encoder, which fails without its model here.
+    const policy = parsePolicy({
+      stages: {
+        input: {
+          detectors: [
+            {
+              detector: 'prompt_injection_encoder',
+              action: 'flag',
+              config: { modelsDir: '/nonexistent/models', maxWindows: 2 },
+            },
+          ],
+        },
+      },
+    });
+    assert.equal(policy.stages.input.detectors[0]?.detector, 'prompt_injection_encoder');
+    assert.throws(
+      () =>
+        parsePolicy({
+          stages: {
+            input: {
+              detectors: [
+                { detector: 'prompt_injection_encoder', action: 'flag', config: { maxWindows: 0 } },
+              ],
+            },
+          },
+        }),
+      /stages\.input\.detectors\.0\.config\.maxWindows/,
+    );
   });
 
   it('keeps following when a component cannot take a policy, with the previous one in force', async () => {
