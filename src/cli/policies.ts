@@ -13,6 +13,9 @@ import { PolicyFollower, publishPolicy, retractPolicy } from '../policies/index.
 import type { PolicyInForce } from '../policies/index.ts';
 import type { Indexer } from '../rag/index.ts';
 
+/** How long a replaced policy's engine lives on for checks that started under it. */
+const RETIRE_AFTER_MS = 60_000;
+
 /** What a followed policy is applied to, once they run. */
 export interface PolicyTargets {
   contracts?: RunningContracts;
@@ -42,6 +45,7 @@ export async function followPolicies(
     return { config, bind: () => undefined, stop: () => Promise.resolve() };
   }
   let targets: PolicyTargets = {};
+  let previous: GuardEngine | undefined;
   const apply = (inForce: PolicyInForce): void => {
     // Built before any component takes it: a policy this instance cannot run (a model it names
     // is missing) throws here, and the follower keeps the previous one everywhere.
@@ -50,6 +54,14 @@ export async function followPolicies(
     contracts?.applyPolicy(engine);
     gateway?.applyPolicy(engine, inForce.version);
     indexer?.useGuard(engine);
+    // The engine this replaces may still be checking requests and batches that started under
+    // it; its model threads (if any) are freed once those have had time to finish.
+    const replaced = previous;
+    previous = engine;
+    if (replaced !== undefined)
+      setTimeout(() => {
+        replaced.close();
+      }, RETIRE_AFTER_MS).unref();
     metrics.policyInForce(inForce.version, inForce.source);
     progress(
       `guard policy ${inForce.version} in force (${inForce.source === 'topic' ? `${config.policies.topic}@${String(inForce.offset ?? '')}` : 'the configuration file'})`,

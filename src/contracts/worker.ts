@@ -19,14 +19,17 @@ import type {
 const setup = workerData as PoolSetup;
 const keyring = new Keyring();
 for (const [id, key] of setup.keys) keyring.add(id, key);
-const compile = (guardPolicy: GuardPolicy | undefined): ReturnType<typeof compileContract> =>
-  compileContract(setup.contract, {
-    ...(guardPolicy === undefined
-      ? {}
-      : { guard: new GuardEngine(guardPolicy, builtInDetectors()) }),
+let engine: GuardEngine | undefined;
+const compile = (guardPolicy: GuardPolicy | undefined): ReturnType<typeof compileContract> => {
+  // This thread handles one message at a time: the old engine is idle once replaced.
+  engine?.close();
+  engine = guardPolicy === undefined ? undefined : new GuardEngine(guardPolicy, builtInDetectors());
+  return compileContract(setup.contract, {
+    ...(engine === undefined ? {} : { guard: engine }),
     hashSalt: setup.hashSalt,
     keyring,
   });
+};
 let evaluate = compile(setup.guardPolicy);
 
 parentPort?.on('message', (message: PoolRequest | PoolPolicyUpdate) => {

@@ -1,7 +1,22 @@
 import type { z } from 'zod';
 import type { DetectionContext, Detector, DetectorMeta, Finding } from './types.ts';
 
-export type BoundDetector = (text: string, context: DetectionContext) => Finding[];
+export type BoundDetector = ((text: string, context: DetectionContext) => Finding[]) & {
+  /** Frees what binding started (a model thread); set only for detectors that start one. */
+  close?: () => void;
+};
+
+/** Resources a parsed config holds that must be closed: a model thread started by binding. */
+function closables(parsed: unknown): { close: () => void }[] {
+  if (typeof parsed !== 'object' || parsed === null) return [];
+  return Object.values(parsed).filter(
+    (value): value is { close: () => void } =>
+      typeof value === 'object' &&
+      value !== null &&
+      'close' in value &&
+      typeof (value as { close: unknown }).close === 'function',
+  );
+}
 
 /** A detector with its config type erased behind `bind`, which validates the config once. */
 export interface RegisteredDetector {
@@ -17,7 +32,13 @@ function erase<Schema extends z.ZodType>(detector: Detector<Schema>): Registered
     configSchema: detector.configSchema,
     bind(config) {
       const parsed = detector.configSchema.parse(config ?? {});
-      return (text, context) => detector.detect(text, parsed, context);
+      const bound: BoundDetector = (text, context) => detector.detect(text, parsed, context);
+      const resources = closables(parsed);
+      if (resources.length > 0)
+        bound.close = () => {
+          for (const resource of resources) resource.close();
+        };
+      return bound;
     },
   };
 }

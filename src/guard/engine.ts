@@ -103,6 +103,14 @@ export class GuardEngine {
     );
   }
 
+  /**
+   * Frees what binding the policy's detectors started (model threads). Checks made afterwards
+   * fail closed for those detectors: close an engine only once nothing uses it.
+   */
+  close(): void {
+    for (const rules of Object.values(this.bound)) for (const { run } of rules) run.close?.();
+  }
+
   check(
     text: string,
     context: DetectionContext,

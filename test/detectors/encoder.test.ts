@@ -167,6 +167,23 @@ describe('prompt_injection_encoder: the committed patch on the pinned model', ()
     assert.deepEqual(injectionEncoderDetector.detect(' \n', config, { stage: 'input' }), []);
   });
 
+  it('frees its thread when its engine is closed, and then fails closed', () => {
+    const engine = new GuardEngine(
+      guardPolicySchema.parse({
+        stages: {
+          input: { detectors: [{ detector: 'prompt_injection_encoder', action: 'flag' }] },
+        },
+      }),
+      builtInDetectors(),
+    );
+    const text = 'Could you suggest a vegetarian recipe with lentils?';
+    assert.equal(engine.check(text, { stage: 'input' }).outcomes[0]?.status, 'ok');
+    engine.close();
+    const after = engine.check(text, { stage: 'input' });
+    assert.equal(after.outcomes[0]?.status, 'error');
+    assert.equal(after.decision, 'block', 'a closed detector fails closed');
+  });
+
   it('refuses, at start-up, a patch file that is not one', () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'gs-encoder-')), 'patch.json');
     writeFileSync(bad, '{"name": "not a patch"}');

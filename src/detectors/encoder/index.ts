@@ -6,6 +6,7 @@ import {
   maxWindowsSchema,
   modelFilePath,
 } from '../../models/index.ts';
+import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../../threads/index.ts';
 import { SlotClient, createSlotBuffers } from '../../threads/slot.ts';
 import { bundledModelPath } from '../linear-model.ts';
@@ -27,6 +28,7 @@ const TEXT_BYTES = 128 * 1024;
  */
 export class InjectionEncoder {
   private readonly client: SlotClient;
+  private readonly worker: Worker;
 
   constructor(options: {
     patchPath: string;
@@ -46,6 +48,7 @@ export class InjectionEncoder {
     };
     this.client = new SlotClient(buffers, 'the injection encoder', options.waitMs);
     const worker = spawnModuleWorker(import.meta.url, 'worker', data);
+    this.worker = worker;
     // The thread never keeps a process alive: it dies with it.
     worker.unref();
     worker.on('error', () => {
@@ -57,6 +60,12 @@ export class InjectionEncoder {
         message: `prompt_injection_encoder: the encoder failed to load or did not start within ${options.loadWaitMs ?? 30_000} ms (the log says which)`,
       });
     }
+  }
+
+  /** Ends the thread and frees its model; later checks throw (and their rule fails closed). */
+  close(): void {
+    this.client.markUnavailable();
+    void this.worker.terminate();
   }
 
   /** Highest logit over the text's windows, per head. Throws when the thread is unavailable. */

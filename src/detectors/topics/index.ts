@@ -6,6 +6,7 @@ import {
   maxWindowsSchema,
   modelFilePath,
 } from '../../models/index.ts';
+import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../../threads/index.ts';
 import { defineDetector } from '../types.ts';
 import type { Finding } from '../types.ts';
@@ -25,6 +26,7 @@ interface Topic {
  */
 export class TopicMatcher {
   private readonly client: SlotClient;
+  private readonly worker: Worker;
 
   constructor(
     readonly topics: readonly Topic[],
@@ -44,6 +46,7 @@ export class TopicMatcher {
     };
     this.client = new SlotClient(buffers, 'the sentence embedder', waitMs);
     const worker = spawnModuleWorker(import.meta.url, 'worker', data);
+    this.worker = worker;
     // The thread never keeps a process alive: it dies with it.
     worker.unref();
     worker.on('error', () => {
@@ -56,6 +59,12 @@ export class TopicMatcher {
         message: `banned_topics: the sentence embedder did not start within ${loadWaitMs} ms`,
       });
     }
+  }
+
+  /** Ends the thread and frees its model; later checks throw (and their rule fails closed). */
+  close(): void {
+    this.client.markUnavailable();
+    void this.worker.terminate();
   }
 
   /** Best cosine similarity in [-1, 1] and the topic it belongs to. Throws when unavailable. */
