@@ -57,9 +57,13 @@ export function contractsCommand(
     hashSalt: io.env.GUARDSTREAM_HASH_SALT ?? '',
     keyring: keyringFor(values, io),
   });
+  // A record is typed as its JSON; a contract reading Confluent's framing gets it framed with
+  // schema id 0.
+  const json = Buffer.from(values.record);
   const outcome = evaluate({
     key: values.key ?? null,
-    value: Buffer.from(values.record),
+    value:
+      contract.valueFormat === 'confluent-json' ? Buffer.concat([Buffer.alloc(5), json]) : json,
     headers: {},
   });
   io.out(

@@ -23,6 +23,8 @@ export type ContractOutcome =
       value: unknown;
       redactedFields: number;
       flagged: string[];
+      /** The Confluent schema id the value was framed with (`valueFormat: confluent-json`). */
+      schemaId?: number;
     }
   | {
       ok: false;
@@ -99,9 +101,25 @@ export function compileContract(
         reason: `value is ${record.value.length} bytes; the limit is ${contract.maxRecordBytes}`,
       };
     }
+    let payload: Uint8Array = record.value;
+    let schemaId: number | undefined;
+    if (contract.valueFormat === 'confluent-json') {
+      if (payload.length < 5 || payload[0] !== 0) {
+        return {
+          ok: false,
+          kind: 'encoding',
+          reason:
+            'value is not in the Confluent wire format (a zero magic byte and a 4-byte schema id)',
+        };
+      }
+      schemaId = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).readUInt32BE(
+        1,
+      );
+      payload = payload.subarray(5);
+    }
     let text: string;
     try {
-      text = utf8.decode(record.value);
+      text = utf8.decode(payload);
     } catch {
       return { ok: false, kind: 'encoding', reason: 'value is not valid UTF-8' };
     }
@@ -157,7 +175,13 @@ export function compileContract(
       redactedFields += scanned.redactedFields;
       flagged.push(...scanned.flagged);
     }
-    return { ok: true, value, redactedFields, flagged: [...new Set(flagged)] };
+    return {
+      ok: true,
+      value,
+      redactedFields,
+      flagged: [...new Set(flagged)],
+      ...(schemaId === undefined ? {} : { schemaId }),
+    };
   };
 }
 

@@ -27,7 +27,7 @@ export interface PoolPolicyUpdate {
 
 /** A passing record comes back already serialised, so the processor forwards bytes. */
 export type PoolOutcome =
-  Exclude<ContractOutcome, { ok: true }> | { ok: true; json: string | null };
+  Exclude<ContractOutcome, { ok: true }> | { ok: true; json: string | null; schemaId?: number };
 
 export type PoolResponse = { id: number; outcomes: PoolOutcome[] } | { id: number; error: string };
 

@@ -108,6 +108,15 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
  * (`delivery: exactly-once`). A Kafka error closes the session and resumes from the committed
  * offsets, so an unacknowledged batch is never skipped by a later commit.
  */
+/** A clean value's bytes, in the Confluent wire format when its source record was. */
+function framed(json: string, schemaId: number | undefined): Buffer {
+  const body = Buffer.from(json);
+  if (schemaId === undefined) return body;
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([header, body]);
+}
+
 export class ContractProcessor {
   readonly counters: ContractCounters = { in: 0, out: 0, dlq: 0, restarts: 0 };
   private evaluate: ReturnType<typeof compileContract>;
@@ -312,7 +321,7 @@ export class ContractProcessor {
           topic: this.contract.target,
           key: record.key,
           value: null,
-          ...(outcome.json === null ? {} : { rawValue: Buffer.from(outcome.json) }),
+          ...(outcome.json === null ? {} : { rawValue: framed(outcome.json, outcome.schemaId) }),
           headers: {
             ...record.headers,
             '__guardstream.contract': this.contract.name,
@@ -346,7 +355,11 @@ export class ContractProcessor {
     return raw.map((record): PoolOutcome => {
       const outcome = this.evaluate(record);
       if (!outcome.ok) return outcome;
-      return { ok: true, json: outcome.value === null ? null : JSON.stringify(outcome.value) };
+      return {
+        ok: true,
+        json: outcome.value === null ? null : JSON.stringify(outcome.value),
+        ...(outcome.schemaId === undefined ? {} : { schemaId: outcome.schemaId }),
+      };
     });
   }
 

@@ -46,6 +46,12 @@ export const contractSchema = z.strictObject({
     .min(1)
     .max(100 * 1024 * 1024)
     .default(1024 * 1024),
+  valueFormat: z
+    .enum(['json', 'confluent-json'])
+    .default('json')
+    .describe(
+      "json: the value is UTF-8 JSON. confluent-json: Confluent Schema Registry's wire format for JSON Schema serialisers (a zero magic byte, a 4-byte schema id, then the JSON); the clean record keeps the same prefix, so consumers using the registry's deserialiser read it unchanged. The schema is not fetched from a registry: valueSchema is what is checked.",
+    ),
   valueSchema: z
     .record(z.string(), z.unknown())
     .optional()

@@ -51,7 +51,11 @@ parentPort?.on('message', (message: PoolRequest | PoolPolicyUpdate) => {
         headers: record.headers,
       });
       if (!outcome.ok) return outcome;
-      return { ok: true, json: outcome.value === null ? null : JSON.stringify(outcome.value) };
+      return {
+        ok: true,
+        json: outcome.value === null ? null : JSON.stringify(outcome.value),
+        ...(outcome.schemaId === undefined ? {} : { schemaId: outcome.schemaId }),
+      };
     });
     response = { id: request.id, outcomes };
   } catch (error) {

@@ -96,6 +96,40 @@ describe('contract evaluation', () => {
     assert.deepEqual([outcome.kind, outcome.detector], ['guard', 'invisible_text']);
   });
 
+  it("reads Confluent's wire format when told to, and keeps its schema id", () => {
+    const framedContract = compileContract(
+      contractSchema.parse({ ...contract, valueFormat: 'confluent-json', guard: false }),
+      { hashSalt: 'test-salt' },
+    );
+    const header = Buffer.from([0, 0, 0, 0x01, 0x2c]);
+    const body = Buffer.from(
+      JSON.stringify({ id: 'o-1', amount: 3, customer: { card: '4111 1111 1111 1111' } }),
+    );
+    const passed = framedContract(record(Buffer.concat([header, body])));
+    assert.ok(passed.ok);
+    assert.equal(passed.schemaId, 300);
+    assert.deepEqual(passed.value, {
+      id: 'o-1',
+      amount: 3,
+      customer: { card: '***************1111' },
+    });
+    for (const [value, reason] of [
+      [body, /not in the Confluent wire format/],
+      [Buffer.from([1, 0, 0, 0, 1, 0x7b, 0x7d]), /not in the Confluent wire format/],
+      [Buffer.from([0, 0, 0, 0]), /not in the Confluent wire format/],
+      [Buffer.concat([header, Buffer.from('not json')]), /value is not JSON/],
+    ] as const) {
+      const rejected = framedContract(record(value));
+      assert.ok(!rejected.ok);
+      assert.match(rejected.reason, reason);
+    }
+    assert.equal(
+      evaluate(record(Buffer.concat([header, body]))).ok,
+      false,
+      'plain json by default',
+    );
+  });
+
   it('passes tombstones through so deletes propagate', () => {
     assert.deepEqual(evaluate({ key: 'o-1', value: null, headers: {} }), {
       ok: true,

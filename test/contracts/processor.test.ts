@@ -231,6 +231,55 @@ describe('contract processor against a real broker', () => {
     }
   });
 
+  it("keeps Confluent's wire format: the clean record carries its source's schema id", async () => {
+    const base = uniqueName('framed');
+    const contract = contractSchema.parse({
+      name: 'framed',
+      source: `${base}.raw`,
+      target: `${base}.clean`,
+      dlq: `${base}.dlq`,
+      valueFormat: 'confluent-json',
+      transforms: [{ field: 'card', action: 'mask' }],
+    });
+    await createContractTopics(connection, contract);
+    const header = Buffer.from([0, 0, 0, 0, 42]);
+    await produceRaw(contract.source, [
+      {
+        key: 'f1',
+        value: Buffer.concat([header, Buffer.from('{"id":"f1","card":"4111 1111 1111 1111"}')]),
+      },
+      { key: 'f2', value: Buffer.from('{"id":"f2"}') },
+    ]);
+    const processor = new ContractProcessor(connection, contract, {
+      guard: new GuardEngine(guardPolicySchema.parse({}), builtInDetectors()),
+      groupId: uniqueName('contract'),
+      evaluationThreads: 1,
+    });
+    const running = processor.run();
+    const clean = new JsonConsumer<unknown>(connection, { groupId: uniqueName('t') });
+    const dead = new JsonConsumer<unknown>(connection, { groupId: uniqueName('d') });
+    try {
+      const [passed] = await take(clean.consume([contract.target]), 1, 30_000);
+      const raw = passed?.rawValue ?? Buffer.alloc(0);
+      assert.deepEqual([...raw.subarray(0, 5)], [0, 0, 0, 0, 42]);
+      assert.deepEqual(JSON.parse(raw.subarray(5).toString('utf8')), {
+        id: 'f1',
+        card: '***************1111',
+      });
+      const [rejected] = await take(dead.consume([contract.dlq]), 1, 30_000);
+      assert.equal(rejected?.key, 'f2');
+      assert.match(
+        rejected.headers[`${DLQ_HEADER_PREFIX}reason`] ?? '',
+        /^encoding: value is not in the Confluent wire format/,
+      );
+    } finally {
+      await clean.close();
+      await dead.close();
+      await processor.stop();
+      await running;
+    }
+  });
+
   it('encrypts a field on its way to the target: readable with the key, not without', async () => {
     const base = uniqueName('payments');
     const contract = contractSchema.parse({
