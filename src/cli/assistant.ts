@@ -7,6 +7,7 @@ import { builtInDetectors } from '../detectors/index.ts';
 import { EMBEDDING_MODEL, Embedder } from '../embedder/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { LOCAL_CHAT_MODEL, startGatewayServices } from '../gateway/index.ts';
+import { OCR_MODEL_ID } from '../vision/index.ts';
 import type { AuditEvent, GatewayRuntime } from '../gateway/index.ts';
 import { GuardEngine } from '../guard/index.ts';
 import { JsonConsumer, JsonProducer } from '../kafka/index.ts';
@@ -34,6 +35,7 @@ export async function ensureModels(
   if (config.gateway.providers.some((p) => p.type === 'local' && routed.has(p.name))) {
     needed.push(LOCAL_CHAT_MODEL);
   }
+  if (config.gateway.images.mode === 'read') needed.push(OCR_MODEL_ID);
   // Verifies what is cached and downloads only what is missing.
   if (needed.length > 0) await fetchModels(needed, { onProgress: progress });
 }
