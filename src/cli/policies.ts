@@ -40,28 +40,29 @@ export async function followPolicies(
   connection: KafkaConnection,
   metrics: Metrics,
   progress: (message: string) => void,
+  options: { retireAfterMs?: number } = {},
 ): Promise<FollowedPolicies> {
   if (!config.policies.follow) {
     return { config, bind: () => undefined, stop: () => Promise.resolve() };
   }
   let targets: PolicyTargets = {};
-  let previous: GuardEngine | undefined;
   const apply = (inForce: PolicyInForce): void => {
     // Built before any component takes it: a policy this instance cannot run (a model it names
     // is missing) throws here, and the follower keeps the previous one everywhere.
     const engine = new GuardEngine(inForce.policy, builtInDetectors());
     const { contracts, gateway, indexer } = targets;
-    contracts?.applyPolicy(engine);
-    gateway?.applyPolicy(engine, inForce.version);
-    indexer?.useGuard(engine);
-    // The engine this replaces may still be checking requests and batches that started under
-    // it; its model threads (if any) are freed once those have had time to finish.
-    const replaced = previous;
-    previous = engine;
-    if (replaced !== undefined)
+    // The engines this replaces (the components' start-up ones, or the previous policy's) may
+    // still be checking requests and batches that started under them; their model threads (if
+    // any) are freed once those have had time to finish.
+    const replaced = new Set<GuardEngine>(contracts?.applyPolicy(engine) ?? []);
+    if (gateway !== undefined) replaced.add(gateway.applyPolicy(engine, inForce.version));
+    const indexed = indexer?.useGuard(engine);
+    if (indexed !== undefined) replaced.add(indexed);
+    replaced.delete(engine);
+    if (replaced.size > 0)
       setTimeout(() => {
-        replaced.close();
-      }, RETIRE_AFTER_MS).unref();
+        for (const old of replaced) old.close();
+      }, options.retireAfterMs ?? RETIRE_AFTER_MS).unref();
     metrics.policyInForce(inForce.version, inForce.source);
     progress(
       `guard policy ${inForce.version} in force (${inForce.source === 'topic' ? `${config.policies.topic}@${String(inForce.offset ?? '')}` : 'the configuration file'})`,

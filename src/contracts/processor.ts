@@ -155,11 +155,14 @@ export class ContractProcessor {
    * follower calls it); batches already being evaluated finish under the old one. A processor
    * started without a guard engine keeps none.
    */
-  usePolicy(guard: GuardEngine): void {
-    if (this.guard === undefined) return;
+  /** Returns the engine it replaced (if any), for the caller to close. */
+  usePolicy(guard: GuardEngine): GuardEngine | undefined {
+    const replaced = this.guard;
+    if (replaced === undefined) return undefined;
     this.guard = guard;
     this.evaluate = this.compile();
     this.pool?.updatePolicy(guard.policy);
+    return replaced;
   }
 
   /** Processes until `stop()`, reconnecting after Kafka errors; resolves when stopped. */

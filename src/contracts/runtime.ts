@@ -13,8 +13,11 @@ import { ContractProcessor } from './processor.ts';
 
 export interface RunningContracts {
   processors: readonly ContractProcessor[];
-  /** Puts another guard policy in force for every processor (see `ContractProcessor.usePolicy`). */
-  applyPolicy(engine: GuardEngine): void;
+  /**
+   * Puts another guard policy in force for every processor (see `ContractProcessor.usePolicy`);
+   * returns the engines it replaced, for the caller to close.
+   */
+  applyPolicy(engine: GuardEngine): GuardEngine[];
   /** Stops every processor after its current batch; resolves when all have ended. */
   stop(): Promise<void>;
 }
@@ -82,7 +85,7 @@ export async function startContracts(
   return {
     processors,
     applyPolicy(engine) {
-      for (const processor of processors) processor.usePolicy(engine);
+      return processors.flatMap((processor) => processor.usePolicy(engine) ?? []);
     },
     stop: async () => {
       await Promise.all(processors.map((processor) => processor.stop()));

@@ -49,9 +49,10 @@ export interface GatewayRuntime {
   /**
    * Puts another guard policy in force for the requests that start from now on (the policy
    * topic's follower calls it): the input, retrieval and output rails, the tool-argument rails'
-   * mode, and an emptied check cache, as cached results belong to the old policy.
+   * mode, and an emptied check cache, as cached results belong to the old policy. Returns the
+   * engine it replaced, for the caller to close once requests begun under it are done.
    */
-  applyPolicy(engine: GuardEngine, version: string): void;
+  applyPolicy(engine: GuardEngine, version: string): GuardEngine;
   close(): Promise<void>;
 }
 
@@ -160,6 +161,7 @@ export async function startGatewayServices(
     applyPolicy(engine, version) {
       // One assignment each: a request reads the services when it starts, so it runs under one
       // policy or the other, never a mix of the two for the same stage.
+      const replaced = services.guard;
       services.guard = engine;
       services.checks = checkCache(engine);
       services.toolArguments = toolArgumentGuard(
@@ -168,6 +170,7 @@ export async function startGatewayServices(
         gateway.tools.argumentRails,
       );
       services.policyVersion = version;
+      return replaced;
     },
     async close() {
       await audit?.close();

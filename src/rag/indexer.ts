@@ -147,8 +147,11 @@ export class Indexer {
   }
 
   /** Judges the documents applied from now on with another guard policy's `ingest` stage. */
-  useGuard(guard: GuardEngine): void {
+  /** Returns the engine it replaced (if any), for the caller to close. */
+  useGuard(guard: GuardEngine): GuardEngine | undefined {
+    const replaced = this.options.guard;
     this.options.guard = guard;
+    return replaced;
   }
 
   async stop(): Promise<void> {

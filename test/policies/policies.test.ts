@@ -22,6 +22,8 @@ import {
   retractPolicy,
 } from '../../src/policies/index.ts';
 import type { PolicyInForce } from '../../src/policies/index.ts';
+import { followPolicies } from '../../src/cli/policies.ts';
+import { Metrics } from '../../src/metrics/index.ts';
 import { runCliProcess } from '../helpers/cli.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import {
@@ -147,6 +149,53 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
       );
     } finally {
       await follower.stop();
+    }
+  });
+
+  it("closes the engines a new policy replaces, the components' start-up ones included", async () => {
+    const topic = uniqueName('policies');
+    const config = configSchema.parse({ policies: { follow: true, topic } });
+    const followed = await followPolicies(config, connection, new Metrics(), () => undefined, {
+      retireAfterMs: 50,
+    });
+    const closed: string[] = [];
+    const watched = (name: string): GuardEngine => {
+      const engine = new GuardEngine(followed.config.guard, builtInDetectors());
+      engine.close = () => {
+        closed.push(name);
+      };
+      return engine;
+    };
+    let inForce = watched('start-up');
+    const applied: GuardEngine[] = [];
+    followed.bind({
+      contracts: {
+        processors: [],
+        applyPolicy(engine) {
+          const replaced = inForce;
+          inForce = engine;
+          applied.push(engine);
+          return [replaced];
+        },
+        stop: () => Promise.resolve(),
+      },
+    });
+    try {
+      await publishPolicy(connection, topic, banning('quince', 'input'));
+      await eventually(() => (closed.length > 0 ? true : undefined), 15_000, 'a closed engine');
+      assert.deepEqual(closed, ['start-up']);
+      assert.equal(applied.length, 1);
+      // The engine now in force is the next one to be retired, and is not closed before.
+      const first = applied[0];
+      assert.ok(first !== undefined);
+      first.close = () => {
+        closed.push('first policy');
+      };
+      await publishPolicy(connection, topic, banning('medlar', 'input'));
+      await eventually(() => (closed.length > 1 ? true : undefined), 15_000, 'a second close');
+      assert.deepEqual(closed, ['start-up', 'first policy']);
+    } finally {
+      await followed.stop();
     }
   });
 
