@@ -5,7 +5,7 @@ import { dataUrlBytes } from '../vision/index.ts';
 import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { AuditEvent } from './audit.ts';
-import { fromLegacyFunctions, toLegacyFinish, toLegacyMessage } from './legacy.ts';
+import { fromLegacyFunctions, toLegacyError, toLegacyFinish, toLegacyMessage } from './legacy.ts';
 import type { Authenticator, CallerPrincipal, RateLimiter } from './auth.ts';
 import { allows } from './auth.ts';
 import {
@@ -133,9 +133,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     let response: Record<string, unknown> | undefined;
     let principal: CallerPrincipal | undefined;
     let body: ChatRequest | undefined;
+    let legacy = false;
     try {
       principal = await authorise(request);
-      const { body: rewritten, legacy } = fromLegacyFunctions(request.body);
+      const rewrite = fromLegacyFunctions(request.body);
+      const rewritten = rewrite.body;
+      legacy = rewrite.legacy;
       const parsed = chatRequestSchema.safeParse(rewritten);
       if (!parsed.success) throw invalid(parsed.error);
       body = parsed.data;
@@ -239,7 +242,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
         model: body?.model ?? null,
         ...(isGuardstreamError(error) ? { errorCode: error.code } : {}),
       });
-      throw error;
+      throw legacy ? toLegacyError(error) : error;
     }
     return response;
   });

@@ -1,4 +1,4 @@
-import { GuardstreamError } from '../errors/index.ts';
+import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -69,6 +69,44 @@ export function fromLegacyFunctions(raw: unknown): { body: unknown; legacy: bool
     });
   }
   return { body, legacy: true };
+}
+
+/**
+ * A request field as the legacy client wrote it: errors found on the rewritten request (a
+ * malformed or poisoned function definition, a bad `function_call`) name the client's own
+ * field, not the `tools[i]` it never sent.
+ */
+export function toLegacyParam(param: string): string {
+  // Indexes are written `[0]` by the rails and `.0` by the schema's paths; both are kept as sent.
+  const index = String.raw`(?:\[\d+\]|\.\d+)`;
+  const rules: readonly [string, string][] = [
+    [String.raw`^tools(${index})\.function(?=\.|$)`, 'functions$1'],
+    [String.raw`^tools(?=\[|\.\d|$)`, 'functions'],
+    [String.raw`^tool_choice\.function(?=\.|$)`, 'function_call'],
+    [String.raw`^tool_choice(?=\.|$)`, 'function_call'],
+    [String.raw`^parallel_tool_calls$`, 'functions'],
+    [String.raw`^(messages${index})\.tool_calls${index}\.function(?=\.|$)`, '$1.function_call'],
+    [String.raw`^(messages${index})\.tool_calls(?=\[|\.|$)`, '$1.function_call'],
+    [String.raw`^(messages${index})\.tool_call_id$`, '$1.name'],
+  ];
+  for (const [pattern, replacement] of rules) {
+    const rewritten = param.replace(new RegExp(pattern), replacement);
+    if (rewritten !== param) return rewritten;
+  }
+  return param;
+}
+
+/** The same error with the fields it names written as the legacy client wrote them. */
+export function toLegacyError(error: unknown): unknown {
+  if (!isGuardstreamError(error) || error.param === null) return error;
+  const param = toLegacyParam(error.param);
+  if (param === error.param) return error;
+  return new GuardstreamError(error.code, {
+    message: error.message.split(error.param).join(param),
+    param,
+    details: error.details,
+    cause: error,
+  });
 }
 
 /** The legacy form of an answer's message: its first call as `function_call`. */
