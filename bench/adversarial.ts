@@ -100,7 +100,9 @@ export function runAdversarialBench(): Record<string, unknown> {
   // (prompt head) and `retrieval` (document head).
   const encoder: Record<string, unknown>[] = [];
   let encoderOverruns = 0;
-  if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID))) {
+  for (const model of ['minilm', 'bge-small'] as const) {
+    const base = model === 'minilm' ? SENTENCE_EMBEDDER_ID : 'bge-small-en-v15-q';
+    if (!existsSync(join(defaultModelsDir(), base))) continue;
     const withEncoder = new GuardEngine(
       guardPolicySchema.parse({
         stages: Object.fromEntries(
@@ -108,7 +110,12 @@ export function runAdversarialBench(): Record<string, unknown> {
             stage,
             {
               detectors: [
-                { detector: 'prompt_injection_encoder', action: 'block', timeoutMs: 3000 },
+                {
+                  detector: 'prompt_injection_encoder',
+                  action: 'block',
+                  timeoutMs: 3000,
+                  config: { model },
+                },
               ],
             },
           ]),
@@ -123,6 +130,7 @@ export function runAdversarialBench(): Record<string, unknown> {
         const notOk = checked.outcomes.filter((outcome) => outcome.status !== 'ok');
         encoderOverruns += notOk.length;
         encoder.push({
+          model,
           stage,
           input: name,
           decision: checked.decision,

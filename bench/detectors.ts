@@ -94,6 +94,13 @@ export function runDetectorsBench(): Record<string, unknown> {
     action: 'block',
     timeoutMs: 3000,
   });
+  const withEncoderBgeSmall = defaultInputPlus({
+    detector: 'prompt_injection_encoder',
+    action: 'block',
+    timeoutMs: 3000,
+    config: { model: 'bge-small' },
+  });
+  const encoderBgeSmall = registry.get('prompt_injection_encoder')?.bind({ model: 'bge-small' });
   const empty = new GuardEngine(
     guardPolicySchema.parse({ stages: { input: { detectors: [] }, output: { detectors: [] } } }),
     registry,
@@ -107,7 +114,17 @@ export function runDetectorsBench(): Record<string, unknown> {
       includesScan: measure(inputs, rounds, (text) => text.includes('password')),
       emptyPolicy: measure(inputs, rounds, (text) => empty.check(text, { stage: 'input' })),
     },
-    detectors: perDetector,
+    detectors: {
+      ...perDetector,
+      // The encoder's larger patch (`model: bge-small`), beside the default one above.
+      ...(encoderBgeSmall === undefined
+        ? {}
+        : {
+            prompt_injection_encoder_bge_small: measure(inputs, modelRounds, (text) =>
+              encoderBgeSmall(text, { stage: 'input' }),
+            ),
+          }),
+    },
     policies: {
       defaultInput: measure(inputs, rounds, (text) => defaults.check(text, { stage: 'input' })),
       defaultOutput: measure(inputs, rounds, (text) => defaults.check(text, { stage: 'output' })),
@@ -118,8 +135,11 @@ export function runDetectorsBench(): Record<string, unknown> {
       defaultInputWithEncoder: measure(inputs, modelRounds, (text) =>
         withEncoder.check(text, { stage: 'input' }),
       ),
+      defaultInputWithEncoderBgeSmall: measure(inputs, modelRounds, (text) =>
+        withEncoderBgeSmall.check(text, { stage: 'input' }),
+      ),
     },
-    note: `banned_topics (sentence embeddings) and prompt_injection_encoder (the fine-tuned transformer, ~3 windows of 126 word pieces per 1 KB text), each on its own worker thread, are not in the default policies; defaultInputWithBannedTopics adds the first to the default input policy with two topics, defaultInputWithEncoder the second. They are measured over ${String(modelRounds)} rounds, the rest over ${String(rounds)}.`,
+    note: `banned_topics (sentence embeddings) and prompt_injection_encoder (the fine-tuned transformer, ~3 windows of 126 word pieces per 1 KB text), each on its own worker thread, are not in the default policies; defaultInputWithBannedTopics adds the first to the default input policy with two topics, defaultInputWithEncoder the second (defaultInputWithEncoderBgeSmall with its bge-small patch, 12 layers). They are measured over ${String(modelRounds)} rounds, the rest over ${String(rounds)}.`,
   };
   writeFileSync(
     join(packageRoot(), 'bench/results/detectors.json'),

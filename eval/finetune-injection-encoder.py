@@ -45,6 +45,8 @@ STRIDE = 96
 MAX_WINDOWS = 8
 CLS, SEP = 101, 102
 HEADS = ('prompt', 'document')
+LAYERS = 6  # set from the ONNX file by load_weights (all-MiniLM-L6-v2: 6, bge-small-en-v1.5: 12)
+BASES = {'all-minilm-l6-v2-q': 'all-MiniLM-L6-v2', 'bge-small-en-v15-q': 'bge-small-en-v1.5'}
 FPR_TARGET = 0.005
 # Other operating points reported for operators (the policy's `threshold` reaches them); the
 # committed threshold is FPR_TARGET's alone.
@@ -80,8 +82,10 @@ def load_weights(model_path):
         'type': dequantise('embeddings.token_type_embeddings.weight'),
     }
     matmul_weights = {n.name: n.input[1][: -len('_quantized')] for n in model.graph.node if n.op_type == 'MatMulInteger'}
+    global LAYERS
+    LAYERS = len(matmul_weights) // len(MATRICES)
     quantised = {}
-    for layer in range(6):
+    for layer in range(LAYERS):
         for key, node in MATRICES:
             prefix = matmul_weights[f'/encoder/layer.{layer}/{node}/MatMul_quant']
             frozen[f'{layer}.{key}'] = dequantise(prefix)
@@ -100,12 +104,12 @@ def layer_norm(x, weight, bias):
     return (x - mean) / jnp.sqrt(variance + 1e-12) * weight + bias
 
 
-def encode(frozen, p, ids, mask, layers=range(6)):
-    """Token states after `layers` (all six by default), from word-piece ids."""
+def encode(frozen, p, ids, mask, layers=None):
+    """Token states after `layers` (all of them by default), from word-piece ids."""
     length = ids.shape[1]
     x = frozen['word'][ids] + frozen['position'][:length][None] + frozen['type'][0][None, None]
     x = layer_norm(x, p['embeddings.LayerNorm.weight'], p['embeddings.LayerNorm.bias'])
-    return run_layers(frozen, p, x, mask, layers)
+    return run_layers(frozen, p, x, mask, range(LAYERS) if layers is None else layers)
 
 
 def run_layers(frozen, p, x, mask, layers, low_rank=None, scales=None):
@@ -352,8 +356,8 @@ def train_top(frozen, encoder, quantised, weights, bias, data, epochs, rng, top_
     and the heads; the layers below stay as stage one left them, so the states entering the
     first trained layer are computed once. Benign windows of prompts framed like jailbreaks
     (HARD_BENIGN) weigh `hard_weight` in the loss: they are where false alarms cost most."""
-    layers = list(range(6 - top_layers, 6))
-    below = jax.jit(lambda p, ids, mask: encode(frozen, p, ids, mask, range(6 - top_layers)))
+    layers = list(range(LAYERS - top_layers, LAYERS))
+    below = jax.jit(lambda p, ids, mask: encode(frozen, p, ids, mask, range(LAYERS - top_layers)))
     encoder = {k: jnp.asarray(v) for k, v in encoder.items()}
     states, started = [None] * len(data), time.time()
     for count, (indices, ids, mask) in enumerate(batches(data, rng, False)):
@@ -544,6 +548,8 @@ def write_reference(model_dir, patch_path, out):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--model-dir', required=True)
+    parser.add_argument('--base-model', choices=tuple(BASES), default='all-minilm-l6-v2-q',
+                        help='the cached model --model-dir holds (its id in src/models)')
     parser.add_argument('--sets-dir')
     parser.add_argument('--datasets-dir')
     parser.add_argument('--out', required=True)
@@ -694,7 +700,7 @@ def main():
 
     patch = {
         'name': 'guardstream-injection-encoder',
-        'base': {'model': 'all-minilm-l6-v2-q', 'file': 'model.onnx', 'sha256': hashlib.sha256(model_bytes).hexdigest()},
+        'base': {'model': args.base_model, 'file': 'model.onnx', 'sha256': hashlib.sha256(model_bytes).hexdigest()},
         'window': WINDOW,
         'stride': STRIDE,
         'tensors': tensors,
@@ -702,7 +708,10 @@ def main():
         # The threshold is folded into the bias, so the policy's 0.5 is the validation point.
         'heads': {head: {'weights': floats(weights[k]), 'bias': float(bias[k]) - thresholds[head]} for k, head in enumerate(HEADS)},
         'provenance': {
-            'trainer': f'eval/finetune-injection-encoder.py (stage one, BitFit: biases and layer norms of all-MiniLM-L6-v2, two linear heads; stage two: rank-{args.rank} updates of the top {args.top_layers} layers\' matrices on their int8 grid, with their biases, layer norms and the heads)',
+            'trainer': (f'eval/finetune-injection-encoder.py (no stage one: {BASES[args.base_model]} as published, heads from zero;'
+                        if args.from_base else
+                        f'eval/finetune-injection-encoder.py (stage one, BitFit: biases and layer norms of {BASES[args.base_model]}, two linear heads;')
+                       + f' stage two: rank-{args.rank} updates of the top {args.top_layers} layers\' matrices on their int8 grid, with their biases, layer norms and the heads)',
             'stage_one': ({'patch': args.stage_one, 'sha256': hashlib.sha256(open(args.stage_one, 'rb').read()).hexdigest()}
                           if args.stage_one else 'none: from the base model' if args.from_base else 'trained in this run'),
             'top_layers': args.top_layers,

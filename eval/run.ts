@@ -24,7 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
-import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
+import { defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets, toxicitySets } from './classifier-data.ts';
 import { buildInjectionSets, pastedDocuments } from './injection-data.ts';
 import type { Example } from './injection-data.ts';
@@ -116,6 +116,21 @@ const classifiers: {
     dev: () => pastedDocuments(),
     needsModels: true,
   },
+  // The same with the encoder's bge-small patch (`model: bge-small`).
+  {
+    name: 'injection-encoder-bge-small',
+    part: 'injection-encoder',
+    policy: 'eval/policies/injection-encoder-bge-small.yaml',
+    dev: () => buildInjectionSets().dev,
+    needsModels: true,
+  },
+  {
+    name: 'injection-encoder-bge-small-pasted',
+    part: 'injection-encoder',
+    policy: 'eval/policies/injection-encoder-bge-small.yaml',
+    dev: () => pastedDocuments(),
+    needsModels: true,
+  },
   {
     name: 'toxicity',
     part: 'toxicity',
@@ -132,7 +147,12 @@ const classifiers: {
 const fixed = (value: number | null): string => (value === null ? '–' : value.toFixed(3));
 for (const { name, part, policy, dev, needsModels } of classifiers) {
   if (!wanted(part)) continue;
-  if (needsModels === true && !existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID))) {
+  if (
+    needsModels === true &&
+    !['all-minilm-l6-v2-q', 'bge-small-en-v15-q'].every((id) =>
+      existsSync(join(defaultModelsDir(), id)),
+    )
+  ) {
     console.error(`[eval] ${name} skipped: run \`guardstream models fetch\` first`);
     continue;
   }

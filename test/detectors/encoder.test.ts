@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   applyEncoderPatch,
+  committedEncoderPatch,
   builtInDetectors,
   injectionEncoderDetector,
   tokenWindows,
@@ -131,19 +132,32 @@ describe('prompt_injection_encoder: low-rank updates of int8 matrices', () => {
 describe('prompt_injection_encoder: the committed patch on the pinned model', () => {
   const config = injectionEncoderDetector.configSchema.parse({});
 
-  it('gives the logits the Python trainer gives (Rust tokenizers, Python ONNX Runtime)', () => {
+  const matchesReference = (encoder: typeof config.encoder, fixture: string): void => {
     const reference = JSON.parse(
-      readFileSync(new URL('../fixtures/encoder-reference.json', import.meta.url), 'utf8'),
+      readFileSync(new URL(`../fixtures/${fixture}`, import.meta.url), 'utf8'),
     ) as { text: string; prompt: number; document: number; windows: number }[];
     assert.ok(reference.length >= 4);
     for (const row of reference) {
-      const scores = config.encoder.score(row.text);
+      const scores = encoder.score(row.text);
       assert.equal(scores.windows, row.windows, row.text.slice(0, 40));
       assert.ok(Math.abs(scores.prompt - row.prompt) < 1e-3, `${scores.prompt} vs ${row.prompt}`);
       assert.ok(
         Math.abs(scores.document - row.document) < 1e-3,
         `${scores.document} vs ${row.document}`,
       );
+    }
+  };
+
+  it('gives the logits the Python trainer gives (Rust tokenizers, Python ONNX Runtime)', () => {
+    matchesReference(config.encoder, 'encoder-reference.json');
+  });
+
+  it('runs the bge-small patch on its own base model when asked', () => {
+    const bge = injectionEncoderDetector.configSchema.parse({ model: 'bge-small' });
+    try {
+      matchesReference(bge.encoder, 'encoder-reference-bge-small.json');
+    } finally {
+      bge.encoder.close();
     }
   });
 
@@ -189,7 +203,22 @@ describe('prompt_injection_encoder: the committed patch on the pinned model', ()
     writeFileSync(bad, '{"name": "not a patch"}');
     assert.throws(
       () => injectionEncoderDetector.configSchema.parse({ patchPath: bad }),
-      /failed to load/,
+      /is not an encoder patch/,
+    );
+  });
+
+  it('refuses a patch trained on a model that is not pinned', () => {
+    const committed = JSON.parse(
+      readFileSync(committedEncoderPatch('minilm'), 'utf8'),
+    ) as EncoderPatch;
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'gs-encoder-')), 'patch.json');
+    writeFileSync(
+      elsewhere,
+      JSON.stringify({ ...committed, base: { ...committed.base, model: 'some-hub-model' } }),
+    );
+    assert.throws(
+      () => injectionEncoderDetector.configSchema.parse({ patchPath: elsewhere }),
+      /trained on some-hub-model, which is not a pinned model/,
     );
   });
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { GuardstreamError } from '../../errors/index.ts';
 import {
-  SENTENCE_EMBEDDER_ID,
   defaultModelsDir,
   maxWindowsSchema,
+  modelArtifacts,
   modelFilePath,
 } from '../../models/index.ts';
 import type { Worker } from 'node:worker_threads';
@@ -12,6 +12,7 @@ import { SlotClient, createSlotBuffers } from '../../threads/slot.ts';
 import { bundledModelPath } from '../linear-model.ts';
 import { defineDetector } from '../types.ts';
 import type { Finding } from '../types.ts';
+import { readEncoderPatch } from './model.ts';
 import type { EncoderWorkerData } from './worker.ts';
 
 export { applyEncoderPatch, encoderPatchSchema, readEncoderPatch } from './model.ts';
@@ -38,12 +39,14 @@ export class InjectionEncoder {
     loadWaitMs?: number;
   }) {
     const buffers = createSlotBuffers(TEXT_BYTES, 3);
+    // The patch names the pinned model it was trained on; only a pinned model is loaded.
+    const baseModel = encoderBaseModel(options.patchPath);
     // Fail at start-up, with the fix, when the weights are not there.
     const data: EncoderWorkerData = {
       buffers,
       patchPath: options.patchPath,
-      modelPath: modelFilePath(SENTENCE_EMBEDDER_ID, 'model.onnx', options.modelsDir),
-      tokenizerPath: modelFilePath(SENTENCE_EMBEDDER_ID, 'tokenizer.json', options.modelsDir),
+      modelPath: modelFilePath(baseModel, 'model.onnx', options.modelsDir),
+      tokenizerPath: modelFilePath(baseModel, 'tokenizer.json', options.modelsDir),
       maxWindows: options.maxWindows,
     };
     this.client = new SlotClient(buffers, 'the injection encoder', options.waitMs);
@@ -75,17 +78,43 @@ export class InjectionEncoder {
   }
 }
 
+/** The committed patch for `model`. */
+export function committedEncoderPatch(model: 'minilm' | 'bge-small'): string {
+  return bundledModelPath(
+    model === 'bge-small' ? 'prompt-injection-encoder-bge-small' : 'prompt-injection-encoder',
+  );
+}
+
+/** The id of the pinned model a patch was trained on (the file `models fetch` must provide). */
+export function encoderBaseModel(patchPath: string): string {
+  const model = readEncoderPatch(patchPath).base.model;
+  if (!modelArtifacts.some((artifact) => artifact.id === model)) {
+    throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+      message: `${patchPath} was trained on ${model}, which is not a pinned model (guardstream models status lists them)`,
+    });
+  }
+  return model;
+}
+
 export const injectionEncoderConfigSchema = z
   .strictObject({
+    model: z
+      .enum(['minilm', 'bge-small'])
+      .default('minilm')
+      .describe(
+        'Which committed patch: minilm (all-MiniLM-L6-v2, 6 layers, the default) or bge-small (bge-small-en-v1.5, 12 layers: about twice the CPU time, fewer false alarms on prompts, more on documents; see the detector page).',
+      ),
     patchPath: z
       .string()
       .optional()
-      .describe('The fine-tuned patch of the sentence embedder; defaults to the committed one.'),
+      .describe(
+        'A fine-tuned patch of your own (it names its pinned base model); replaces `model`.',
+      ),
     modelsDir: z
       .string()
       .optional()
       .describe(
-        'Where `guardstream models fetch` put the sentence embedder; defaults to .guardstream/models.',
+        "Where `guardstream models fetch` put the patch's base model; defaults to .guardstream/models.",
       ),
     maxWindows: maxWindowsSchema(
       'Windows of 126 word pieces scored per text (~12 ms each on one core); past it, the first ones and the last are scored.',
@@ -100,7 +129,7 @@ export const injectionEncoderConfigSchema = z
   // The thread starts, and patches the model, when a policy binds the detector.
   .transform((config) => ({
     encoder: new InjectionEncoder({
-      patchPath: config.patchPath ?? bundledModelPath('prompt-injection-encoder'),
+      patchPath: config.patchPath ?? committedEncoderPatch(config.model),
       modelsDir: config.modelsDir ?? defaultModelsDir(),
       maxWindows: config.maxWindows,
       waitMs: config.waitMs,
@@ -113,7 +142,7 @@ export const injectionEncoderDetector = defineDetector({
   meta: {
     name: 'prompt_injection_encoder',
     description:
-      'Prompt injection and jailbreaks by a transformer (all-MiniLM-L6-v2 fine-tuned: its biases and layer norms, and low-rank updates of its top layers, as many as the patch holds) read in windows; a prompt head at input, a document head at ingest and retrieval. The score is calibrated so 0.5 is the validation point chosen in training.',
+      'Prompt injection and jailbreaks by a transformer (a pinned sentence encoder, named by the patch, fine-tuned: its biases and layer norms, and low-rank updates of its top layers, as many as the patch holds) read in windows; a prompt head at input, a document head at ingest and retrieval. The score is calibrated so 0.5 is the validation point chosen in training.',
     stages: ['ingest', 'input', 'retrieval'],
     cost: 'expensive',
     kinds: ['injection'],
