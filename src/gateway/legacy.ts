@@ -71,26 +71,30 @@ export function fromLegacyFunctions(raw: unknown): { body: unknown; legacy: bool
   return { body, legacy: true };
 }
 
+// Indexes are written `[0]` by the rails and `.0` by the schema's paths; both are kept as sent.
+const INDEX = String.raw`(?:\[\d+\]|\.\d+)`;
+const LEGACY_PARAMS: readonly (readonly [RegExp, string])[] = [
+  [new RegExp(String.raw`^tools(${INDEX})\.function(?=\.|$)`), 'functions$1'],
+  [/^tools(?=\[|\.\d|$)/, 'functions'],
+  [/^tool_choice\.function(?=\.|$)/, 'function_call'],
+  [/^tool_choice(?=\.|$)/, 'function_call'],
+  [/^parallel_tool_calls$/, 'functions'],
+  [
+    new RegExp(String.raw`^(messages${INDEX})\.tool_calls${INDEX}\.function(?=\.|$)`),
+    '$1.function_call',
+  ],
+  [new RegExp(String.raw`^(messages${INDEX})\.tool_calls(?=\[|\.|$)`), '$1.function_call'],
+  [new RegExp(String.raw`^(messages${INDEX})\.tool_call_id$`), '$1.name'],
+];
+
 /**
  * A request field as the legacy client wrote it: errors found on the rewritten request (a
  * malformed or poisoned function definition, a bad `function_call`) name the client's own
  * field, not the `tools[i]` it never sent.
  */
 export function toLegacyParam(param: string): string {
-  // Indexes are written `[0]` by the rails and `.0` by the schema's paths; both are kept as sent.
-  const index = String.raw`(?:\[\d+\]|\.\d+)`;
-  const rules: readonly [string, string][] = [
-    [String.raw`^tools(${index})\.function(?=\.|$)`, 'functions$1'],
-    [String.raw`^tools(?=\[|\.\d|$)`, 'functions'],
-    [String.raw`^tool_choice\.function(?=\.|$)`, 'function_call'],
-    [String.raw`^tool_choice(?=\.|$)`, 'function_call'],
-    [String.raw`^parallel_tool_calls$`, 'functions'],
-    [String.raw`^(messages${index})\.tool_calls${index}\.function(?=\.|$)`, '$1.function_call'],
-    [String.raw`^(messages${index})\.tool_calls(?=\[|\.|$)`, '$1.function_call'],
-    [String.raw`^(messages${index})\.tool_call_id$`, '$1.name'],
-  ];
-  for (const [pattern, replacement] of rules) {
-    const rewritten = param.replace(new RegExp(pattern), replacement);
+  for (const [pattern, replacement] of LEGACY_PARAMS) {
+    const rewritten = param.replace(pattern, replacement);
     if (rewritten !== param) return rewritten;
   }
   return param;
