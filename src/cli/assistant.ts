@@ -10,6 +10,7 @@ import { LOCAL_CHAT_MODEL, startGatewayServices } from '../gateway/index.ts';
 import { OCR_MODEL_ID } from '../vision/index.ts';
 import type { AuditEvent, GatewayRuntime } from '../gateway/index.ts';
 import { GuardEngine } from '../guard/index.ts';
+import type { DetectorBindings } from '../guard/index.ts';
 import { JsonConsumer, JsonProducer } from '../kafka/index.ts';
 import type { KafkaConnection } from '../kafka/index.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -77,6 +78,8 @@ export async function startAssistantStack(
     cwd: string;
     env: Readonly<Record<string, string | undefined>>;
     progress: (message: string) => void;
+    /** Shares bound detectors (loaded models) with the process's other components. */
+    bindings?: DetectorBindings;
   },
 ): Promise<AssistantStack> {
   await ensureModels(config, options.progress);
@@ -86,7 +89,7 @@ export async function startAssistantStack(
     embedder = await Embedder.load({ intraOpThreads: Math.min(2, cpus().length) });
     rag = await startRag(config.rag, connection, {
       embedder,
-      guard: new GuardEngine(config.guard, builtInDetectors()),
+      guard: new GuardEngine(config.guard, builtInDetectors(), options.bindings),
       metrics,
       cwd: options.cwd,
       createTopics: config.processor.createTopics,
@@ -105,6 +108,7 @@ export async function startAssistantStack(
       metrics,
       env: options.env,
       onAuditError: auditErrorReporter(options.progress),
+      ...(options.bindings === undefined ? {} : { bindings: options.bindings }),
     });
   } catch (error) {
     await rag?.stop();

@@ -7,6 +7,7 @@ import { startContracts } from '../contracts/index.ts';
 import type { RunningContracts } from '../contracts/index.ts';
 import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import { buildGateway, sha256Hex } from '../gateway/index.ts';
+import { DetectorBindings } from '../guard/index.ts';
 import { demoRequests, loadKnowledge, startAssistantStack, tailAudit } from './assistant.ts';
 import type { AssistantStack, DemoRequest } from './assistant.ts';
 import { redteamCommand } from './redteam-command.ts';
@@ -338,14 +339,20 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
   const kafka = await startKafka(config, { onProgress: progress });
   const metrics = new Metrics();
   const connection = connectionFor(config, kafka.bootstrapServers);
-  const policies = await followPoliciesOrStopKafka(config, connection, metrics, kafka, io);
-  const contracts = await startContractsOrStopKafka(policies.config, kafka, metrics, [], io);
+  const { bindings, policies, contracts } = await startPoliciesAndContracts(
+    config,
+    kafka,
+    metrics,
+    [],
+    io,
+  );
   let stack: AssistantStack;
   try {
     stack = await startAssistantStack(policies.config, connection, metrics, {
       cwd: io.cwd,
       env: io.env,
       progress,
+      bindings,
     });
   } catch (error) {
     await policies.stop();
@@ -552,18 +559,62 @@ function reportContractError(io: CliIo): (contract: string, error: GuardstreamEr
   };
 }
 
-/** Starts the configured contracts; if they cannot start, stops what `startKafka` started. */
+/**
+ * Follows the policy topic, then starts the contracts under the policy in force. One set of
+ * bound detectors serves the whole process: its components load each model once between them,
+ * and so does every later policy that keeps it.
+ */
+async function startPoliciesAndContracts(
+  config: GuardstreamConfig,
+  kafka: KafkaRuntime,
+  metrics: Metrics,
+  names: readonly string[],
+  io: CliIo,
+): Promise<{
+  bindings: DetectorBindings;
+  policies: Awaited<ReturnType<typeof followPolicies>>;
+  contracts: RunningContracts;
+}> {
+  const bindings = new DetectorBindings();
+  const connection = connectionFor(config, kafka.bootstrapServers);
+  const policies = await followPoliciesOrStopKafka(
+    config,
+    connection,
+    metrics,
+    kafka,
+    io,
+    bindings,
+  );
+  const contracts = await startContractsOrStopKafka(
+    policies.config,
+    kafka,
+    metrics,
+    names,
+    io,
+    bindings,
+  );
+  return { bindings, policies, contracts };
+}
+
+/** Follows the policy topic; if that cannot start, stops what `startKafka` started. */
 async function followPoliciesOrStopKafka(
   config: GuardstreamConfig,
   connection: ReturnType<typeof connectionFor>,
   metrics: Metrics,
   kafka: KafkaRuntime,
   io: CliIo,
+  bindings: DetectorBindings,
 ): Promise<Awaited<ReturnType<typeof followPolicies>>> {
   try {
-    return await followPolicies(config, connection, metrics, (message) => {
-      io.err(`${message}\n`);
-    });
+    return await followPolicies(
+      config,
+      connection,
+      metrics,
+      (message) => {
+        io.err(`${message}\n`);
+      },
+      { bindings },
+    );
   } catch (error) {
     await kafka.stop();
     throw error;
@@ -576,10 +627,12 @@ async function startContractsOrStopKafka(
   metrics: Metrics,
   names: readonly string[],
   io: CliIo,
+  bindings: DetectorBindings,
 ): Promise<RunningContracts> {
   try {
     return await startContracts(config, connectionFor(config, kafka.bootstrapServers), {
       metrics,
+      bindings,
       names,
       env: io.env,
       cwd: io.cwd,
@@ -628,14 +681,13 @@ async function contractsRunCommand(
     },
   });
   const metrics = new Metrics();
-  const policies = await followPoliciesOrStopKafka(
+  const { policies, contracts } = await startPoliciesAndContracts(
     config,
-    connectionFor(config, kafka.bootstrapServers),
-    metrics,
     kafka,
+    metrics,
+    names,
     io,
   );
-  const contracts = await startContractsOrStopKafka(policies.config, kafka, metrics, names, io);
   policies.bind({ contracts });
   const server =
     metricsPort === undefined

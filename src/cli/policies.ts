@@ -7,6 +7,7 @@ import { builtInDetectors } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import type { GatewayRuntime } from '../gateway/index.ts';
 import { GuardEngine } from '../guard/index.ts';
+import type { DetectorBindings } from '../guard/index.ts';
 import type { KafkaConnection } from '../kafka/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { PolicyFollower, publishPolicy, retractPolicy } from '../policies/index.ts';
@@ -40,29 +41,37 @@ export async function followPolicies(
   connection: KafkaConnection,
   metrics: Metrics,
   progress: (message: string) => void,
-  options: { retireAfterMs?: number } = {},
+  options: { retireAfterMs?: number; bindings?: DetectorBindings } = {},
 ): Promise<FollowedPolicies> {
   if (!config.policies.follow) {
     return { config, bind: () => undefined, stop: () => Promise.resolve() };
   }
-  let targets: PolicyTargets = {};
+  let targets: PolicyTargets | undefined;
+  // The engine of a policy read before the components started: it proved the policy runnable,
+  // and holds its models until the components, built with the same bindings, hold them too.
+  let beforeStart: GuardEngine | undefined;
   const apply = (inForce: PolicyInForce): void => {
     // Built before any component takes it: a policy this instance cannot run (a model it names
     // is missing) throws here, and the follower keeps the previous one everywhere.
-    const engine = new GuardEngine(inForce.policy, builtInDetectors());
-    const { contracts, gateway, indexer } = targets;
-    // The engines this replaces (the components' start-up ones, or the previous policy's) may
-    // still be checking requests and batches that started under them; their model threads (if
-    // any) are freed once those have had time to finish.
-    const replaced = new Set<GuardEngine>(contracts?.applyPolicy(engine) ?? []);
-    if (gateway !== undefined) replaced.add(gateway.applyPolicy(engine, inForce.version));
-    const indexed = indexer?.useGuard(engine);
-    if (indexed !== undefined) replaced.add(indexed);
-    replaced.delete(engine);
-    if (replaced.size > 0)
-      setTimeout(() => {
-        for (const old of replaced) old.close();
-      }, options.retireAfterMs ?? RETIRE_AFTER_MS).unref();
+    const engine = new GuardEngine(inForce.policy, builtInDetectors(), options.bindings);
+    if (targets === undefined) {
+      beforeStart?.close();
+      beforeStart = engine;
+    } else {
+      const { contracts, gateway, indexer } = targets;
+      // The engines this replaces (the components' start-up ones, or the previous policy's) may
+      // still be checking requests and batches that started under them; the models only they
+      // hold are freed once those have had time to finish.
+      const replaced = new Set<GuardEngine>(contracts?.applyPolicy(engine) ?? []);
+      if (gateway !== undefined) replaced.add(gateway.applyPolicy(engine, inForce.version));
+      const indexed = indexer?.useGuard(engine);
+      if (indexed !== undefined) replaced.add(indexed);
+      replaced.delete(engine);
+      if (replaced.size > 0)
+        setTimeout(() => {
+          for (const old of replaced) old.close();
+        }, options.retireAfterMs ?? RETIRE_AFTER_MS).unref();
+    }
     metrics.policyInForce(inForce.version, inForce.source);
     progress(
       `guard policy ${inForce.version} in force (${inForce.source === 'topic' ? `${config.policies.topic}@${String(inForce.offset ?? '')}` : 'the configuration file'})`,
@@ -85,8 +94,13 @@ export async function followPolicies(
     config: { ...config, guard: follower.inForce.policy },
     bind(next) {
       targets = next;
+      beforeStart?.close();
+      beforeStart = undefined;
     },
-    stop: () => follower.stop(),
+    async stop() {
+      await follower.stop();
+      beforeStart?.close();
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import type { GuardstreamConfig } from '../config/index.ts';
 import { builtInDetectors } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { GuardEngine } from '../guard/index.ts';
+import type { DetectorBindings } from '../guard/index.ts';
 import { TopicAdmin } from '../kafka/index.ts';
 import type { KafkaConnection } from '../kafka/index.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -29,6 +30,8 @@ export interface StartContractsOptions {
   env?: Readonly<Record<string, string | undefined>>;
   cwd?: string;
   onError?: (contract: string, error: GuardstreamError) => void;
+  /** Shares bound detectors (loaded models) with the process's other components. */
+  bindings?: DetectorBindings;
 }
 
 /** Starts one processor per configured contract, sharing one guard engine and keyring. */
@@ -67,7 +70,7 @@ export async function startContracts(
       await admin.close();
     }
   }
-  const guard = new GuardEngine(config.guard, builtInDetectors());
+  const guard = new GuardEngine(config.guard, builtInDetectors(), options.bindings);
   const instanceId = config.processor.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '_');
   const processors = selected.map(
     (contract) =>

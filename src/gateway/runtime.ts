@@ -3,6 +3,7 @@ import type { GuardstreamConfig } from '../config/index.ts';
 import { builtInDetectors } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { GuardEngine, guardPolicySchema } from '../guard/index.ts';
+import type { DetectorBindings } from '../guard/index.ts';
 import { policyVersion } from '../policies/index.ts';
 import { TopicAdmin } from '../kafka/index.ts';
 import type { KafkaConnection } from '../kafka/index.ts';
@@ -68,6 +69,8 @@ export async function startGatewayServices(
     /** Replaces the built providers (tests inject doubles by name). */
     providers?: ReadonlyMap<string, ChatProvider>;
     onAuditError?: (error: unknown) => void;
+    /** Shares bound detectors (loaded models) with the process's other components. */
+    bindings?: DetectorBindings;
   } = {},
 ): Promise<GatewayRuntime> {
   const gateway = config.gateway;
@@ -125,7 +128,7 @@ export async function startGatewayServices(
         })
       : undefined;
   const registry = builtInDetectors();
-  const guard = new GuardEngine(config.guard, registry);
+  const guard = new GuardEngine(config.guard, registry, dependencies.bindings);
   const checkCache = (engine: GuardEngine): CheckCache =>
     new CheckCache(engine, gateway.checkCacheEntries, (hit) => {
       dependencies.metrics?.gateway.checkCache.inc({ result: hit ? 'hit' : 'miss' });

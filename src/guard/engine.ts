@@ -8,6 +8,8 @@ import type {
   Finding,
   Stage,
 } from '../detectors/index.ts';
+import { DetectorBindings } from './bindings.ts';
+import type { HeldBinding } from './bindings.ts';
 import type { Action, DetectorRule, GuardPolicy } from './policy.ts';
 import { PlaceholderVault } from './vault.ts';
 
@@ -68,9 +70,18 @@ export class GuardEngine {
   /** Per stage, how each detector's redactions are written. */
   private readonly styles: Record<Stage, ReadonlyMap<string, RedactionStyle>>;
 
+  /** What this engine holds of `bindings`, given back by `close`. */
+  private readonly held: HeldBinding[] = [];
+
+  /**
+   * `bindings` shares bound detectors with other engines built with it (the components of one
+   * process, and the policies that follow each other); without it the engine has its own, still
+   * shared between its stages.
+   */
   constructor(
     readonly policy: GuardPolicy,
     registry: DetectorRegistry,
+    bindings: DetectorBindings = new DetectorBindings(),
   ) {
     const bind = (stage: Stage): BoundRule[] =>
       policy.stages[stage].detectors.map((rule, index) => {
@@ -89,7 +100,9 @@ export class GuardEngine {
           });
         }
         try {
-          return { rule, run: detector.bind(rule.config) };
+          const binding = bindings.acquire(rule.detector, detector, rule.config);
+          this.held.push(binding);
+          return { rule, run: binding.run };
         } catch (error) {
           throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
             message: `guard.stages.${stage}.detectors.${index}.config: ${(error as Error).message}`,
@@ -97,18 +110,24 @@ export class GuardEngine {
           });
         }
       });
-    this.bound = perStage(bind);
+    try {
+      this.bound = perStage(bind);
+    } catch (error) {
+      // A policy refused at its fifth rule must not keep the model threads its first four started.
+      this.close();
+      throw error;
+    }
     this.styles = perStage(
       (stage) => new Map(this.bound[stage].map(({ rule }) => [rule.detector, rule.redaction])),
     );
   }
 
   /**
-   * Frees what binding the policy's detectors started (model threads). Checks made afterwards
-   * fail closed for those detectors: close an engine only once nothing uses it.
+   * Gives back this engine's bindings; a model thread no other engine holds is ended. Checks
+   * made afterwards fail closed for those detectors: close an engine only once nothing uses it.
    */
   close(): void {
-    for (const rules of Object.values(this.bound)) for (const { run } of rules) run.close?.();
+    for (const binding of this.held.splice(0)) binding.release();
   }
 
   check(

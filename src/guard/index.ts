@@ -1,3 +1,5 @@
+export { DetectorBindings } from './bindings.ts';
+export type { HeldBinding } from './bindings.ts';
 export { GuardEngine, anonymize } from './engine.ts';
 export type { DetectorOutcome, GuardResult } from './engine.ts';
 export { PlaceholderVault } from './vault.ts';
