@@ -140,12 +140,49 @@ export function runAdversarialBench(): Record<string, unknown> {
       }
     }
   }
+  // The opt-in language allow-list, with the rule's default 250 ms budget, at `input` and
+  // `retrieval`: the most segments per text of any detector.
+  const withLanguage = new GuardEngine(
+    guardPolicySchema.parse({
+      stages: {
+        input: { detectors: [{ detector: 'language', action: 'block' }] },
+        retrieval: { detectors: [{ detector: 'language', action: 'block' }] },
+      },
+    }),
+    builtInDetectors(),
+  );
+  const language: Record<string, unknown>[] = [];
+  let languageOverruns = 0;
+  let languageSlowestMs = 0;
+  for (const stage of ['input', 'retrieval'] as const) {
+    for (const [name, whole] of Object.entries(inputs)) {
+      const text = whole.slice(0, policy.stages[stage].maxChars);
+      const checked = withLanguage.check(text, { stage });
+      const notOk = checked.outcomes.filter((outcome) => outcome.status !== 'ok');
+      languageOverruns += notOk.length;
+      languageSlowestMs = Math.max(languageSlowestMs, ...checked.outcomes.map((o) => o.ms));
+      language.push({
+        stage,
+        input: name,
+        decision: checked.decision,
+        totalMs: Math.round(checked.totalMs * 10) / 10,
+        notOk: notOk.map((o) => `${o.detector}:${o.status}`),
+      });
+    }
+  }
+  withLanguage.close();
   const result = {
     inputs: rows.length,
     detectorOverruns: overruns,
     slowest,
     rows,
     encoder: { checks: encoder.length, overruns: encoderOverruns, rows: encoder },
+    language: {
+      checks: language.length,
+      overruns: languageOverruns,
+      slowestMs: Math.round(languageSlowestMs * 10) / 10,
+      rows: language,
+    },
   };
   writeFileSync(
     join(packageRoot(), 'bench/results/adversarial.json'),

@@ -100,6 +100,7 @@ export function runDetectorsBench(): Record<string, unknown> {
     timeoutMs: 3000,
     config: { model: 'bge-small' },
   });
+  const withLanguage = defaultInputPlus({ detector: 'language', action: 'block' });
   const encoderBgeSmall = registry.get('prompt_injection_encoder')?.bind({ model: 'bge-small' });
   const empty = new GuardEngine(
     guardPolicySchema.parse({ stages: { input: { detectors: [] }, output: { detectors: [] } } }),
@@ -128,6 +129,10 @@ export function runDetectorsBench(): Record<string, unknown> {
     policies: {
       defaultInput: measure(inputs, rounds, (text) => defaults.check(text, { stage: 'input' })),
       defaultOutput: measure(inputs, rounds, (text) => defaults.check(text, { stage: 'output' })),
+      // The opt-in language allow-list: no model, but franc-all's trigram tables per line.
+      defaultInputWithLanguage: measure(inputs, rounds, (text) =>
+        withLanguage.check(text, { stage: 'input' }),
+      ),
       // The embedding-based detector, reported apart from the default policy as it is not in it.
       defaultInputWithBannedTopics: measure(inputs, modelRounds, (text) =>
         withTopics.check(text, { stage: 'input' }),

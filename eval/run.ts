@@ -16,7 +16,8 @@
  * Then the charts of docs/results.md are redrawn from the results (eval/charts.ts).
  *
  * `npm run eval -- --only injection-encoder,harmful` runs only the parts named (pii, secrets,
- * injection, injection-encoder, toxicity, harmful, topics, garak, external, output, images): one
+ * injection, injection-encoder, toxicity, harmful, topics, garak, external, output, images,
+ * language): one
  * look at one dev set need not cost the ~13 minutes of all of them (~24 with images, which draws
  * and reads 1,031 screenshots).
  */
@@ -58,6 +59,7 @@ const parts = [
   'external',
   'output',
   'images',
+  'language',
 ];
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : parts;
@@ -92,6 +94,14 @@ const classifiers: {
     name: 'injection',
     part: 'injection',
     policy: 'eval/policies/injection.yaml',
+    dev: () => buildInjectionSets().dev,
+  },
+  // The `language` allow-list alone on the same dev set (English prompts and documents: every
+  // block is a false one, and no attack here is in another language).
+  {
+    name: 'language',
+    part: 'language',
+    policy: 'eval/policies/language.yaml',
     dev: () => buildInjectionSets().dev,
   },
   // The same detector on benign documents pasted into a prompt (false blocks only).

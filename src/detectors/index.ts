@@ -38,6 +38,7 @@ export {
 } from './output.ts';
 export { invisibleTextDetector, invisibleTextConfigSchema } from './invisible-text.ts';
 export { dangerousCommandDetector, dangerousCommandConfigSchema } from './dangerous-command.ts';
+export { languageDetector, languageConfigSchema } from './language.ts';
 export {
   injectionDetector,
   injectionConfigSchema,
@@ -64,6 +65,7 @@ import {
   promptLeakDetector,
   refusalDetector,
 } from './output.ts';
+import { languageDetector } from './language.ts';
 import { piiDetector } from './pii.ts';
 import { DetectorRegistry } from './registry.ts';
 import { secretsDetector } from './secrets.ts';
@@ -87,5 +89,6 @@ export function builtInDetectors(): DetectorRegistry {
     .register(harmfulRequestDetector)
     .register(encodedPayloadDetector)
     .register(bannedTopicsDetector)
-    .register(injectionEncoderDetector);
+    .register(injectionEncoderDetector)
+    .register(languageDetector);
 }
