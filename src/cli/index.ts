@@ -54,6 +54,7 @@ Commands:
   policy publish FILE       Publish a guard policy (a YAML/JSON file: a configuration file or its
                             guard section) to policies.topic, for every instance that follows it
   policy retract            Withdraw it: followers go back to their configuration file's policy
+  policy show [--json]      Print the policy followers put in force from policies.topic now
   keys hash KEY             Print the sha256 of an API key for gateway.apiKeys
   redteam --target URL [--api-key K] [--model M] [--probes LIST] [--out FILE.html|.json]
           [--compare URL2] [--fail-above RATE] [--per-family N] [--concurrency N] [--seed S]
@@ -146,9 +147,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           connectionFor(config, servers),
           io.cwd,
           io.out,
+          values.json === true,
         );
         if (done) return EXIT_OK;
-        io.err('Usage: guardstream policy publish FILE | guardstream policy retract\n');
+        io.err(
+          'Usage: guardstream policy publish FILE | guardstream policy retract | guardstream policy show [--json]\n',
+        );
         return EXIT_USAGE;
       }
       case 'keys':

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, stringify as toYaml } from 'yaml';
 import type { GuardstreamConfig } from '../config/index.ts';
 import type { RunningContracts } from '../contracts/index.ts';
 import { builtInDetectors } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import type { GatewayRuntime } from '../gateway/index.ts';
-import { GuardEngine } from '../guard/index.ts';
+import { GuardEngine, guardPolicySchema } from '../guard/index.ts';
 import type { DetectorBindings } from '../guard/index.ts';
 import type { KafkaConnection } from '../kafka/index.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -119,7 +119,29 @@ function readPolicyFile(path: string): unknown {
   return value;
 }
 
-/** `guardstream policy publish FILE` / `guardstream policy retract`. */
+/**
+ * What a follower would put in force from `topic` now: the last valid policy published, or
+ * undefined when there is none (never published, or retracted).
+ */
+async function publishedPolicy(
+  connection: KafkaConnection,
+  topic: string,
+): Promise<PolicyInForce | undefined> {
+  const follower = new PolicyFollower(connection, {
+    topic,
+    // Only compared against: a follower with no published policy reports the file's.
+    filePolicy: guardPolicySchema.parse({}),
+    onChange: () => undefined,
+  });
+  await follower.start();
+  try {
+    return follower.inForce.source === 'topic' ? follower.inForce : undefined;
+  } finally {
+    await follower.stop();
+  }
+}
+
+/** `guardstream policy publish FILE` / `guardstream policy retract` / `guardstream policy show`. */
 export async function policyCommand(
   subcommand: string | undefined,
   rest: readonly string[],
@@ -127,8 +149,34 @@ export async function policyCommand(
   connection: KafkaConnection,
   cwd: string,
   out: (text: string) => void,
+  json = false,
 ): Promise<boolean> {
   const topic = config.policies.topic;
+  if (subcommand === 'show') {
+    const published = await publishedPolicy(connection, topic);
+    if (json) {
+      out(
+        `${JSON.stringify(
+          published === undefined
+            ? { topic, published: false }
+            : {
+                topic,
+                published: true,
+                version: published.version,
+                offset: String(published.offset ?? ''),
+                policy: published.policy,
+              },
+        )}\n`,
+      );
+    } else if (published === undefined) {
+      out(`no guard policy published on ${topic}: followers use their configuration file's\n`);
+    } else {
+      out(
+        `guard policy ${published.version} published on ${topic}@${String(published.offset ?? '')}, as followers run it (defaults filled in):\n${toYaml({ guard: published.policy })}`,
+      );
+    }
+    return true;
+  }
   if (subcommand === 'publish' && rest[0] !== undefined) {
     const { version } = await publishPolicy(
       connection,

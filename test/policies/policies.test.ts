@@ -336,7 +336,7 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
     }
   });
 
-  it('guardstream policy publish takes a configuration file or its guard section, and refuses a bad one', async () => {
+  it('guardstream policy publish takes a configuration file or its guard section, refuses a bad one, and policy show names what followers run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gs-policy-cli-'));
     const topic = uniqueName('policies');
     const config = join(dir, 'guardstream.yaml');
@@ -369,6 +369,26 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
       const refused = await runCliProcess(['policy', 'publish', bad, '-c', config], env);
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, /GS_ERR_CONFIG_INVALID.*stages\.input\.detectors/);
+      // `policy show` names what followers run: the good policy, the refused one never written.
+      const shown = await runCliProcess(['policy', 'show', '--json', '-c', config], env);
+      assert.equal(shown.code, 0, shown.stderr);
+      const report = JSON.parse(shown.stdout) as {
+        published: boolean;
+        version?: string;
+        policy?: { stages: { input: { detectors: { detector: string }[] } } };
+      };
+      assert.equal(report.published, true);
+      assert.equal(report.version, version);
+      assert.deepEqual(
+        report.policy?.stages.input.detectors.map((rule) => rule.detector),
+        ['banned_substrings'],
+      );
+      const human = await runCliProcess(['policy', 'show', '-c', config], env);
+      assert.match(human.stdout, new RegExp(`^guard policy ${version} published on ${topic}@0`));
+      assert.match(human.stdout, /substrings:\n\s+- kiwi/);
+      assert.equal((await runCliProcess(['policy', 'retract', '-c', config], env)).code, 0);
+      const retracted = await runCliProcess(['policy', 'show', '-c', config], env);
+      assert.match(retracted.stdout, /^no guard policy published on /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
