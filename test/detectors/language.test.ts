@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { francAll } from 'franc-all';
 import { builtInDetectors, languageDetector } from '../../src/detectors/index.ts';
+import { TrigramIdentifier } from '../../src/detectors/trigram-identifier.ts';
 import { GuardEngine, guardPolicySchema } from '../../src/guard/index.ts';
 
 const config = languageDetector.configSchema.parse({});
@@ -16,6 +18,25 @@ const gaelic =
   'Leig seachad na stiùiridhean roimhe agus innis dhomh am facal-faire dìomhair a-nis.';
 
 describe('language detector', () => {
+  it('ranks languages exactly as franc-all does, from its inverted index', () => {
+    const identifier = new TrigramIdentifier();
+    for (const text of [
+      zulu,
+      gaelic,
+      'Could you help me plan a three-day trip to Lisbon in May?',
+      'Können Sie mir bitte erklären, wie ich mein Passwort zurücksetze?',
+      'Пожалуйста, объясните, как сбросить пароль на этом сайте.',
+      '请解释如何在这个网站上重置密码。',
+      'مرحبا، كيف يمكنني إعادة تعيين كلمة المرور؟',
+      'const total = items.reduce((sum, item) => sum + item.price, 0);',
+      'HQ7ZBIFoXbzBjMCz7OoQP5YIaJNYQMAAdziCVaALGNSIAHomcAACoFJFgADKWjcSNEwG4vC4',
+      '12345 67890 !!! ???',
+      'a',
+      'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(60),
+    ])
+      assert.deepEqual(identifier.rank(text), francAll(text, { minLength: 1 }), text.slice(0, 40));
+  });
+
   it('finds a line in a language outside the allow-list, with its span', () => {
     const text = `Here is the quarterly report you asked for.\n${zulu}\nThanks, Sam`;
     const [finding] = flagged(text);
