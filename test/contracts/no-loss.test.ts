@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { DLQ_HEADER_PREFIX, SOURCE_HEADER_PREFIX } from '../../src/contracts/index.ts';
-import {
-  JsonConsumer,
-  JsonProducer,
-  LocalBroker,
-  TopicAdmin,
-  freePort,
-} from '../../src/kafka/index.ts';
-import type { KafkaConnection, OutgoingRecord } from '../../src/kafka/index.ts';
+import { JsonConsumer, JsonProducer, TopicAdmin } from '../../src/kafka/index.ts';
+import type { KafkaConnection, LocalBroker, OutgoingRecord } from '../../src/kafka/index.ts';
 import { spawnCli, waitForOutput } from '../helpers/cli.ts';
-import { eventually, uniqueName } from '../helpers/kafka.ts';
+import { eventually, startOwnBroker, uniqueName } from '../helpers/kafka.ts';
 
 /**
  * The issue's no-loss drill: 200,000 records through a contract while the processor (the real
@@ -28,24 +21,18 @@ const PARTITIONS = 3;
 const isInvalid = (id: number): boolean => id % 50 === 7;
 
 describe(`no loss: ${String(RECORDS)} records, two SIGKILLs, one broker restart`, () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gs-no-loss-'));
+  let own: Awaited<ReturnType<typeof startOwnBroker>>;
   let broker: LocalBroker;
   let connection: KafkaConnection;
+  let dataDir: string;
 
   before(async () => {
-    broker = new LocalBroker({
-      port: await freePort(),
-      controllerPort: await freePort(),
-      dataDir: join(dataDir, 'kafka'),
-      attached: true,
-    });
-    await broker.start();
-    connection = { bootstrapServers: [broker.bootstrapServers], clientId: 'no-loss-test' };
+    own = await startOwnBroker('no-loss');
+    ({ broker, connection, dir: dataDir } = own);
   });
 
   after(async () => {
-    await broker.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await own.stop();
   });
 
   for (const delivery of ['at-least-once', 'exactly-once'] as const) {

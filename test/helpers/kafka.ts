@@ -44,6 +44,35 @@ export async function testConnection(
   };
 }
 
+/**
+ * A broker of the calling test file's own, for tests that stop or restart it: doing that to the
+ * shared one would disturb other test files. `dir` is a scratch folder removed with it.
+ */
+export async function startOwnBroker(name: string): Promise<{
+  broker: LocalBroker;
+  connection: KafkaConnection;
+  dir: string;
+  stop: () => Promise<void>;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), `gs-${name}-`));
+  const broker = new LocalBroker({
+    port: await freePort(),
+    controllerPort: await freePort(),
+    dataDir: join(dir, 'kafka'),
+    attached: true,
+  });
+  await broker.start();
+  return {
+    broker,
+    connection: { bootstrapServers: [broker.bootstrapServers], clientId: `${name}-test` },
+    dir,
+    stop: async () => {
+      await broker.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Topic and group names no other test (or earlier run) can collide with. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { guardPolicySchema } from '../../src/guard/index.ts';
-import { LocalBroker, freePort } from '../../src/kafka/index.ts';
-import type { KafkaConnection } from '../../src/kafka/index.ts';
+import type { KafkaConnection, LocalBroker } from '../../src/kafka/index.ts';
 import { PolicyFollower, policyVersion, publishPolicy } from '../../src/policies/index.ts';
-import { eventually, uniqueName } from '../helpers/kafka.ts';
+import { eventually, startOwnBroker, uniqueName } from '../helpers/kafka.ts';
 
 const banning = (word: string): Record<string, unknown> => ({
   stages: {
@@ -19,29 +15,19 @@ const banning = (word: string): Record<string, unknown> => ({
   },
 });
 
-/**
- * This file runs its own broker, because restarting the shared one would disturb other test
- * files.
- */
+/** Runs its own broker (startOwnBroker), as it stops and restarts it. */
 describe('policies: the follower across a broker restart', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gs-policy-restart-'));
+  let own: Awaited<ReturnType<typeof startOwnBroker>>;
   let broker: LocalBroker;
   let connection: KafkaConnection;
 
   before(async () => {
-    broker = new LocalBroker({
-      port: await freePort(),
-      controllerPort: await freePort(),
-      dataDir: join(dataDir, 'kafka'),
-      attached: true,
-    });
-    await broker.start();
-    connection = { bootstrapServers: [broker.bootstrapServers], clientId: 'policy-restart-test' };
+    own = await startOwnBroker('policy-restart');
+    ({ broker, connection } = own);
   });
 
   after(async () => {
-    await broker.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await own.stop();
   });
 
   it('keeps the policy in force while the broker is down, and follows what is published after it is back', async () => {
