@@ -96,7 +96,11 @@ export const languageConfigSchema = z
       ),
   })
   // The trigram index is built once per binding (~40 ms), not per check.
-  .transform((config) => ({ ...config, identifier: new TrigramIdentifier() }));
+  .transform((config) => ({
+    ...config,
+    allowedSet: new Set(config.allowed),
+    identifier: new TrigramIdentifier(),
+  }));
 
 type LanguageConfig = z.output<typeof languageConfigSchema>;
 
@@ -125,7 +129,7 @@ export const languageDetector = defineDetector({
   },
   configSchema: languageConfigSchema,
   detect(text, config: LanguageConfig): Finding[] {
-    const allowed = new Set(config.allowed);
+    const allowed = config.allowedSet;
     const findings: Finding[] = [];
     for (const segment of judged(
       segments(text).filter(
@@ -136,7 +140,8 @@ export const languageDetector = defineDetector({
       const ranked = config.identifier.rank(segment.text);
       const [best] = ranked;
       if (best === undefined || best[0] === 'und' || allowed.has(best[0])) continue;
-      const closestAllowed = ranked.find(([language]) => allowed.has(language))?.[1] ?? 0;
+      const [closest = 'none', closestAllowed = 0] =
+        ranked.find(([language]) => allowed.has(language)) ?? [];
       // 0.5 at `similarity`, 1 when no allowed language is near at all.
       const score = Math.min(1, Math.max(0, 1 - closestAllowed / (2 * config.similarity)));
       if (score < 0.05) continue;
@@ -145,7 +150,7 @@ export const languageDetector = defineDetector({
         kind: 'unsupported_language',
         span: { start: segment.start, end: segment.end },
         score,
-        evidence: `${best[0]} (closest allowed ${ranked.find(([language]) => allowed.has(language))?.[0] ?? 'none'} at ${closestAllowed.toFixed(2)})`,
+        evidence: `${best[0]} (closest allowed ${closest} at ${closestAllowed.toFixed(2)})`,
       });
     }
     return findings;
