@@ -68,8 +68,43 @@ const inputs: Readonly<Record<string, string>> = {
   ),
 };
 
+/**
+ * Every input through `engine` at `input` (cut to the default policy's limit) and `retrieval`:
+ * where the opt-in detectors run. Each row starts with `label`.
+ */
+function atInputAndRetrieval(
+  engine: GuardEngine,
+  maxChars: Readonly<Record<'input' | 'retrieval', number>>,
+  label: Record<string, unknown> = {},
+): { rows: Record<string, unknown>[]; overruns: number; slowestMs: number } {
+  const rows: Record<string, unknown>[] = [];
+  let overruns = 0;
+  let slowestMs = 0;
+  for (const stage of ['input', 'retrieval'] as const) {
+    for (const [name, whole] of Object.entries(inputs)) {
+      const checked = engine.check(whole.slice(0, maxChars[stage]), { stage });
+      const notOk = checked.outcomes.filter((outcome) => outcome.status !== 'ok');
+      overruns += notOk.length;
+      slowestMs = Math.max(slowestMs, ...checked.outcomes.map((outcome) => outcome.ms));
+      rows.push({
+        ...label,
+        stage,
+        input: name,
+        decision: checked.decision,
+        totalMs: Math.round(checked.totalMs * 10) / 10,
+        notOk: notOk.map((o) => `${o.detector}:${o.status}`),
+      });
+    }
+  }
+  return { rows, overruns, slowestMs };
+}
+
 export function runAdversarialBench(): Record<string, unknown> {
   const policy = guardPolicySchema.parse({});
+  const maxChars = {
+    input: policy.stages.input.maxChars,
+    retrieval: policy.stages.retrieval.maxChars,
+  };
   const engine = new GuardEngine(policy, builtInDetectors());
   const rows: Record<string, unknown>[] = [];
   let overruns = 0;
@@ -123,22 +158,9 @@ export function runAdversarialBench(): Record<string, unknown> {
       }),
       builtInDetectors(),
     );
-    for (const stage of ['input', 'retrieval'] as const) {
-      for (const [name, whole] of Object.entries(inputs)) {
-        const text = whole.slice(0, policy.stages[stage].maxChars);
-        const checked = withEncoder.check(text, { stage });
-        const notOk = checked.outcomes.filter((outcome) => outcome.status !== 'ok');
-        encoderOverruns += notOk.length;
-        encoder.push({
-          model,
-          stage,
-          input: name,
-          decision: checked.decision,
-          totalMs: Math.round(checked.totalMs * 10) / 10,
-          notOk: notOk.map((o) => `${o.detector}:${o.status}`),
-        });
-      }
-    }
+    const checked = atInputAndRetrieval(withEncoder, maxChars, { model });
+    encoder.push(...checked.rows);
+    encoderOverruns += checked.overruns;
   }
   // The opt-in language allow-list, with the rule's default 250 ms budget, at `input` and
   // `retrieval`: the most segments per text of any detector.
@@ -151,25 +173,7 @@ export function runAdversarialBench(): Record<string, unknown> {
     }),
     builtInDetectors(),
   );
-  const language: Record<string, unknown>[] = [];
-  let languageOverruns = 0;
-  let languageSlowestMs = 0;
-  for (const stage of ['input', 'retrieval'] as const) {
-    for (const [name, whole] of Object.entries(inputs)) {
-      const text = whole.slice(0, policy.stages[stage].maxChars);
-      const checked = withLanguage.check(text, { stage });
-      const notOk = checked.outcomes.filter((outcome) => outcome.status !== 'ok');
-      languageOverruns += notOk.length;
-      languageSlowestMs = Math.max(languageSlowestMs, ...checked.outcomes.map((o) => o.ms));
-      language.push({
-        stage,
-        input: name,
-        decision: checked.decision,
-        totalMs: Math.round(checked.totalMs * 10) / 10,
-        notOk: notOk.map((o) => `${o.detector}:${o.status}`),
-      });
-    }
-  }
+  const language = atInputAndRetrieval(withLanguage, maxChars);
   withLanguage.close();
   const result = {
     inputs: rows.length,
@@ -178,10 +182,10 @@ export function runAdversarialBench(): Record<string, unknown> {
     rows,
     encoder: { checks: encoder.length, overruns: encoderOverruns, rows: encoder },
     language: {
-      checks: language.length,
-      overruns: languageOverruns,
-      slowestMs: Math.round(languageSlowestMs * 10) / 10,
-      rows: language,
+      checks: language.rows.length,
+      overruns: language.overruns,
+      slowestMs: Math.round(language.slowestMs * 10) / 10,
+      rows: language.rows,
     },
   };
   writeFileSync(
