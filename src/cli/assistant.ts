@@ -87,9 +87,14 @@ export async function startAssistantStack(
   let rag: RunningRag | undefined;
   if (config.rag.enabled) {
     embedder = await Embedder.load({ intraOpThreads: Math.min(2, cpus().length) });
+    const indexerGuard = new GuardEngine(config.guard, builtInDetectors(), options.bindings);
+    await indexerGuard.ready().catch((error: unknown) => {
+      indexerGuard.close();
+      throw error;
+    });
     rag = await startRag(config.rag, connection, {
       embedder,
-      guard: new GuardEngine(config.guard, builtInDetectors(), options.bindings),
+      guard: indexerGuard,
       metrics,
       cwd: options.cwd,
       createTopics: config.processor.createTopics,

@@ -8,6 +8,7 @@ import { builtInDetectors, stages } from '../detectors/index.ts';
 import type { Stage } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { GuardEngine } from '../guard/index.ts';
+import type { GuardPolicy } from '../guard/index.ts';
 import type { CliIo, Flags } from './index.ts';
 
 function stageOf(values: Flags): Stage {
@@ -28,17 +29,25 @@ function configFor(values: Flags, io: CliIo): ReturnType<typeof loadConfig> {
   });
 }
 
-function engineFor(values: Flags, io: CliIo): GuardEngine {
-  return new GuardEngine(configFor(values, io).guard, builtInDetectors());
+/** The configured policy's engine, once its models have loaded (a failed load is the error). */
+async function readyEngine(policy: GuardPolicy): Promise<GuardEngine> {
+  const engine = new GuardEngine(policy, builtInDetectors());
+  try {
+    await engine.ready();
+  } catch (error) {
+    engine.close();
+    throw error;
+  }
+  return engine;
 }
 
 /** `guardstream contracts test NAME --record JSON [--key K]`: one record, no Kafka. */
-export function contractsCommand(
+export async function contractsCommand(
   subcommand: string | undefined,
   rest: readonly string[],
   values: Flags,
   io: CliIo,
-): number {
+): Promise<number> {
   const [name] = rest;
   if (subcommand !== 'test' || name === undefined || values.record === undefined) {
     io.err('Usage: guardstream contracts test NAME --record JSON [--key KEY]\n');
@@ -53,7 +62,7 @@ export function contractsCommand(
     return 2;
   }
   const evaluate = compileContract(contract, {
-    guard: new GuardEngine(config.guard, builtInDetectors()),
+    guard: await readyEngine(config.guard),
     hashSalt: io.env.GUARDSTREAM_HASH_SALT ?? '',
     keyring: keyringFor(values, io),
   });
@@ -72,9 +81,9 @@ export function contractsCommand(
   return outcome.ok ? 0 : 1;
 }
 
-export function scanTextCommand(text: string, values: Flags, io: CliIo): number {
+export async function scanTextCommand(text: string, values: Flags, io: CliIo): Promise<number> {
   const stage = stageOf(values);
-  const result = engineFor(values, io).check(text, { stage });
+  const result = (await readyEngine(configFor(values, io).guard)).check(text, { stage });
   if (values.json === true) {
     io.out(`${JSON.stringify(result)}\n`);
   } else {
@@ -168,7 +177,7 @@ export async function evalCommand(values: Flags, io: CliIo): Promise<number> {
     return 2;
   }
   const stage = stageOf(values);
-  const engine = engineFor(values, io);
+  const engine = await readyEngine(configFor(values, io).guard);
   const lines = createInterface({
     input: createReadStream(resolve(io.cwd, values.data)),
     crlfDelay: Infinity,

@@ -118,7 +118,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'up':
         return await upCommand(values, io);
       case 'scan-text':
-        return scanTextCommand(
+        return await scanTextCommand(
           [subcommand, ...rest].filter((part) => part !== undefined).join(' '),
           values,
           io,
@@ -127,7 +127,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await evalCommand(values, io);
       case 'contracts':
         if (subcommand === 'run') return await contractsRunCommand(rest, values, io);
-        return contractsCommand(subcommand, rest, values, io);
+        return await contractsCommand(subcommand, rest, values, io);
       case 'rag':
         return await ragCommand(subcommand, rest, values, io);
       case 'models':

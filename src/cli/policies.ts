@@ -49,28 +49,39 @@ export async function followPolicies(
   let targets: PolicyTargets | undefined;
   // The engine of a policy read before the components started: it proved the policy runnable,
   // and holds its models until the components, built with the same bindings, hold them too.
-  let beforeStart: GuardEngine | undefined;
-  const apply = (inForce: PolicyInForce): void => {
+  let beforeStart: { engine: GuardEngine; version: string } | undefined;
+  const putInForce = (engine: GuardEngine, version: string, to: PolicyTargets): void => {
+    const { contracts, gateway, indexer } = to;
+    // The engines this replaces (the components' start-up ones, or the previous policy's) may
+    // still be checking requests and batches that started under them; the models only they
+    // hold are freed once those have had time to finish.
+    const replaced = new Set<GuardEngine>(contracts?.applyPolicy(engine) ?? []);
+    for (const old of gateway?.applyPolicy(engine, version) ?? []) replaced.add(old);
+    const indexed = indexer?.useGuard(engine);
+    if (indexed !== undefined) replaced.add(indexed);
+    replaced.delete(engine);
+    if (replaced.size > 0)
+      setTimeout(() => {
+        for (const old of replaced) old.close();
+      }, options.retireAfterMs ?? RETIRE_AFTER_MS).unref();
+  };
+  const apply = async (inForce: PolicyInForce): Promise<void> => {
     // Built before any component takes it: a policy this instance cannot run (a model it names
-    // is missing) throws here, and the follower keeps the previous one everywhere.
+    // is missing or does not load) is refused, and the follower keeps the previous one
+    // everywhere. The models load on their threads while requests go on under the policy in
+    // force.
     const engine = new GuardEngine(inForce.policy, builtInDetectors(), options.bindings);
+    try {
+      await engine.ready();
+    } catch (error) {
+      engine.close();
+      throw error;
+    }
     if (targets === undefined) {
-      beforeStart?.close();
-      beforeStart = engine;
+      beforeStart?.engine.close();
+      beforeStart = { engine, version: inForce.version };
     } else {
-      const { contracts, gateway, indexer } = targets;
-      // The engines this replaces (the components' start-up ones, or the previous policy's) may
-      // still be checking requests and batches that started under them; the models only they
-      // hold are freed once those have had time to finish.
-      const replaced = new Set<GuardEngine>(contracts?.applyPolicy(engine) ?? []);
-      if (gateway !== undefined) replaced.add(gateway.applyPolicy(engine, inForce.version));
-      const indexed = indexer?.useGuard(engine);
-      if (indexed !== undefined) replaced.add(indexed);
-      replaced.delete(engine);
-      if (replaced.size > 0)
-        setTimeout(() => {
-          for (const old of replaced) old.close();
-        }, options.retireAfterMs ?? RETIRE_AFTER_MS).unref();
+      putInForce(engine, inForce.version, targets);
     }
     metrics.policyInForce(inForce.version, inForce.source);
     progress(
@@ -90,16 +101,22 @@ export async function followPolicies(
   });
   await follower.start();
   metrics.policyInForce(follower.inForce.version, follower.inForce.source);
+  const startedWith = follower.inForce.version;
   return {
     config: { ...config, guard: follower.inForce.policy },
     bind(next) {
       targets = next;
-      beforeStart?.close();
+      const pending = beforeStart;
       beforeStart = undefined;
+      if (pending === undefined) return;
+      // A policy that came into force while the components were starting (with the one handed
+      // out in `config`) is theirs now; otherwise they already run it, and hold its models.
+      if (pending.version === startedWith) pending.engine.close();
+      else putInForce(pending.engine, pending.version, next);
     },
     async stop() {
       await follower.stop();
-      beforeStart?.close();
+      beforeStart?.engine.close();
     },
   };
 }

@@ -71,6 +71,11 @@ export async function startContracts(
     }
   }
   const guard = new GuardEngine(config.guard, builtInDetectors(), options.bindings);
+  // A model that does not load stops the start here, not the first record.
+  await guard.ready().catch((error: unknown) => {
+    guard.close();
+    throw error;
+  });
   const instanceId = config.processor.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '_');
   const processors = selected.map(
     (contract) =>

@@ -51,9 +51,10 @@ export interface GatewayRuntime {
    * Puts another guard policy in force for the requests that start from now on (the policy
    * topic's follower calls it): the input, retrieval and output rails, the tool-argument rails'
    * mode, and an emptied check cache, as cached results belong to the old policy. Returns the
-   * engine it replaced, for the caller to close once requests begun under it are done.
+   * engines it replaced (the guard and the tool-argument guard), for the caller to close once
+   * requests begun under them are done.
    */
-  applyPolicy(engine: GuardEngine, version: string): GuardEngine;
+  applyPolicy(engine: GuardEngine, version: string): GuardEngine[];
   close(): Promise<void>;
 }
 
@@ -129,6 +130,18 @@ export async function startGatewayServices(
       : undefined;
   const registry = builtInDetectors();
   const guard = new GuardEngine(config.guard, registry, dependencies.bindings);
+  const toolArguments = toolArgumentGuard(
+    config.guard,
+    registry,
+    gateway.tools.argumentRails,
+    dependencies.bindings,
+  );
+  // The models load on their threads; the gateway starts answering once they have.
+  await Promise.all([guard.ready(), toolArguments.ready()]).catch((error: unknown) => {
+    guard.close();
+    toolArguments.close();
+    throw error;
+  });
   const checkCache = (engine: GuardEngine): CheckCache =>
     new CheckCache(engine, gateway.checkCacheEntries, (hit) => {
       dependencies.metrics?.gateway.checkCache.inc({ result: hit ? 'hit' : 'miss' });
@@ -138,7 +151,7 @@ export async function startGatewayServices(
     guard,
     policyVersion: policyVersion(config.guard),
     checks: checkCache(guard),
-    toolArguments: toolArgumentGuard(config.guard, registry, gateway.tools.argumentRails),
+    toolArguments,
     pseudonymizer: pseudonymizerEngine(),
     providers,
     ...(images === undefined ? {} : { images }),
@@ -164,13 +177,16 @@ export async function startGatewayServices(
     applyPolicy(engine, version) {
       // One assignment each: a request reads the services when it starts, so it runs under one
       // policy or the other, never a mix of the two for the same stage.
-      const replaced = services.guard;
+      const replaced = [services.guard, services.toolArguments];
       services.guard = engine;
       services.checks = checkCache(engine);
+      // The rails are the gateway's, not the policy's: with shared bindings their detectors
+      // are the ones already bound, and nothing loads again.
       services.toolArguments = toolArgumentGuard(
         engine.policy,
         registry,
         gateway.tools.argumentRails,
+        dependencies.bindings,
       );
       services.policyVersion = version;
       return replaced;

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import type { DetectionContext, DetectorRegistry } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { GuardEngine } from '../guard/index.ts';
-import type { DetectorRule, GuardPolicy, GuardResult, PlaceholderVault } from '../guard/index.ts';
+import type {
+  DetectorBindings,
+  DetectorRule,
+  GuardPolicy,
+  GuardResult,
+  PlaceholderVault,
+} from '../guard/index.ts';
 import type { ToolCall } from './providers.ts';
 
 /** OpenAI's function names: what its API accepts, so nothing else reaches an upstream. */
@@ -133,6 +139,7 @@ export function toolArgumentGuard(
   policy: GuardPolicy,
   registry: DetectorRegistry,
   rules: readonly DetectorRule[],
+  bindings?: DetectorBindings,
 ): GuardEngine {
   const none = { maxChars: policy.stages.output.maxChars, detectors: [] };
   return new GuardEngine(
@@ -146,6 +153,7 @@ export function toolArgumentGuard(
       },
     },
     registry,
+    bindings,
   );
 }
 

@@ -8,16 +8,20 @@ interface Binding {
 /** A handle on a shared binding: what an engine runs, and what it gives back when closed. */
 export interface HeldBinding {
   readonly run: BoundDetector;
+  /** Resolves once the detector's model (if it has one) has loaded; rejects when it could not. */
+  ready(): Promise<void>;
+  /** Blocks until the detector's model has loaded or failed to. */
+  waitLoaded(): void;
   release(): void;
 }
 
 /**
  * Detectors bound once per distinct configuration and shared by every engine built with the
- * same `DetectorBindings`. Binding a model-backed detector starts a thread and loads a model,
- * and the thread that binds waits for it: shared, a detector named at several stages loads
- * once, the components of one process load it once between them, and a new policy that keeps a
- * detector's configuration keeps its loaded model instead of pausing every request while it
- * loads again. A binding is closed when the last engine holding it is.
+ * same `DetectorBindings`. Binding a model-backed detector starts a thread that loads a model
+ * (awaited with the engine's `ready()`): shared, a detector named at several stages loads once,
+ * the components of one process load it once between them, and a new policy that keeps a
+ * detector's configuration keeps its loaded model instead of loading it again. A binding is
+ * closed when the last engine holding it is.
  */
 export class DetectorBindings {
   private readonly byKey = new Map<string, Binding>();
@@ -47,6 +51,12 @@ export class DetectorBindings {
     let released = false;
     return {
       run: held.bound,
+      ready: async () => {
+        await held.bound.ready?.();
+      },
+      waitLoaded: () => {
+        held.bound.waitLoaded?.();
+      },
       release: () => {
         // Idempotent, so an engine closed twice cannot take another engine's share.
         if (released) return;

@@ -72,6 +72,8 @@ export class GuardEngine {
 
   /** What this engine holds of `bindings`, given back by `close`. */
   private readonly held: HeldBinding[] = [];
+  /** Whether every model the detectors started is known to have loaded (or failed to). */
+  private loaded = false;
 
   /**
    * `bindings` shares bound detectors with other engines built with it (the components of one
@@ -123,6 +125,18 @@ export class GuardEngine {
   }
 
   /**
+   * Resolves once every model the engine's detectors started has loaded, and rejects with the
+   * first that could not (GS_ERR_CONFIG_INVALID). Await it before putting the engine in force:
+   * the load runs on the models' threads, so requests go on under the engine in force meanwhile.
+   * A check made before then waits for the load, blocking its thread, before any detector's
+   * timer starts (a load is not a slow check).
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.held.map((binding) => binding.ready()));
+    this.loaded = true;
+  }
+
+  /**
    * Gives back this engine's bindings; a model thread no other engine holds is ended. Checks
    * made afterwards fail closed for those detectors: close an engine only once nothing uses it.
    */
@@ -135,6 +149,10 @@ export class GuardEngine {
     context: DetectionContext,
     vault: PlaceholderVault = new PlaceholderVault(),
   ): GuardResult {
+    if (!this.loaded) {
+      for (const binding of this.held) binding.waitLoaded();
+      this.loaded = true;
+    }
     const started = performance.now();
     const stage = context.stage;
     const stagePolicy = this.policy.stages[stage];

@@ -125,8 +125,12 @@ export interface PolicyFollowerOptions {
   topic: string;
   /** The config file's policy: in force until the topic has one, and again after a tombstone. */
   filePolicy: GuardPolicy;
-  /** Called with each policy that comes into force (not with the file's at start). */
-  onChange: (policy: PolicyInForce) => void;
+  /**
+   * Called with each policy about to come into force (not with the file's at start); it comes
+   * into force once this returns or resolves, and is refused (the one in force stays) when this
+   * throws or rejects. The follower reads the next record only after it settled.
+   */
+  onChange: (policy: PolicyInForce) => void | Promise<void>;
   /** Called with each published value that is not a valid policy; the one in force stays. */
   onRejected?: (reason: string, offset: bigint) => void;
   /** How long `start()` waits to read up to the topic's end (default 30 s). */
@@ -211,7 +215,7 @@ export class PolicyFollower {
         }
         for await (const batch of consumer.batches([this.options.topic], 100)) {
           for (const record of batch) {
-            this.apply(record);
+            await this.apply(record);
             read.set(record.partition, record.offset);
           }
           if (!started && done()) {
@@ -232,11 +236,11 @@ export class PolicyFollower {
     }
   }
 
-  private apply(record: IncomingRecord<unknown>): void {
+  private async apply(record: IncomingRecord<unknown>): Promise<void> {
     if (record.key !== POLICY_KEY) return;
     if (record.rawValue === null) {
       if (this.current.source === 'file') return;
-      this.change({
+      await this.change({
         policy: this.options.filePolicy,
         version: policyVersion(this.options.filePolicy),
         source: 'file',
@@ -257,14 +261,14 @@ export class PolicyFollower {
     }
     const version = policyVersion(published);
     if (version === this.current.version && this.current.source === 'topic') return;
-    this.change({ policy, version, source: 'topic', offset: record.offset });
+    await this.change({ policy, version, source: 'topic', offset: record.offset });
   }
 
-  private change(next: PolicyInForce): void {
-    // A policy the components cannot run (a model it names is not on this instance) is refused
-    // like an invalid one: the previous policy stays, and following goes on.
+  private async change(next: PolicyInForce): Promise<void> {
+    // A policy the components cannot run (a model it names is not on this instance, or does not
+    // load) is refused like an invalid one: the previous policy stays, and following goes on.
     try {
-      this.options.onChange(next);
+      await this.options.onChange(next);
     } catch (error) {
       this.options.onRejected?.(
         error instanceof Error ? error.message : String(error),

@@ -37,30 +37,75 @@ export class SlotClient {
   private readonly result: Float64Array;
   private readonly encoder = new TextEncoder();
 
+  private loading: Promise<boolean> | undefined;
+
   constructor(
     buffers: SlotBuffers,
     /** Used in error messages: "the sentence embedder", "the injection encoder". */
     private readonly what: string,
     private readonly waitMs: number,
+    /** How long the model may take to load before the slot counts as failed. */
+    private readonly loadWaitMs: number,
   ) {
     this.control = new Int32Array(buffers.control);
     this.text = new Uint8Array(buffers.text);
     this.result = new Float64Array(buffers.result);
   }
 
-  /** Blocks until the thread has loaded its model (true) or failed to (false). */
-  awaitReady(loadWaitMs: number): boolean {
-    Atomics.wait(this.control, 0, Slot.Loading, loadWaitMs);
-    return Atomics.load(this.control, 0) === Slot.Idle;
+  /**
+   * Resolves once the thread has loaded its model (true) or failed to, or took longer than
+   * `loadWaitMs` (false), without blocking the calling thread: a policy update that loads a
+   * model keeps serving requests under the policy in force meanwhile.
+   */
+  whenLoaded(): Promise<boolean> {
+    this.loading ??= (async () => {
+      const waiting = Atomics.waitAsync(this.control, 0, Slot.Loading, this.loadWaitMs);
+      if (!waiting.async) return this.isLoaded();
+      // A pending waitAsync does not keep the process alive (nor does the unref'd thread), so a
+      // command awaiting its model would otherwise just exit.
+      const keepAlive = setTimeout(() => undefined, this.loadWaitMs);
+      try {
+        await waiting.value;
+      } finally {
+        clearTimeout(keepAlive);
+      }
+      return this.isLoaded();
+    })();
+    return this.loading;
+  }
+
+  /**
+   * Blocks until the thread has loaded its model, failed to, or `loadWaitMs` passed: for a
+   * synchronous caller that did not await `whenLoaded`, before its first check, so the load is
+   * not taken for a slow check.
+   */
+  waitLoaded(): void {
+    Atomics.wait(this.control, 0, Slot.Loading, this.loadWaitMs);
+  }
+
+  private isLoaded(): boolean {
+    const state = Atomics.load(this.control, 0);
+    return state !== Slot.Loading && state !== Slot.Unavailable;
   }
 
   markUnavailable(): void {
     Atomics.store(this.control, 0, Slot.Unavailable);
+    // Wakes a `whenLoaded` (or a check) still waiting for the model.
+    Atomics.notify(this.control, 0);
   }
 
-  /** The thread's result for `text` (cut to the slot's size in UTF-8). Throws when unavailable. */
+  /**
+   * The thread's result for `text` (cut to the slot's size in UTF-8). Throws when unavailable.
+   * A check made before the model has loaded waits for it (see `waitLoaded`).
+   */
   request(text: string): Float64Array {
     let state = Atomics.load(this.control, 0);
+    if (state === Slot.Loading) {
+      this.waitLoaded();
+      state = Atomics.load(this.control, 0);
+      if (state === Slot.Loading)
+        throw new Error(`${this.what} did not load within ${String(this.loadWaitMs)} ms`);
+    }
     if (state === Slot.Request) {
       // The previous text timed out and is still being computed.
       Atomics.wait(this.control, 0, Slot.Request, this.waitMs);

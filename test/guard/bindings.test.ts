@@ -10,6 +10,8 @@ import type { GuardPolicy } from '../../src/guard/index.ts';
 class ResourceLedger {
   opened = 0;
   closed = 0;
+  /** What each resource's `ready()` returns: the model's load, settled by the test. */
+  load: Promise<void> = Promise.resolve();
   get open(): number {
     return this.opened - this.closed;
   }
@@ -17,7 +19,8 @@ class ResourceLedger {
 
 /**
  * Test double for a model-backed detector: binding it "loads a model" (a resource with a
- * `close`, as the encoder's config holds its thread), and it finds `word` while loaded.
+ * `close` and a `ready`, as the encoder's config holds its thread), and it finds `word` while
+ * loaded.
  */
 function modelBacked(ledger: ResourceLedger) {
   return defineDetector({
@@ -31,6 +34,7 @@ function modelBacked(ledger: ResourceLedger) {
     configSchema: z.strictObject({ word: z.string().default('quince') }).transform((config) => {
       ledger.opened += 1;
       let loaded = true;
+      const load = ledger.load;
       return {
         word: config.word,
         model: {
@@ -41,6 +45,7 @@ function modelBacked(ledger: ResourceLedger) {
             loaded = false;
             ledger.closed += 1;
           },
+          ready: (): Promise<void> => load,
         },
       };
     }),
@@ -177,5 +182,48 @@ describe('guard: detector bindings shared between stages, engines and policies',
     assert.equal(ledger.opened, 1);
     assert.equal(ledger.open, 0, 'the model the refused policy loaded is closed');
     assert.equal(bindings.liveCount, 0);
+  });
+
+  it('is ready once every model it started has loaded, and says which did not', async () => {
+    const { ledger, registry } = setUp();
+    const bindings = new DetectorBindings();
+    let finishLoad: () => void = () => undefined;
+    ledger.load = new Promise((resolve) => {
+      finishLoad = resolve;
+    });
+    const engine = new GuardEngine(
+      policy({ input: [{ detector: 'model_backed', config: { word: 'quince' } }] }),
+      registry,
+      bindings,
+    );
+    let ready = false;
+    const readying = engine.ready().then(() => {
+      ready = true;
+    });
+    // The caller's thread goes on while the model loads.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(ready, false);
+    finishLoad();
+    await readying;
+    assert.equal(ready, true);
+    // An engine sharing the loaded binding is ready at once.
+    const sharing = new GuardEngine(
+      policy({ retrieval: [{ detector: 'model_backed', config: { word: 'quince' } }] }),
+      registry,
+      bindings,
+    );
+    await sharing.ready();
+    engine.close();
+    sharing.close();
+
+    ledger.load = Promise.reject(new Error('the model failed its sha256 check'));
+    const broken = new GuardEngine(
+      policy({ input: [{ detector: 'model_backed', config: { word: 'medlar' } }] }),
+      registry,
+      bindings,
+    );
+    await assert.rejects(broken.ready(), /failed its sha256 check/);
+    broken.close();
+    assert.equal(ledger.open, 0);
   });
 });

@@ -38,7 +38,9 @@ describe('policies: the follower across a broker restart', () => {
     const follower = new PolicyFollower(connection, {
       topic,
       filePolicy: guardPolicySchema.parse({}),
-      onChange: (policy) => changes.push(policy.version),
+      onChange: (policy) => {
+        changes.push(policy.version);
+      },
     });
     await follower.start();
     try {

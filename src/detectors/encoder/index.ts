@@ -30,6 +30,7 @@ const TEXT_BYTES = 128 * 1024;
 export class InjectionEncoder {
   private readonly client: SlotClient;
   private readonly worker: Worker;
+  private readonly loadWaitMs: number;
 
   constructor(options: {
     patchPath: string;
@@ -49,7 +50,8 @@ export class InjectionEncoder {
       tokenizerPath: modelFilePath(baseModel, 'tokenizer.json', options.modelsDir),
       maxWindows: options.maxWindows,
     };
-    this.client = new SlotClient(buffers, 'the injection encoder', options.waitMs);
+    this.loadWaitMs = options.loadWaitMs ?? 30_000;
+    this.client = new SlotClient(buffers, 'the injection encoder', options.waitMs, this.loadWaitMs);
     const worker = spawnModuleWorker(import.meta.url, 'worker', data);
     this.worker = worker;
     // The thread never keeps a process alive: it dies with it.
@@ -57,12 +59,23 @@ export class InjectionEncoder {
     worker.on('error', () => {
       this.client.markUnavailable();
     });
-    // Loading happens once, when a policy binds the detector, so no request pays for it.
-    if (!this.client.awaitReady(options.loadWaitMs ?? 30_000)) {
-      throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
-        message: `prompt_injection_encoder: the encoder failed to load or did not start within ${options.loadWaitMs ?? 30_000} ms (the log says which)`,
-      });
-    }
+  }
+
+  /**
+   * Resolves once the thread has patched and loaded the model; rejects when it could not. The
+   * model loads once, when a policy binds the detector, and a policy is put in force only after
+   * this resolved, so no request pays for the load.
+   */
+  async ready(): Promise<void> {
+    if (await this.client.whenLoaded()) return;
+    throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+      message: `prompt_injection_encoder: the encoder failed to load or did not start within ${String(this.loadWaitMs)} ms (the log says which)`,
+    });
+  }
+
+  /** Blocks until the model has loaded or failed to (a failure is then each check's error). */
+  waitLoaded(): void {
+    this.client.waitLoaded();
   }
 
   /** Ends the thread and frees its model; later checks throw (and their rule fails closed). */

@@ -27,6 +27,7 @@ interface Topic {
 export class TopicMatcher {
   private readonly client: SlotClient;
   private readonly worker: Worker;
+  private readonly loadWaitMs: number;
 
   constructor(
     readonly topics: readonly Topic[],
@@ -44,7 +45,8 @@ export class TopicMatcher {
       topics: topics.map((topic) => ({ name: topic.name, examples: [...topic.examples] })),
       maxWindows,
     };
-    this.client = new SlotClient(buffers, 'the sentence embedder', waitMs);
+    this.loadWaitMs = loadWaitMs;
+    this.client = new SlotClient(buffers, 'the sentence embedder', waitMs, loadWaitMs);
     const worker = spawnModuleWorker(import.meta.url, 'worker', data);
     this.worker = worker;
     // The thread never keeps a process alive: it dies with it.
@@ -52,13 +54,23 @@ export class TopicMatcher {
     worker.on('error', () => {
       this.client.markUnavailable();
     });
-    // Loading (weights, then the topics' examples) happens once, when a policy binds the
-    // detector, so no request pays for it.
-    if (!this.client.awaitReady(loadWaitMs)) {
-      throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
-        message: `banned_topics: the sentence embedder did not start within ${loadWaitMs} ms`,
-      });
-    }
+  }
+
+  /**
+   * Resolves once the thread has loaded the weights and embedded the topics' examples; rejects
+   * when it could not. That happens once, when a policy binds the detector, and a policy is put
+   * in force only after this resolved, so no request pays for it.
+   */
+  async ready(): Promise<void> {
+    if (await this.client.whenLoaded()) return;
+    throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+      message: `banned_topics: the sentence embedder failed to load or did not start within ${String(this.loadWaitMs)} ms (the log says which)`,
+    });
+  }
+
+  /** Blocks until the model has loaded or failed to (a failure is then each check's error). */
+  waitLoaded(): void {
+    this.client.waitLoaded();
   }
 
   /** Ends the thread and frees its model; later checks throw (and their rule fails closed). */
