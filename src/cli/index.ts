@@ -25,11 +25,13 @@ import {
 import {
   JsonProducer,
   brokerFromConfig,
+  connectionFromConfig,
   packageRoot,
   probeMetadata,
   startKafka,
+  toKafkaError,
 } from '../kafka/index.ts';
-import type { KafkaRuntime } from '../kafka/index.ts';
+import type { KafkaConnection, KafkaRuntime } from '../kafka/index.ts';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -144,7 +146,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           subcommand,
           rest,
           config,
-          connectionFor(config, servers),
+          connectionFor(config, servers, io.cwd),
           io.cwd,
           io.out,
           values.json === true,
@@ -302,7 +304,8 @@ async function kafkaCommand(
     }
     case 'status': {
       if (config.kafka.bootstrapServers.length > 0) {
-        const probe = await probeMetadata(config.kafka.bootstrapServers, 3_000);
+        const connection = connectionFor(config, config.kafka.bootstrapServers, io.cwd);
+        const probe = await probeMetadata(connection.bootstrapServers, 3_000, connection);
         const report = {
           external: true,
           bootstrapServers: config.kafka.bootstrapServers,
@@ -313,7 +316,7 @@ async function kafkaCommand(
         io.out(
           values.json === true
             ? `${JSON.stringify(report)}\n`
-            : `External cluster ${report.bootstrapServers.join(',')}: ${probe.reachable ? 'reachable' : 'NOT reachable'}\n`,
+            : `External cluster ${report.bootstrapServers.join(',')}: ${probe.reachable ? 'reachable' : `NOT reachable${probe.error === undefined ? '' : ` (${toKafkaError(probe.error, 'metadata request').message})`}`}\n`,
         );
         return probe.reachable ? EXIT_OK : EXIT_FAILURE;
       }
@@ -342,7 +345,7 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
   };
   const kafka = await startKafka(config, { onProgress: progress });
   const metrics = new Metrics();
-  const connection = connectionFor(config, kafka.bootstrapServers);
+  const connection = connectionFor(config, kafka.bootstrapServers, io.cwd);
   const { bindings, policies, contracts } = await startPoliciesAndContracts(
     config,
     kafka,
@@ -371,6 +374,7 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
   });
   const gateway = buildGateway({
     bootstrapServers: kafka.bootstrapServers,
+    kafkaSecurity: connection,
     metrics,
     api: stack.gateway.api,
     bodyLimitBytes: config.gateway.maxBodyBytes,
@@ -419,7 +423,7 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
   }
   const kafkaWhere =
     kafka.mode === 'external'
-      ? `external cluster ${kafka.bootstrapServers.join(',')}`
+      ? `external cluster ${kafka.bootstrapServers.join(',')} (${securityLabel(connection)})`
       : `${kafka.mode === 'embedded-reused' ? 'embedded broker (already running)' : 'embedded broker'} ${kafka.bootstrapServers.join(',')}, log ${kafka.broker?.logFile ?? ''}`;
   io.out(
     [
@@ -488,7 +492,7 @@ async function auditCommand(
       : [brokerFromConfig(config, { attached: false }).bootstrapServers];
   io.err(`Following ${config.gateway.auditTopic} on ${servers.join(',')} (Ctrl-C to stop)\n`);
   await tailAudit(
-    connectionFor(config, servers),
+    connectionFor(config, servers, io.cwd),
     config.gateway.auditTopic,
     io.out,
     io.untilStopped(),
@@ -511,11 +515,19 @@ function keysCommand(subcommand: string | undefined, rest: readonly string[], io
   return EXIT_OK;
 }
 
+/** How this process talks to the cluster, as Kafka names listener protocols. */
+function securityLabel(connection: KafkaConnection): string {
+  const tls = connection.tls !== undefined;
+  if (connection.sasl === undefined) return tls ? 'SSL' : 'PLAINTEXT';
+  return `${tls ? 'SASL_SSL' : 'SASL_PLAINTEXT'}, ${connection.sasl.mechanism} as ${connection.sasl.username}`;
+}
+
 function connectionFor(
   config: GuardstreamConfig,
   bootstrapServers: readonly string[],
-): { bootstrapServers: readonly string[]; clientId: string } {
-  return { bootstrapServers, clientId: config.kafka.clientId };
+  cwd: string,
+): KafkaConnection {
+  return connectionFromConfig(config.kafka, bootstrapServers, cwd);
 }
 
 /**
@@ -580,7 +592,7 @@ async function startPoliciesAndContracts(
   contracts: RunningContracts;
 }> {
   const bindings = new DetectorBindings();
-  const connection = connectionFor(config, kafka.bootstrapServers);
+  const connection = connectionFor(config, kafka.bootstrapServers, io.cwd);
   const policies = await followPoliciesOrStopKafka(
     config,
     connection,
@@ -634,7 +646,7 @@ async function startContractsOrStopKafka(
   bindings: DetectorBindings,
 ): Promise<RunningContracts> {
   try {
-    return await startContracts(config, connectionFor(config, kafka.bootstrapServers), {
+    return await startContracts(config, connectionFor(config, kafka.bootstrapServers, io.cwd), {
       metrics,
       bindings,
       names,
@@ -696,7 +708,11 @@ async function contractsRunCommand(
   const server =
     metricsPort === undefined
       ? undefined
-      : buildGateway({ bootstrapServers: kafka.bootstrapServers, metrics });
+      : buildGateway({
+          bootstrapServers: kafka.bootstrapServers,
+          kafkaSecurity: connectionFor(config, kafka.bootstrapServers, io.cwd),
+          metrics,
+        });
   if (server !== undefined && metricsPort !== undefined) {
     try {
       await server.listen({ host: '127.0.0.1', port: metricsPort });
@@ -744,7 +760,7 @@ async function produceCommand(rest: readonly string[], values: Flags, io: CliIo)
     config.kafka.bootstrapServers.length > 0
       ? config.kafka.bootstrapServers
       : [brokerFromConfig(config, { attached: false }).bootstrapServers];
-  const producer = new JsonProducer(connectionFor(config, bootstrapServers), {
+  const producer = new JsonProducer(connectionFor(config, bootstrapServers, io.cwd), {
     deliveryTimeoutMs: 15_000,
   });
   try {

@@ -33,6 +33,30 @@ export const envOverrides: readonly EnvOverride[] = [
       'Comma-separated host:port list of an existing cluster; disables the embedded broker.',
   },
   {
+    variable: 'GUARDSTREAM_KAFKA_SASL_MECHANISM',
+    path: ['kafka', 'sasl', 'mechanism'],
+    parse: asString,
+    description: 'SASL mechanism for the cluster: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.',
+  },
+  {
+    variable: 'GUARDSTREAM_KAFKA_SASL_USERNAME',
+    path: ['kafka', 'sasl', 'username'],
+    parse: asString,
+    description: 'SASL user name (API key) for the cluster.',
+  },
+  {
+    variable: 'GUARDSTREAM_KAFKA_SASL_PASSWORD',
+    path: ['kafka', 'sasl', 'password'],
+    parse: asString,
+    description: 'SASL password (API secret) for the cluster; keeps it out of the file.',
+  },
+  {
+    variable: 'GUARDSTREAM_KAFKA_TLS_CA_FILE',
+    path: ['kafka', 'tls', 'caFile'],
+    parse: asString,
+    description: "PEM file of the CAs that signed the cluster's certificates; turns TLS on.",
+  },
+  {
     variable: 'GUARDSTREAM_KAFKA_PORT',
     path: ['kafka', 'embedded', 'port'],
     parse: asNumber,

@@ -39,7 +39,78 @@ export const kafkaSchema = z
       .min(1)
       .default('guardstream')
       .describe('Kafka client id prefix, visible in broker logs and quotas.'),
+    tls: z
+      .strictObject({
+        caFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "PEM file of the certificate authorities that signed the brokers' certificates (default: the system's). Certificates are always verified.",
+          ),
+        certFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Client certificate chain (PEM), for clusters that authenticate clients by TLS.',
+          ),
+        keyFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Private key (PEM, unencrypted) of `certFile`.'),
+        serverName: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "The name the brokers' certificates must carry, when it is not the host the client connects to (SNI too).",
+          ),
+      })
+      .optional()
+      .describe(
+        'Connect to `bootstrapServers` over TLS (listeners SSL or SASL_SSL). Absent: plaintext.',
+      ),
+    sasl: z
+      .strictObject({
+        mechanism: z
+          .enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'])
+          .describe(
+            'SASL mechanism the listener enables (Confluent Cloud: PLAIN; MSK: SCRAM-SHA-512).',
+          ),
+        username: z.string().min(1).describe('SASL user name (API key).'),
+        password: z
+          .string()
+          .min(1)
+          .describe(
+            'SASL password (API secret). Prefer GUARDSTREAM_KAFKA_SASL_PASSWORD to writing it in this file.',
+          ),
+      })
+      .optional()
+      .describe(
+        'Authenticate to `bootstrapServers` with SASL (listeners SASL_SSL, or SASL_PLAINTEXT: PLAIN then sends the password in clear text, so pair it with `tls`).',
+      ),
     embedded: embeddedKafkaSchema.prefault({}),
+  })
+  .superRefine((kafka, context) => {
+    // The embedded broker listens in plaintext on 127.0.0.1 only; security settings there would
+    // be silently unused, which in a security setting is worse than an error.
+    if (kafka.bootstrapServers.length === 0) {
+      for (const key of ['tls', 'sasl'] as const)
+        if (kafka[key] !== undefined)
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `applies to a cluster named in kafka.bootstrapServers; the embedded broker listens in plaintext on 127.0.0.1`,
+          });
+    }
+    if ((kafka.tls?.certFile === undefined) !== (kafka.tls?.keyFile === undefined))
+      context.addIssue({
+        code: 'custom',
+        path: ['tls', kafka.tls?.certFile === undefined ? 'certFile' : 'keyFile'],
+        message: 'certFile and keyFile go together',
+      });
   })
   .describe('Kafka connection and the embedded development broker.');
 

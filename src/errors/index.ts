@@ -36,6 +36,11 @@ export const errorCatalogue = {
     httpStatus: 502,
     retryable: false,
   },
+  GS_ERR_KAFKA_AUTH: {
+    message: 'The Kafka cluster refused this client: its SASL login or TLS certificate',
+    httpStatus: 502,
+    retryable: false,
+  },
   GS_ERR_KAFKA_SERDE: {
     message: 'A Kafka record could not be serialised or deserialised',
     httpStatus: 400,

@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { GuardstreamError, isGuardstreamError } from '../errors/index.ts';
 import { probeMetadata } from '../kafka/index.ts';
+import type { KafkaSecurity } from '../kafka/index.ts';
 import type { MetadataProbe } from '../kafka/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { registerApi } from './api.ts';
@@ -38,6 +39,8 @@ export type { ArgumentCheck } from './tools.ts';
 
 export interface GatewayOptions {
   bootstrapServers: readonly string[];
+  /** TLS and SASL for the health check's metadata probe, as the other clients use. */
+  kafkaSecurity?: KafkaSecurity;
   /** Fastify's logger; off unless the caller wants request logs. */
   logger?: boolean | { level: string };
   /** How long a broker probe result is reused, so health checks cannot hammer the cluster. */
@@ -64,13 +67,14 @@ export interface HealthReport {
 
 function brokerHealth(
   bootstrapServers: readonly string[],
+  security: KafkaSecurity,
   cacheMs: number,
 ): () => Promise<MetadataProbe> {
   let cached: { at: number; probe: Promise<MetadataProbe> } | undefined;
   return () => {
     const now = Date.now();
     if (cached === undefined || now - cached.at > cacheMs) {
-      cached = { at: now, probe: probeMetadata(bootstrapServers, 1_500) };
+      cached = { at: now, probe: probeMetadata(bootstrapServers, 1_500, security) };
     }
     return cached.probe;
   };
@@ -86,7 +90,11 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return503OnClosing: true,
   });
   const startedAt = Date.now();
-  const probe = brokerHealth(options.bootstrapServers, options.healthCacheMs ?? 1_000);
+  const probe = brokerHealth(
+    options.bootstrapServers,
+    options.kafkaSecurity ?? {},
+    options.healthCacheMs ?? 1_000,
+  );
 
   // JSON bodies are decoded strictly: invalid UTF-8 is a 400, not silently replaced characters.
   app.removeContentTypeParser('application/json');

@@ -17,6 +17,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
 import { GuardstreamError } from '../errors/index.ts';
+import { securityOptions } from './client.ts';
+import type { KafkaSecurity } from './client.ts';
 import { packageRoot } from './paths.ts';
 
 export interface InstallOptions {
@@ -39,6 +41,13 @@ export interface LocalBrokerOptions {
   attached?: boolean;
   libsDir?: string;
   onProgress?: (message: string) => void;
+  /**
+   * server.properties entries set over the defaults: extra listeners (SASL_SSL, SSL) for trying
+   * a client's security settings against a real broker.
+   */
+  serverProperties?: Readonly<Record<string, string>>;
+  /** SCRAM users written into the metadata when storage is formatted (`--add-scram` values). */
+  scramCredentials?: readonly string[];
 }
 
 export interface BrokerStatus {
@@ -171,6 +180,8 @@ export class LocalBroker {
   private readonly attached: boolean;
   private readonly libsDir: string | undefined;
   private readonly onProgress: ((message: string) => void) | undefined;
+  private readonly extraProperties: Readonly<Record<string, string>>;
+  private readonly scramCredentials: readonly string[];
   private child: ChildProcess | undefined;
 
   constructor(options: LocalBrokerOptions) {
@@ -184,6 +195,8 @@ export class LocalBroker {
     this.attached = options.attached ?? true;
     this.libsDir = options.libsDir;
     this.onProgress = options.onProgress;
+    this.extraProperties = options.serverProperties ?? {};
+    this.scramCredentials = options.scramCredentials ?? [];
   }
 
   private get pidFile(): string {
@@ -317,6 +330,7 @@ export class LocalBroker {
       // Compacted knowledge topics are the source of truth for the index: compact promptly.
       'log.cleaner.backoff.ms': '1000',
       'auto.create.topics.enable': 'true',
+      ...this.extraProperties,
     };
     writeFileSync(
       serverProperties,
@@ -359,6 +373,7 @@ export class LocalBroker {
         'format',
         '--standalone',
         `--cluster-id=${clusterId}`,
+        ...this.scramCredentials.flatMap((credential) => ['--add-scram', credential]),
         '-c',
         serverProperties,
       ],
@@ -475,6 +490,7 @@ export interface MetadataProbe {
 export async function probeMetadata(
   bootstrapServers: string | readonly string[],
   timeoutMs: number,
+  security: KafkaSecurity = {},
 ): Promise<MetadataProbe> {
   const admin = new Admin({
     clientId: 'guardstream-probe',
@@ -483,6 +499,7 @@ export async function probeMetadata(
     retries: 0,
     timeout: timeoutMs,
     connectTimeout: timeoutMs,
+    ...securityOptions(security),
   });
   try {
     const metadata = await admin.metadata({ topics: [], forceUpdate: true });

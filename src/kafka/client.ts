@@ -4,7 +4,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GuardstreamError } from '../errors/index.ts';
 import { toKafkaError } from './errors.ts';
 
-export interface KafkaConnection {
+/** How a client proves itself to a secured cluster, and checks the cluster in turn. */
+export interface KafkaSecurity {
+  /** TLS to the brokers (node:tls options, PEM text); certificates are always verified. */
+  tls?: { ca?: string; cert?: string; key?: string; servername?: string };
+  sasl?: {
+    mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+    username: string;
+    password: string;
+  };
+}
+
+export interface KafkaConnection extends KafkaSecurity {
   bootstrapServers: readonly string[];
   clientId: string;
   /** Per-request timeout. */
@@ -52,13 +63,23 @@ function baseOptions(connection: KafkaConnection): {
   timeout: number;
   retries: number;
   retryDelay: number;
-} {
+} & KafkaSecurity {
   return {
     clientId: connection.clientId,
     bootstrapBrokers: [...connection.bootstrapServers],
     timeout: connection.timeoutMs ?? 10_000,
     retries: connection.retries ?? 3,
     retryDelay: connection.retryDelayMs ?? 250,
+    ...securityOptions(connection),
+  };
+}
+
+/** The client library's TLS and SASL options for `security` (none for a plaintext cluster). */
+export function securityOptions(security: KafkaSecurity): KafkaSecurity {
+  return {
+    // rejectUnauthorized is node's default, and nothing here turns it off.
+    ...(security.tls === undefined ? {} : { tls: { ...security.tls } }),
+    ...(security.sasl === undefined ? {} : { sasl: { ...security.sasl } }),
   };
 }
 

@@ -17,10 +17,12 @@ export {
   decodeJson,
   encodeJson,
 } from './client.ts';
+export { connectionFromConfig } from './security.ts';
 export type {
   ConsumerOptions,
   IncomingRecord,
   KafkaConnection,
+  KafkaSecurity,
   OutgoingRecord,
   ProduceReceipt,
   ProducerOptions,

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalBroker, TopicAdmin, freePort } from '../../src/kafka/index.ts';
-import type { KafkaConnection } from '../../src/kafka/index.ts';
+import type { KafkaConnection, LocalBrokerOptions } from '../../src/kafka/index.ts';
 
 let ownBroker: Promise<string> | undefined;
 
@@ -48,7 +49,12 @@ export async function testConnection(
  * A broker of the calling test file's own, for tests that stop or restart it: doing that to the
  * shared one would disturb other test files. `dir` is a scratch folder removed with it.
  */
-export async function startOwnBroker(name: string): Promise<{
+export async function startOwnBroker(
+  name: string,
+  configure: (
+    dir: string,
+  ) => Promise<Partial<LocalBrokerOptions>> | Partial<LocalBrokerOptions> = () => ({}),
+): Promise<{
   broker: LocalBroker;
   connection: KafkaConnection;
   dir: string;
@@ -60,6 +66,7 @@ export async function startOwnBroker(name: string): Promise<{
     controllerPort: await freePort(),
     dataDir: join(dir, 'kafka'),
     attached: true,
+    ...(await configure(dir)),
   });
   await broker.start();
   return {
@@ -143,4 +150,106 @@ export async function createContractTopics(
   } finally {
     await admin.close();
   }
+}
+
+/** A user the secured broker knows, by SCRAM and by PLAIN. */
+export const SECURED_USER = { username: 'guardstream', password: 'correct-horse-battery-staple' };
+
+/**
+ * A broker of the calling test file's own with two secured listeners besides its plaintext one:
+ * SASL_SSL (a self-signed certificate for 127.0.0.1, made by the JDK's keytool) and
+ * SASL_PLAINTEXT, each taking PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for `SECURED_USER`.
+ * `caPem` is the certificate a client must trust.
+ */
+export async function startSecuredBroker(name: string): Promise<
+  Awaited<ReturnType<typeof startOwnBroker>> & {
+    saslSsl: string;
+    saslPlaintext: string;
+    caPem: string;
+  }
+> {
+  const saslSslPort = await freePort();
+  const saslPlaintextPort = await freePort();
+  let caPem = '';
+  const started = await startOwnBroker(name, async (dir) => {
+    const keystore = join(dir, 'broker.p12');
+    const storePassword = randomBytes(12).toString('hex');
+    const keytool = (args: string[]): void => {
+      const result = spawnSync('keytool', args, { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`keytool failed: ${result.stderr}`);
+    };
+    keytool([
+      '-genkeypair',
+      '-alias',
+      'broker',
+      '-keyalg',
+      'RSA',
+      '-keysize',
+      '2048',
+      '-validity',
+      '2',
+      '-dname',
+      'CN=guardstream-test-broker',
+      '-ext',
+      'SAN=ip:127.0.0.1,dns:localhost',
+      '-keystore',
+      keystore,
+      '-storetype',
+      'PKCS12',
+      '-storepass',
+      storePassword,
+      '-keypass',
+      storePassword,
+    ]);
+    const caFile = join(dir, 'ca.pem');
+    keytool([
+      '-exportcert',
+      '-rfc',
+      '-alias',
+      'broker',
+      '-keystore',
+      keystore,
+      '-storepass',
+      storePassword,
+      '-file',
+      caFile,
+    ]);
+    caPem = readFileSync(caFile, 'utf8');
+    const port = await freePort();
+    const controllerPort = await freePort();
+    const { username, password } = SECURED_USER;
+    const jaas = (listener: string): Record<string, string> => ({
+      [`listener.name.${listener}.plain.sasl.jaas.config`]: `org.apache.kafka.common.security.plain.PlainLoginModule required user_${username}="${password}";`,
+      [`listener.name.${listener}.scram-sha-256.sasl.jaas.config`]:
+        'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      [`listener.name.${listener}.scram-sha-512.sasl.jaas.config`]:
+        'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    });
+    return {
+      port,
+      controllerPort,
+      serverProperties: {
+        listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_SSL://127.0.0.1:${saslSslPort},SASL_PLAINTEXT://127.0.0.1:${saslPlaintextPort}`,
+        'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SASL_SSL://127.0.0.1:${saslSslPort},SASL_PLAINTEXT://127.0.0.1:${saslPlaintextPort}`,
+        'listener.security.protocol.map':
+          'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT',
+        'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+        'ssl.keystore.type': 'PKCS12',
+        'ssl.keystore.location': keystore,
+        'ssl.keystore.password': storePassword,
+        'ssl.key.password': storePassword,
+        ...jaas('sasl_ssl'),
+        ...jaas('sasl_plaintext'),
+      },
+      scramCredentials: ['SCRAM-SHA-256', 'SCRAM-SHA-512'].map(
+        (mechanism) => `${mechanism}=[name=${username},password=${password}]`,
+      ),
+    };
+  });
+  return {
+    ...started,
+    saslSsl: `127.0.0.1:${saslSslPort}`,
+    saslPlaintext: `127.0.0.1:${saslPlaintextPort}`,
+    caPem,
+  };
 }
