@@ -2,6 +2,7 @@ import { Admin, ConfigResourceTypes, Consumer, ProduceAcks, Producer } from '@pl
 import type { Message, MessageToProduce, MessagesStream } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GuardstreamError } from '../errors/index.ts';
+import { readForeignCodecs } from './compression.ts';
 import { toKafkaError } from './errors.ts';
 
 /** How a client proves itself to a secured cluster, and checks the cluster in turn. */
@@ -229,6 +230,7 @@ export class JsonConsumer<Value = unknown> {
   private readonly options: ConsumerOptions;
 
   constructor(connection: KafkaConnection, options: ConsumerOptions) {
+    readForeignCodecs();
     this.options = options;
     this.consumer = new Consumer({
       ...baseOptions(connection),
