@@ -156,21 +156,28 @@ export async function createContractTopics(
 export const SECURED_USER = { username: 'guardstream', password: 'correct-horse-battery-staple' };
 
 /**
- * A broker of the calling test file's own with two secured listeners besides its plaintext one:
+ * A broker of the calling test file's own with three secured listeners besides its plaintext one:
  * SASL_SSL (a self-signed certificate for 127.0.0.1, made by the JDK's keytool) and
- * SASL_PLAINTEXT, each taking PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for `SECURED_USER`.
+ * SASL_PLAINTEXT, each taking PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for `SECURED_USER`, and
+ * SSL requiring a client certificate (`clientCertPem` / `clientKeyPem`, made by openssl).
  * `caPem` is the certificate a client must trust.
  */
 export async function startSecuredBroker(name: string): Promise<
   Awaited<ReturnType<typeof startOwnBroker>> & {
     saslSsl: string;
     saslPlaintext: string;
+    mutualTls: string;
     caPem: string;
+    clientCertPem: string;
+    clientKeyPem: string;
   }
 > {
   const saslSslPort = await freePort();
   const saslPlaintextPort = await freePort();
+  const mutualTlsPort = await freePort();
   let caPem = '';
+  let clientCertPem = '';
+  let clientKeyPem = '';
   const started = await startOwnBroker(name, async (dir) => {
     const keystore = join(dir, 'broker.p12');
     const storePassword = randomBytes(12).toString('hex');
@@ -215,6 +222,46 @@ export async function startSecuredBroker(name: string): Promise<
       caFile,
     ]);
     caPem = readFileSync(caFile, 'utf8');
+    // The client's certificate, self-signed, is what the broker's truststore trusts.
+    const clientKey = join(dir, 'client-key.pem');
+    const clientCert = join(dir, 'client-cert.pem');
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=guardstream-test-client',
+        '-keyout',
+        clientKey,
+        '-out',
+        clientCert,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
+    clientCertPem = readFileSync(clientCert, 'utf8');
+    clientKeyPem = readFileSync(clientKey, 'utf8');
+    const truststore = join(dir, 'truststore.p12');
+    keytool([
+      '-importcert',
+      '-noprompt',
+      '-alias',
+      'client',
+      '-file',
+      clientCert,
+      '-keystore',
+      truststore,
+      '-storetype',
+      'PKCS12',
+      '-storepass',
+      storePassword,
+    ]);
     const port = await freePort();
     const controllerPort = await freePort();
     const { username, password } = SECURED_USER;
@@ -229,15 +276,19 @@ export async function startSecuredBroker(name: string): Promise<
       port,
       controllerPort,
       serverProperties: {
-        listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_SSL://127.0.0.1:${saslSslPort},SASL_PLAINTEXT://127.0.0.1:${saslPlaintextPort}`,
-        'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SASL_SSL://127.0.0.1:${saslSslPort},SASL_PLAINTEXT://127.0.0.1:${saslPlaintextPort}`,
+        listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_SSL://127.0.0.1:${saslSslPort},SASL_PLAINTEXT://127.0.0.1:${saslPlaintextPort},SSL://127.0.0.1:${mutualTlsPort}`,
+        'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SASL_SSL://127.0.0.1:${saslSslPort},SASL_PLAINTEXT://127.0.0.1:${saslPlaintextPort},SSL://127.0.0.1:${mutualTlsPort}`,
         'listener.security.protocol.map':
-          'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT',
+          'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL',
         'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
         'ssl.keystore.type': 'PKCS12',
         'ssl.keystore.location': keystore,
         'ssl.keystore.password': storePassword,
         'ssl.key.password': storePassword,
+        'ssl.truststore.type': 'PKCS12',
+        'ssl.truststore.location': truststore,
+        'ssl.truststore.password': storePassword,
+        'listener.name.ssl.ssl.client.auth': 'required',
         ...jaas('sasl_ssl'),
         ...jaas('sasl_plaintext'),
       },
@@ -250,6 +301,9 @@ export async function startSecuredBroker(name: string): Promise<
     ...started,
     saslSsl: `127.0.0.1:${saslSslPort}`,
     saslPlaintext: `127.0.0.1:${saslPlaintextPort}`,
+    mutualTls: `127.0.0.1:${mutualTlsPort}`,
     caPem,
+    clientCertPem,
+    clientKeyPem,
   };
 }

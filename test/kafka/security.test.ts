@@ -83,6 +83,28 @@ describe('kafka: TLS and SASL against a real broker with secured listeners', () 
     await roundTrip(connectionFromConfig(config.kafka, config.kafka.bootstrapServers, dir));
   });
 
+  it('produces and consumes over SSL with a client certificate, and is refused without one', async () => {
+    writeFileSync(join(dir, 'client-cert.pem'), secured.clientCertPem);
+    writeFileSync(join(dir, 'client-key.pem'), secured.clientKeyPem);
+    await roundTrip(
+      fromConfig({
+        bootstrapServers: [secured.mutualTls],
+        tls: { caFile: 'ca.pem', certFile: 'client-cert.pem', keyFile: 'client-key.pem' },
+      }),
+    );
+    const admin = new TopicAdmin(
+      fromConfig({ bootstrapServers: [secured.mutualTls], tls: { caFile: 'ca.pem' } }),
+    );
+    try {
+      await assert.rejects(
+        admin.listTopics(),
+        (error: unknown) => error instanceof GuardstreamError,
+      );
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('reports a refused login as GS_ERR_KAFKA_AUTH, not retryable, naming kafka.sasl', async () => {
     for (const mechanism of ['PLAIN', 'SCRAM-SHA-256'] as const) {
       const admin = new TopicAdmin(
