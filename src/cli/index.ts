@@ -518,8 +518,10 @@ function keysCommand(subcommand: string | undefined, rest: readonly string[], io
 /** How this process talks to the cluster, as Kafka names listener protocols. */
 function securityLabel(connection: KafkaConnection): string {
   const tls = connection.tls !== undefined;
-  if (connection.sasl === undefined) return tls ? 'SSL' : 'PLAINTEXT';
-  return `${tls ? 'SASL_SSL' : 'SASL_PLAINTEXT'}, ${connection.sasl.mechanism} as ${connection.sasl.username}`;
+  const sasl = connection.sasl;
+  if (sasl === undefined) return tls ? 'SSL' : 'PLAINTEXT';
+  const who = sasl.mechanism === 'OAUTHBEARER' ? sasl.principal : sasl.username;
+  return `${tls ? 'SASL_SSL' : 'SASL_PLAINTEXT'}, ${sasl.mechanism} as ${who}`;
 }
 
 function connectionFor(

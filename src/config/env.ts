@@ -51,6 +51,12 @@ export const envOverrides: readonly EnvOverride[] = [
     description: 'SASL password (API secret) for the cluster; keeps it out of the file.',
   },
   {
+    variable: 'GUARDSTREAM_KAFKA_OAUTH_CLIENT_SECRET',
+    path: ['kafka', 'sasl', 'oauth', 'clientSecret'],
+    parse: asString,
+    description: 'OAuth client secret for OAUTHBEARER; keeps it out of the file.',
+  },
+  {
     variable: 'GUARDSTREAM_KAFKA_TLS_CA_FILE',
     path: ['kafka', 'tls', 'caFile'],
     parse: asString,

@@ -75,17 +75,50 @@ export const kafkaSchema = z
     sasl: z
       .strictObject({
         mechanism: z
-          .enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'])
+          .enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'])
           .describe(
-            'SASL mechanism the listener enables (Confluent Cloud: PLAIN; MSK: SCRAM-SHA-512).',
+            'SASL mechanism the listener enables (Confluent Cloud: PLAIN or OAUTHBEARER; Amazon MSK: SCRAM-SHA-512; Strimzi with Keycloak: OAUTHBEARER).',
           ),
-        username: z.string().min(1).describe('SASL user name (API key).'),
+        username: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('SASL user name (API key); PLAIN and SCRAM only.'),
         password: z
           .string()
           .min(1)
+          .optional()
           .describe(
-            'SASL password (API secret). Prefer GUARDSTREAM_KAFKA_SASL_PASSWORD to writing it in this file.',
+            'SASL password (API secret); PLAIN and SCRAM only. Prefer GUARDSTREAM_KAFKA_SASL_PASSWORD to writing it in this file.',
           ),
+        oauth: z
+          .strictObject({
+            tokenEndpoint: z
+              .url({ protocol: /^https?$/ })
+              .describe(
+                "The identity provider's OAuth 2 token endpoint; a token is got there with the client-credentials grant and used until shortly before it expires.",
+              ),
+            clientId: z.string().min(1).describe('OAuth client id.'),
+            clientSecret: z
+              .string()
+              .min(1)
+              .describe(
+                'OAuth client secret, sent by HTTP Basic authentication. Prefer GUARDSTREAM_KAFKA_OAUTH_CLIENT_SECRET to writing it in this file.',
+              ),
+            scope: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('Scope to ask for, if the provider wants one.'),
+            extensions: z
+              .record(z.string().regex(/^[A-Za-z]+$/), z.string())
+              .default({})
+              .describe(
+                'SASL extensions sent with the token (Confluent Cloud: logicalCluster and identityPoolId).',
+              ),
+          })
+          .optional()
+          .describe('OAUTHBEARER only: where and how to get tokens.'),
       })
       .optional()
       .describe(
@@ -103,6 +136,26 @@ export const kafkaSchema = z
             code: 'custom',
             path: [key],
             message: `applies to a cluster named in kafka.bootstrapServers; the embedded broker listens in plaintext on 127.0.0.1`,
+          });
+    }
+    const sasl = kafka.sasl;
+    if (sasl !== undefined) {
+      const byToken = sasl.mechanism === 'OAUTHBEARER';
+      const required = byToken ? (['oauth'] as const) : (['username', 'password'] as const);
+      const unused = byToken ? (['username', 'password'] as const) : (['oauth'] as const);
+      for (const key of required)
+        if (sasl[key] === undefined)
+          context.addIssue({
+            code: 'custom',
+            path: ['sasl', key],
+            message: `required with mechanism ${sasl.mechanism}`,
+          });
+      for (const key of unused)
+        if (sasl[key] !== undefined)
+          context.addIssue({
+            code: 'custom',
+            path: ['sasl', key],
+            message: `not used with mechanism ${sasl.mechanism}`,
           });
     }
     if ((kafka.tls?.certFile === undefined) !== (kafka.tls?.keyFile === undefined))

@@ -1,5 +1,5 @@
 import { Admin, ConfigResourceTypes, Consumer, ProduceAcks, Producer } from '@platformatic/kafka';
-import type { Message, MessageToProduce, MessagesStream } from '@platformatic/kafka';
+import type { Message, MessageToProduce, MessagesStream, SASLOptions } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GuardstreamError } from '../errors/index.ts';
 import { readForeignCodecs } from './compression.ts';
@@ -9,11 +9,17 @@ import { toKafkaError } from './errors.ts';
 export interface KafkaSecurity {
   /** TLS to the brokers (node:tls options, PEM text); certificates are always verified. */
   tls?: { ca?: string; cert?: string; key?: string; servername?: string };
-  sasl?: {
-    mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
-    username: string;
-    password: string;
-  };
+  sasl?:
+    | { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }
+    | {
+        mechanism: 'OAUTHBEARER';
+        /** A bearer token for each new connection (see `oauthTokenProvider`). */
+        token: () => Promise<string>;
+        /** SASL extensions sent with the token (Confluent Cloud's logicalCluster…). */
+        oauthBearerExtensions?: Record<string, string>;
+        /** Who the token speaks for, for messages (the OAuth client id). */
+        principal: string;
+      };
 }
 
 export interface KafkaConnection extends KafkaSecurity {
@@ -64,7 +70,7 @@ function baseOptions(connection: KafkaConnection): {
   timeout: number;
   retries: number;
   retryDelay: number;
-} & KafkaSecurity {
+} & LibrarySecurity {
   return {
     clientId: connection.clientId,
     bootstrapBrokers: [...connection.bootstrapServers],
@@ -75,12 +81,30 @@ function baseOptions(connection: KafkaConnection): {
   };
 }
 
+/** The client library's SASL options: ours without what only messages use. */
+function librarySasl(sasl: NonNullable<KafkaSecurity['sasl']>): SASLOptions {
+  if (sasl.mechanism !== 'OAUTHBEARER') return { ...sasl };
+  return {
+    mechanism: sasl.mechanism,
+    token: sasl.token,
+    ...(sasl.oauthBearerExtensions === undefined
+      ? {}
+      : { oauthBearerExtensions: sasl.oauthBearerExtensions }),
+  };
+}
+
+/** TLS and SASL as the client library takes them. */
+interface LibrarySecurity {
+  tls?: NonNullable<KafkaSecurity['tls']>;
+  sasl?: SASLOptions;
+}
+
 /** The client library's TLS and SASL options for `security` (none for a plaintext cluster). */
-export function securityOptions(security: KafkaSecurity): KafkaSecurity {
+export function securityOptions(security: KafkaSecurity): LibrarySecurity {
   return {
     // rejectUnauthorized is node's default, and nothing here turns it off.
     ...(security.tls === undefined ? {} : { tls: { ...security.tls } }),
-    ...(security.sasl === undefined ? {} : { sasl: { ...security.sasl } }),
+    ...(security.sasl === undefined ? {} : { sasl: librarySasl(security.sasl) }),
   };
 }
 

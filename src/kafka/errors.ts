@@ -93,6 +93,16 @@ const certificateCodes = new Set([
 /** Why the cluster refused this client (credentials, certificate), or undefined. */
 function securityRefusal(error: Error): string | undefined {
   let found: string | undefined;
+  // First our own OAuth token provider's refusal, which the client library wraps in its
+  // authentication error: it says more.
+  some(error, (candidate) => {
+    if (isGuardstreamError(candidate) && candidate.code === 'GS_ERR_KAFKA_AUTH') {
+      found = candidate.message;
+      return true;
+    }
+    return false;
+  });
+  if (found !== undefined) return found;
   some(error, (candidate) => {
     if (GenericError.isGenericError(candidate) && candidate.code === 'PLT_KFK_AUTHENTICATION') {
       found = `the brokers refused the SASL login (${candidate.message.replace(/\.$/, '')}): check kafka.sasl`;

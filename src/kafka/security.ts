@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { GuardstreamConfig } from '../config/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import type { KafkaConnection, KafkaSecurity } from './client.ts';
+import { oauthTokenProvider } from './oauth.ts';
 
 /**
  * The connection every Kafka client of this process uses: the cluster's addresses, the client
@@ -32,7 +33,26 @@ function securityFromConfig(kafka: GuardstreamConfig['kafka'], cwd: string): Kaf
       ...(kafka.tls.serverName === undefined ? {} : { servername: kafka.tls.serverName }),
     };
   }
-  if (kafka.sasl !== undefined) security.sasl = { ...kafka.sasl };
+  const sasl = kafka.sasl;
+  if (sasl === undefined) return security;
+  if (sasl.mechanism === 'OAUTHBEARER') {
+    // The schema requires oauth with this mechanism.
+    const oauth = sasl.oauth;
+    if (oauth === undefined) return security;
+    security.sasl = {
+      mechanism: 'OAUTHBEARER',
+      token: oauthTokenProvider({
+        tokenEndpoint: oauth.tokenEndpoint,
+        clientId: oauth.clientId,
+        clientSecret: oauth.clientSecret,
+        ...(oauth.scope === undefined ? {} : { scope: oauth.scope }),
+      }),
+      oauthBearerExtensions: { ...oauth.extensions },
+      principal: oauth.clientId,
+    };
+  } else if (sasl.username !== undefined && sasl.password !== undefined) {
+    security.sasl = { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password };
+  }
   return security;
 }
 

@@ -158,7 +158,8 @@ export const SECURED_USER = { username: 'guardstream', password: 'correct-horse-
 /**
  * A broker of the calling test file's own with three secured listeners besides its plaintext one:
  * SASL_SSL (a self-signed certificate for 127.0.0.1, made by the JDK's keytool) and
- * SASL_PLAINTEXT, each taking PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for `SECURED_USER`, and
+ * SASL_PLAINTEXT, each taking PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for `SECURED_USER` and
+ * OAUTHBEARER with unsigned tokens (`startTokenEndpointDouble` issues them), and
  * SSL requiring a client certificate (`clientCertPem` / `clientKeyPem`, made by openssl).
  * `caPem` is the certificate a client must trust.
  */
@@ -271,6 +272,9 @@ export async function startSecuredBroker(name: string): Promise<
         'org.apache.kafka.common.security.scram.ScramLoginModule required;',
       [`listener.name.${listener}.scram-sha-512.sasl.jaas.config`]:
         'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      // Kafka's unsecured validator: it checks a token's claims (sub, exp), not a signature.
+      [`listener.name.${listener}.oauthbearer.sasl.jaas.config`]:
+        'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
     });
     return {
       port,
@@ -280,7 +284,7 @@ export async function startSecuredBroker(name: string): Promise<
         'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SASL_SSL://127.0.0.1:${saslSslPort},SASL_PLAINTEXT://127.0.0.1:${saslPlaintextPort},SSL://127.0.0.1:${mutualTlsPort}`,
         'listener.security.protocol.map':
           'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL',
-        'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+        'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
         'ssl.keystore.type': 'PKCS12',
         'ssl.keystore.location': keystore,
         'ssl.keystore.password': storePassword,

@@ -13,6 +13,7 @@ import {
 } from '../../src/kafka/index.ts';
 import type { KafkaConnection } from '../../src/kafka/index.ts';
 import { runCliProcess } from '../helpers/cli.ts';
+import { startTokenEndpointDouble } from '../helpers/oauth.ts';
 import { SECURED_USER, startSecuredBroker, take, uniqueName } from '../helpers/kafka.ts';
 
 const mechanisms = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
@@ -102,6 +103,55 @@ describe('kafka: TLS and SASL against a real broker with secured listeners', () 
       );
     } finally {
       await admin.close();
+    }
+  });
+
+  it('produces and consumes over SASL_SSL with OAUTHBEARER, reusing a token until it is about to expire', async () => {
+    const idp = await startTokenEndpointDouble({
+      clientId: 'guardstream-client',
+      clientSecret: 's3cret:with/odd=chars',
+      lifetimeSeconds: 4,
+    });
+    try {
+      const connection = fromConfig({
+        bootstrapServers: [secured.saslSsl],
+        tls: { caFile: 'ca.pem' },
+        sasl: {
+          mechanism: 'OAUTHBEARER',
+          oauth: {
+            tokenEndpoint: idp.url,
+            clientId: 'guardstream-client',
+            clientSecret: 's3cret:with/odd=chars',
+            scope: 'kafka',
+          },
+        },
+      });
+      await roundTrip(connection);
+      // The admin, producer and consumer each opened connections: one token served them all.
+      assert.equal(idp.issued, 1);
+      // Past half its four-second life a new connection gets a new token.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      await roundTrip(connection);
+      assert.equal(idp.issued, 2);
+      // A refused token request fails the connection with what the endpoint said.
+      idp.refusing = true;
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const admin = new TopicAdmin(connection);
+      try {
+        await assert.rejects(
+          admin.listTopics(),
+          (error: unknown) =>
+            error instanceof GuardstreamError &&
+            error.code === 'GS_ERR_KAFKA_AUTH' &&
+            /no OAuth token for Kafka: .* answered HTTP 401: invalid_client \(who are you\?\): check kafka\.sasl\.oauth/.test(
+              error.message,
+            ),
+        );
+      } finally {
+        await admin.close();
+      }
+    } finally {
+      await idp.close();
     }
   });
 
@@ -201,6 +251,20 @@ describe('kafka: TLS and SASL settings are checked at start-up', () => {
         sasl: { mechanism: 'GSSAPI', username: 'u', password: 'p' },
       }).join('\n'),
       /kafka\.sasl\.mechanism/,
+    );
+    assert.match(
+      issues({
+        bootstrapServers: ['h:9093'],
+        sasl: { mechanism: 'OAUTHBEARER', username: 'u' },
+      }).join('\n'),
+      /kafka\.sasl\.oauth: required with mechanism OAUTHBEARER[^]*kafka\.sasl\.username: not used with mechanism OAUTHBEARER/,
+    );
+    assert.match(
+      issues({
+        bootstrapServers: ['h:9093'],
+        sasl: { mechanism: 'SCRAM-SHA-512', username: 'u' },
+      }).join('\n'),
+      /kafka\.sasl\.password: required with mechanism SCRAM-SHA-512/,
     );
     const parsed = configSchema.parse({
       kafka: { bootstrapServers: ['h:9093'], tls: { caFile: 'missing.pem' } },
