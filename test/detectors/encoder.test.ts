@@ -129,6 +129,16 @@ describe('prompt_injection_encoder: low-rank updates of int8 matrices', () => {
   });
 });
 
+/** The committed MiniLM patch with `base` fields changed, written to a scratch file. */
+function patchWithBase(base: Partial<EncoderPatch['base']>): string {
+  const committed = JSON.parse(
+    readFileSync(committedEncoderPatch('minilm'), 'utf8'),
+  ) as EncoderPatch;
+  const path = join(mkdtempSync(join(tmpdir(), 'gs-encoder-')), 'patch.json');
+  writeFileSync(path, JSON.stringify({ ...committed, base: { ...committed.base, ...base } }));
+  return path;
+}
+
 describe('prompt_injection_encoder: the committed patch on the pinned model', () => {
   const config = injectionEncoderDetector.configSchema.parse({});
 
@@ -228,14 +238,7 @@ describe('prompt_injection_encoder: the committed patch on the pinned model', ()
   });
 
   it('rejects ready() when the pinned file is not the one the patch was trained on, and fails closed', async () => {
-    const committed = JSON.parse(
-      readFileSync(committedEncoderPatch('minilm'), 'utf8'),
-    ) as EncoderPatch;
-    const mismatched = join(mkdtempSync(join(tmpdir(), 'gs-encoder-')), 'patch.json');
-    writeFileSync(
-      mismatched,
-      JSON.stringify({ ...committed, base: { ...committed.base, sha256: '0'.repeat(64) } }),
-    );
+    const mismatched = patchWithBase({ sha256: '0'.repeat(64) });
     const engine = new GuardEngine(
       guardPolicySchema.parse({
         stages: {
@@ -272,14 +275,7 @@ describe('prompt_injection_encoder: the committed patch on the pinned model', ()
   });
 
   it('refuses a patch trained on a model that is not pinned', () => {
-    const committed = JSON.parse(
-      readFileSync(committedEncoderPatch('minilm'), 'utf8'),
-    ) as EncoderPatch;
-    const elsewhere = join(mkdtempSync(join(tmpdir(), 'gs-encoder-')), 'patch.json');
-    writeFileSync(
-      elsewhere,
-      JSON.stringify({ ...committed, base: { ...committed.base, model: 'some-hub-model' } }),
-    );
+    const elsewhere = patchWithBase({ model: 'some-hub-model' });
     assert.throws(
       () => injectionEncoderDetector.configSchema.parse({ patchPath: elsewhere }),
       /trained on some-hub-model, which is not a pinned model/,
