@@ -124,6 +124,12 @@ export const kafkaSchema = z
       .describe(
         'Authenticate to `bootstrapServers` with SASL (listeners SASL_SSL, or SASL_PLAINTEXT: PLAIN then sends the password in clear text, so pair it with `tls`).',
       ),
+    compression: z
+      .enum(['none', 'gzip', 'snappy', 'lz4'])
+      .default('none')
+      .describe(
+        "Codec for the batches Guardstream writes (clean topics, dead letters, audit events, knowledge). Whatever this says, batches other producers compressed are read with any codec, zstd included; zstd is not written, as Node 20's zlib has no zstd.",
+      ),
     embedded: embeddedKafkaSchema.prefault({}),
   })
   .superRefine((kafka, context) => {

@@ -25,6 +25,8 @@ export interface KafkaSecurity {
 export interface KafkaConnection extends KafkaSecurity {
   bootstrapServers: readonly string[];
   clientId: string;
+  /** Codec for the batches this process's producers write (none when absent). */
+  compression?: 'gzip' | 'snappy' | 'lz4';
   /** Per-request timeout. */
   timeoutMs?: number;
   /** How often the client retries a retryable failure before surfacing it. */
@@ -80,6 +82,9 @@ function baseOptions(connection: KafkaConnection): {
     ...securityOptions(connection),
   };
 }
+
+const compressionOf = (connection: KafkaConnection): { compression?: 'gzip' | 'snappy' | 'lz4' } =>
+  connection.compression === undefined ? {} : { compression: connection.compression };
 
 /** The client library's SASL options: ours without what only messages use. */
 function librarySasl(sasl: NonNullable<KafkaSecurity['sasl']>): SASLOptions {
@@ -184,6 +189,7 @@ export class JsonProducer<Value = unknown> {
   constructor(connection: KafkaConnection, options: ProducerOptions = {}) {
     this.producer = new Producer({
       ...baseOptions(connection),
+      ...compressionOf(connection),
       idempotent: options.idempotent ?? true,
       acks: ProduceAcks.ALL,
     });
@@ -533,6 +539,7 @@ export class TransactionalProducer {
   constructor(connection: KafkaConnection, transactionalId: string) {
     this.producer = new Producer({
       ...baseOptions(connection),
+      ...compressionOf(connection),
       idempotent: true,
       transactionalId,
       acks: ProduceAcks.ALL,

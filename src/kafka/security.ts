@@ -7,7 +7,8 @@ import { oauthTokenProvider } from './oauth.ts';
 
 /**
  * The connection every Kafka client of this process uses: the cluster's addresses, the client
- * id, and the TLS material and SASL credentials of `kafka.tls` / `kafka.sasl`. Files are read
+ * id, the producers' codec, and the TLS material and SASL credentials of `kafka.tls` /
+ * `kafka.sasl`. Files are read
  * here, once, relative to `cwd`; one that cannot be read is a start-up error naming its key.
  */
 export function connectionFromConfig(
@@ -15,7 +16,12 @@ export function connectionFromConfig(
   bootstrapServers: readonly string[],
   cwd: string,
 ): KafkaConnection {
-  return { bootstrapServers, clientId: kafka.clientId, ...securityFromConfig(kafka, cwd) };
+  return {
+    bootstrapServers,
+    clientId: kafka.clientId,
+    ...(kafka.compression === 'none' ? {} : { compression: kafka.compression }),
+    ...securityFromConfig(kafka, cwd),
+  };
 }
 
 function securityFromConfig(kafka: GuardstreamConfig['kafka'], cwd: string): KafkaSecurity {
