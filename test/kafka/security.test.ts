@@ -193,6 +193,28 @@ describe('kafka: TLS and SASL against a real broker with secured listeners', () 
     );
   });
 
+  it('checks the certificate against tls.serverName when one is given', async () => {
+    // The broker's certificate names 127.0.0.1 and localhost.
+    await roundTrip(
+      fromConfig({
+        bootstrapServers: [secured.saslSsl],
+        tls: { caFile: 'ca.pem', serverName: 'localhost' },
+        sasl: { mechanism: 'SCRAM-SHA-256', ...SECURED_USER },
+      }),
+    );
+    await refused(
+      fromConfig({
+        bootstrapServers: [secured.saslSsl],
+        tls: { caFile: 'ca.pem', serverName: 'kafka.example.net' },
+        sasl: { mechanism: 'SCRAM-SHA-256', ...SECURED_USER },
+      }),
+      {
+        code: 'GS_ERR_KAFKA_AUTH',
+        message: /TLS certificate was not accepted.*kafka\.example\.net.*kafka\.tls\.serverName/,
+      },
+    );
+  });
+
   it('guardstream kafka status says whether the secured cluster answers, and why not', async () => {
     const file = join(dir, 'secured.yaml');
     const write = (password: string): void => {
