@@ -1,6 +1,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { validateConfig } from '../config/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
+import { connectionFromConfig } from '../kafka/index.ts';
+import type { KafkaConnection } from '../kafka/index.ts';
 import {
   buildProbes,
   html,
@@ -52,7 +55,12 @@ function positiveInt(value: string | undefined, fallback: number, flag: string):
  */
 export async function redteamCommand(
   flags: RedteamFlags,
-  io: { out: (text: string) => void; err: (text: string) => void; cwd: string },
+  io: {
+    out: (text: string) => void;
+    err: (text: string) => void;
+    cwd: string;
+    env?: Readonly<Record<string, string | undefined>>;
+  },
 ): Promise<number> {
   if (flags.target === undefined) {
     io.err(
@@ -94,9 +102,7 @@ export async function redteamCommand(
   });
   const plantTopic = flags['plant-topic'] ?? 'knowledge';
   const plantConnection =
-    plantKafka === undefined
-      ? undefined
-      : { bootstrapServers: plantKafka.split(','), clientId: 'guardstream-redteam' };
+    plantKafka === undefined ? undefined : plantConnectionFor(plantKafka, io.env ?? {}, io.cwd);
   if (plantConnection !== undefined) {
     const planted = await plantDocuments(plantConnection, plantTopic, probes);
     const waitSeconds = positiveInt(flags['plant-wait'], 20, 'plant-wait');
@@ -172,4 +178,27 @@ export async function redteamCommand(
     }
   }
   return 0;
+}
+
+/**
+ * The connection to the target's cluster for planting documents: `servers`, with the TLS and
+ * SASL settings `guardstream up` would take from the same environment variables
+ * (GUARDSTREAM_KAFKA_SASL_*, GUARDSTREAM_KAFKA_OAUTH_CLIENT_SECRET, GUARDSTREAM_KAFKA_TLS_CA_FILE).
+ */
+export function plantConnectionFor(
+  servers: string,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): KafkaConnection {
+  const result = validateConfig(
+    { kafka: { bootstrapServers: servers.split(','), clientId: 'guardstream-redteam' } },
+    // --plant-kafka names the cluster, whatever the environment names.
+    { ...env, KAFKA_BOOTSTRAP_SERVERS: undefined },
+  );
+  if (!result.ok) {
+    throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
+      message: `--plant-kafka: ${result.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+    });
+  }
+  return connectionFromConfig(result.config.kafka, result.config.kafka.bootstrapServers, cwd);
 }
