@@ -33,9 +33,12 @@ async function produceWithJavaClient(
       topic,
       '--compression-codec',
       codec,
-      // One batch for many records, so the codec compresses a real batch.
+      // One batch of ~200 KB for all the records, so the codec compresses a real batch and
+      // snappy-java's stream holds several 32 KB blocks.
       '--producer-property',
-      'linger.ms=50',
+      'linger.ms=200',
+      '--producer-property',
+      'batch.size=1048576',
     ],
     { stdio: ['pipe', 'ignore', 'pipe'] },
   );
@@ -62,7 +65,7 @@ describe('kafka: batches other producers compressed', () => {
       await admin.close();
     }
     const lines = Array.from({ length: RECORDS }, (_, n) =>
-      JSON.stringify({ n, text: `record ${String(n)} `.repeat(8) }),
+      JSON.stringify({ n, text: `record ${String(n)} `.repeat(90) }),
     );
     await Promise.all(
       codecs.map((codec) =>
