@@ -16,6 +16,7 @@ import {
   guardToolCalls,
   prepareChat,
   streamingGuard,
+  servicesFor,
 } from './chat.ts';
 import type { ChatRequest, ChatServices, PreparedChat } from './chat.ts';
 import { MAX_UPSTREAM_ANSWER_BYTES } from './providers.ts';
@@ -129,6 +130,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
   };
 
   app.post('/v1/chat/completions', async (request, reply) => {
+    // Reassigned once the caller is known: its tenant's rails, if it has its own policy.
+    let services = deps.services;
     const trace = new ChatTrace(services.policyVersion);
     let response: Record<string, unknown> | undefined;
     let principal: CallerPrincipal | undefined;
@@ -136,6 +139,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     let legacy = false;
     try {
       principal = await authorise(request);
+      services = servicesFor(services, principal.tenant);
+      trace.policyVersion = services.policyVersion;
       const rewrite = fromLegacyFunctions(request.body);
       const rewritten = rewrite.body;
       legacy = rewrite.legacy;
@@ -258,7 +263,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
   });
 
   app.post('/v1/guard', async (request) => {
-    await authorise(request);
+    const services = servicesFor(deps.services, (await authorise(request)).tenant);
     const parsed = guardRequestSchema.safeParse(request.body);
     if (!parsed.success) throw invalid(parsed.error);
     const { stage, text, target, canary, systemPrompt, context } = parsed.data;

@@ -153,13 +153,33 @@ export interface ChatServices {
   toolArguments: GuardEngine;
   /** `guard`'s input and retrieval checks, remembered by text so history is not re-read. */
   checks: CheckCache;
+  /** The rails of tenants with a guard policy of their own (`gateway.tenants[].guard`). */
+  tenantRails?: ReadonlyMap<string, TenantRails>;
   audit?: (event: AuditEvent) => void;
+}
+
+/** What a guard policy puts in the gateway: the rails, their check cache and the version. */
+export type TenantRails = Pick<
+  ChatServices,
+  'guard' | 'checks' | 'toolArguments' | 'policyVersion'
+>;
+
+/**
+ * The services as `tenant`'s requests see them: its own guard policy's rails when it has one,
+ * the policy in force otherwise. Taken once per request, so a request runs under one policy.
+ */
+export function servicesFor(services: ChatServices, tenant: string): ChatServices {
+  const rails = services.tenantRails?.get(tenant);
+  return rails === undefined ? services : { ...services, ...rails };
 }
 
 /** State of one request, filled in as it goes and turned into its audit event at the end. */
 export class ChatTrace {
-  /** @param policyVersion the guard policy in force when the request started */
-  constructor(readonly policyVersion = '') {}
+  /**
+   * @param policyVersion the guard policy in force when the request started; set again to the
+   * caller's tenant's once it is known
+   */
+  constructor(public policyVersion = '') {}
   readonly id = `chatcmpl-${randomUUID()}`;
   readonly created = Math.floor(Date.now() / 1000);
   readonly started = performance.now();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { detectorRuleSchema } from '../guard/policy.ts';
+import { detectorRuleSchema, guardPolicySchema } from '../guard/policy.ts';
 
 const jurisdiction = z.string().regex(/^[A-Za-z0-9*_-]{1,40}$/);
 const name = z.string().regex(/^[A-Za-z0-9._:/-]{1,100}$/);
@@ -112,6 +112,11 @@ export type JwtConfig = z.output<typeof jwtSchema>;
 
 export const tenantPolicySchema = z.strictObject({
   name: z.string().min(1),
+  guard: guardPolicySchema
+    .optional()
+    .describe(
+      "This tenant's guard policy in place of `guard` for its requests through the gateway: the input, retrieval and output rails and the tool-argument rails' mode (the contracts and the knowledge indexer keep `guard`). A policy published to the policy topic replaces `guard` only; a tenant with its own keeps it.",
+    ),
   allowedJurisdictions: z.array(jurisdiction).default(['*']),
   allowExternal: z
     .boolean()
@@ -148,7 +153,7 @@ export const gatewaySchema = z
       .array(tenantPolicySchema)
       .default([])
       .describe(
-        'Sovereignty per tenant; a tenant not listed may use providers inside the organisation only.',
+        "Per tenant: sovereignty (a tenant not listed may use providers inside the organisation only) and, optionally, a guard policy of its own (`guard`, in place of the top-level `guard` for the tenant's gateway requests).",
       ),
     maxBodyBytes: z
       .number()

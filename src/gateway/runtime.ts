@@ -3,7 +3,7 @@ import type { GuardstreamConfig } from '../config/index.ts';
 import { builtInDetectors } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { GuardEngine, guardPolicySchema } from '../guard/index.ts';
-import type { DetectorBindings } from '../guard/index.ts';
+import type { DetectorBindings, GuardPolicy } from '../guard/index.ts';
 import { policyVersion } from '../policies/index.ts';
 import { TopicAdmin } from '../kafka/index.ts';
 import type { KafkaConnection } from '../kafka/index.ts';
@@ -13,7 +13,7 @@ import type { Retriever } from '../rag/index.ts';
 import type { ApiDependencies } from './api.ts';
 import { KafkaAuditSink } from './audit.ts';
 import { Authenticator, RateLimiter } from './auth.ts';
-import type { ChatServices } from './chat.ts';
+import type { ChatServices, TenantRails } from './chat.ts';
 import { LocalLlamaProvider } from './local-provider.ts';
 import { CheckCache } from './check-cache.ts';
 import { OpenAiCompatibleProvider } from './providers.ts';
@@ -129,29 +129,58 @@ export async function startGatewayServices(
         })
       : undefined;
   const registry = builtInDetectors();
-  const guard = new GuardEngine(config.guard, registry, dependencies.bindings);
-  const toolArguments = toolArgumentGuard(
-    config.guard,
-    registry,
-    gateway.tools.argumentRails,
-    dependencies.bindings,
-  );
-  // The models load on their threads; the gateway starts answering once they have.
-  await Promise.all([guard.ready(), toolArguments.ready()]).catch((error: unknown) => {
-    guard.close();
-    toolArguments.close();
-    throw error;
-  });
   const checkCache = (engine: GuardEngine): CheckCache =>
     new CheckCache(engine, gateway.checkCacheEntries, (hit) => {
       dependencies.metrics?.gateway.checkCache.inc({ result: hit ? 'hit' : 'miss' });
     });
+  const engines: GuardEngine[] = [];
+  /** A guard policy's rails; their engines share the process's bindings (loaded models). */
+  const railsOf = (policy: GuardPolicy): TenantRails => {
+    const guard = new GuardEngine(policy, registry, dependencies.bindings);
+    engines.push(guard);
+    const toolArguments = toolArgumentGuard(
+      policy,
+      registry,
+      gateway.tools.argumentRails,
+      dependencies.bindings,
+    );
+    engines.push(toolArguments);
+    return {
+      guard,
+      toolArguments,
+      checks: checkCache(guard),
+      policyVersion: policyVersion(policy),
+    };
+  };
+  let rails: TenantRails;
+  let tenantRails: Map<string, TenantRails>;
+  try {
+    rails = railsOf(config.guard);
+    tenantRails = new Map(
+      gateway.tenants.flatMap((tenant, index) => {
+        if (tenant.guard === undefined) return [];
+        try {
+          return [[tenant.name, railsOf(tenant.guard)] as const];
+        } catch (error) {
+          // The engine names paths from `guard`; this policy is the tenant's.
+          if (!(error instanceof GuardstreamError)) throw error;
+          throw new GuardstreamError(error.code, {
+            message: `gateway.tenants.${String(index)}.${error.message}`,
+            cause: error,
+          });
+        }
+      }),
+    );
+    // The models load on their threads; the gateway starts answering once they have.
+    await Promise.all(engines.map((engine) => engine.ready()));
+  } catch (error) {
+    for (const engine of engines) engine.close();
+    throw error;
+  }
   const services: ChatServices = {
     config: gateway,
-    guard,
-    policyVersion: policyVersion(config.guard),
-    checks: checkCache(guard),
-    toolArguments,
+    ...rails,
+    ...(tenantRails.size === 0 ? {} : { tenantRails }),
     pseudonymizer: pseudonymizerEngine(),
     providers,
     ...(images === undefined ? {} : { images }),
