@@ -56,7 +56,9 @@ Commands:
   policy publish FILE       Publish a guard policy (a YAML/JSON file: a configuration file or its
                             guard section) to policies.topic, for every instance that follows it
   policy retract            Withdraw it: followers go back to their configuration file's policy
-  policy show [--json]      Print the policy followers put in force from policies.topic now
+                            (either with --tenant T: that tenant's own policy, for its gateway
+                            requests)
+  policy show [--json]      Print the policies followers put in force from policies.topic now
   keys hash KEY             Print the sha256 of an API key for gateway.apiKeys
   redteam --target URL [--api-key K] [--model M] [--probes LIST] [--out FILE.html|.json]
           [--compare URL2] [--fail-above RATE] [--per-family N] [--concurrency N] [--seed S]
@@ -150,10 +152,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           io.cwd,
           io.out,
           values.json === true,
+          values.tenant,
         );
         if (done) return EXIT_OK;
         io.err(
-          'Usage: guardstream policy publish FILE | guardstream policy retract | guardstream policy show [--json]\n',
+          'Usage: guardstream policy publish FILE [--tenant T] | guardstream policy retract [--tenant T] | guardstream policy show [--json]\n',
         );
         return EXIT_USAGE;
       }
@@ -352,6 +355,7 @@ async function upCommand(values: Flags, io: CliIo): Promise<number> {
     metrics,
     [],
     io,
+    true,
   );
   let stack: AssistantStack;
   try {
@@ -588,6 +592,8 @@ async function startPoliciesAndContracts(
   metrics: Metrics,
   names: readonly string[],
   io: CliIo,
+  /** Whether a gateway runs here, to take the tenants' own published policies. */
+  withGateway = false,
 ): Promise<{
   bindings: DetectorBindings;
   policies: Awaited<ReturnType<typeof followPolicies>>;
@@ -595,14 +601,10 @@ async function startPoliciesAndContracts(
 }> {
   const bindings = new DetectorBindings();
   const connection = connectionFor(config, kafka.bootstrapServers, io.cwd);
-  const policies = await followPoliciesOrStopKafka(
-    config,
-    connection,
-    metrics,
-    kafka,
-    io,
+  const policies = await followPoliciesOrStopKafka(config, connection, metrics, kafka, io, {
     bindings,
-  );
+    tenants: withGateway,
+  });
   const contracts = await startContractsOrStopKafka(
     policies.config,
     kafka,
@@ -621,7 +623,7 @@ async function followPoliciesOrStopKafka(
   metrics: Metrics,
   kafka: KafkaRuntime,
   io: CliIo,
-  bindings: DetectorBindings,
+  options: { bindings: DetectorBindings; tenants: boolean },
 ): Promise<Awaited<ReturnType<typeof followPolicies>>> {
   try {
     return await followPolicies(
@@ -631,7 +633,7 @@ async function followPoliciesOrStopKafka(
       (message) => {
         io.err(`${message}\n`);
       },
-      { bindings },
+      options,
     );
   } catch (error) {
     await kafka.stop();

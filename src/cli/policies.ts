@@ -41,7 +41,12 @@ export async function followPolicies(
   connection: KafkaConnection,
   metrics: Metrics,
   progress: (message: string) => void,
-  options: { retireAfterMs?: number; bindings?: DetectorBindings } = {},
+  options: {
+    retireAfterMs?: number;
+    bindings?: DetectorBindings;
+    /** Take the tenants' own published policies (key `guard:<tenant>`) to the gateway. */
+    tenants?: boolean;
+  } = {},
 ): Promise<FollowedPolicies> {
   if (!config.policies.follow) {
     return { config, bind: () => undefined, stop: () => Promise.resolve() };
@@ -50,6 +55,54 @@ export async function followPolicies(
   // The engine of a policy read before the components started: it proved the policy runnable,
   // and holds its models until the components, built with the same bindings, hold them too.
   let beforeStart: { engine: GuardEngine; version: string } | undefined;
+  const retire = (replaced: Iterable<GuardEngine>): void => {
+    const engines = [...replaced];
+    if (engines.length > 0)
+      setTimeout(() => {
+        for (const old of engines) old.close();
+      }, options.retireAfterMs ?? RETIRE_AFTER_MS).unref();
+  };
+  // Tenants' policies read before the gateway started, put in force when it binds.
+  const tenantsBeforeStart = new Map<
+    string,
+    { engine: GuardEngine | undefined; version: string }
+  >();
+  const putTenantInForce = (
+    tenant: string,
+    engine: GuardEngine | undefined,
+    version: string,
+    to: PolicyTargets,
+  ): void => {
+    if (to.gateway === undefined) {
+      engine?.close();
+      return;
+    }
+    retire(to.gateway.applyTenantPolicy(tenant, engine, version));
+  };
+  const applyTenant = async (tenant: string, inForce: PolicyInForce | undefined): Promise<void> => {
+    let engine: GuardEngine | undefined;
+    if (inForce !== undefined) {
+      engine = new GuardEngine(inForce.policy, builtInDetectors(), options.bindings);
+      try {
+        await engine.ready();
+      } catch (error) {
+        engine.close();
+        throw error;
+      }
+    }
+    const version = inForce?.version ?? '';
+    if (targets === undefined) {
+      tenantsBeforeStart.get(tenant)?.engine?.close();
+      tenantsBeforeStart.set(tenant, { engine, version });
+    } else {
+      putTenantInForce(tenant, engine, version, targets);
+    }
+    progress(
+      inForce === undefined
+        ? `tenant ${tenant}'s published guard policy retracted: its configuration file's, or the policy in force for all`
+        : `tenant ${tenant}'s guard policy ${inForce.version} in force (${config.policies.topic}@${String(inForce.offset ?? '')})`,
+    );
+  };
   const putInForce = (engine: GuardEngine, version: string, to: PolicyTargets): void => {
     const { contracts, gateway, indexer } = to;
     // The engines this replaces (the components' start-up ones, or the previous policy's) may
@@ -60,10 +113,7 @@ export async function followPolicies(
     const indexed = indexer?.useGuard(engine);
     if (indexed !== undefined) replaced.add(indexed);
     replaced.delete(engine);
-    if (replaced.size > 0)
-      setTimeout(() => {
-        for (const old of replaced) old.close();
-      }, options.retireAfterMs ?? RETIRE_AFTER_MS).unref();
+    retire(replaced);
   };
   const apply = async (inForce: PolicyInForce): Promise<void> => {
     // Built before any component takes it: a policy this instance cannot run (a model it names
@@ -92,6 +142,7 @@ export async function followPolicies(
     topic: config.policies.topic,
     filePolicy: config.guard,
     onChange: apply,
+    ...(options.tenants === true ? { onTenantChange: applyTenant } : {}),
     onRejected: (reason, offset) => {
       metrics.policy.rejected.inc();
       progress(
@@ -106,6 +157,9 @@ export async function followPolicies(
     config: { ...config, guard: follower.inForce.policy },
     bind(next) {
       targets = next;
+      for (const [tenant, { engine, version }] of tenantsBeforeStart)
+        putTenantInForce(tenant, engine, version, next);
+      tenantsBeforeStart.clear();
       const pending = beforeStart;
       beforeStart = undefined;
       if (pending === undefined) return;
@@ -117,6 +171,7 @@ export async function followPolicies(
     async stop() {
       await follower.stop();
       beforeStart?.engine.close();
+      for (const { engine } of tenantsBeforeStart.values()) engine?.close();
     },
   };
 }
@@ -137,22 +192,26 @@ function readPolicyFile(path: string): unknown {
 }
 
 /**
- * What a follower would put in force from `topic` now: the last valid policy published, or
- * undefined when there is none (never published, or retracted).
+ * What a follower would put in force from `topic` now: the last valid policy published for all
+ * (undefined when there is none: never published, or retracted), and the tenants' own.
  */
-async function publishedPolicy(
+async function publishedPolicies(
   connection: KafkaConnection,
   topic: string,
-): Promise<PolicyInForce | undefined> {
+): Promise<{ all: PolicyInForce | undefined; tenants: ReadonlyMap<string, PolicyInForce> }> {
   const follower = new PolicyFollower(connection, {
     topic,
     // Only compared against: a follower with no published policy reports the file's.
     filePolicy: guardPolicySchema.parse({}),
     onChange: () => undefined,
+    onTenantChange: () => undefined,
   });
   await follower.start();
   try {
-    return follower.inForce.source === 'topic' ? follower.inForce : undefined;
+    return {
+      all: follower.inForce.source === 'topic' ? follower.inForce : undefined,
+      tenants: new Map(follower.tenantsInForce),
+    };
   } finally {
     await follower.stop();
   }
@@ -167,31 +226,39 @@ export async function policyCommand(
   cwd: string,
   out: (text: string) => void,
   json = false,
+  tenant?: string,
 ): Promise<boolean> {
   const topic = config.policies.topic;
+  const whose = tenant === undefined ? 'guard policy' : `guard policy of tenant ${tenant}`;
   if (subcommand === 'show') {
-    const published = await publishedPolicy(connection, topic);
+    const { all, tenants } = await publishedPolicies(connection, topic);
+    const describe = (published: PolicyInForce): Record<string, unknown> => ({
+      version: published.version,
+      offset: String(published.offset ?? ''),
+      policy: published.policy,
+    });
     if (json) {
       out(
-        `${JSON.stringify(
-          published === undefined
-            ? { topic, published: false }
-            : {
-                topic,
-                published: true,
-                version: published.version,
-                offset: String(published.offset ?? ''),
-                policy: published.policy,
-              },
-        )}\n`,
+        `${JSON.stringify({
+          topic,
+          published: all !== undefined,
+          ...(all === undefined ? {} : describe(all)),
+          tenants: Object.fromEntries(
+            [...tenants].map(([name, policy]) => [name, describe(policy)]),
+          ),
+        })}\n`,
       );
-    } else if (published === undefined) {
-      out(`no guard policy published on ${topic}: followers use their configuration file's\n`);
-    } else {
-      out(
-        `guard policy ${published.version} published on ${topic}@${String(published.offset ?? '')}, as followers run it (defaults filled in):\n${toYaml({ guard: published.policy })}`,
-      );
+      return true;
     }
+    out(
+      all === undefined
+        ? `no guard policy published on ${topic}: followers use their configuration file's\n`
+        : `guard policy ${all.version} published on ${topic}@${String(all.offset ?? '')}, as followers run it (defaults filled in):\n${toYaml({ guard: all.policy })}`,
+    );
+    for (const [name, published] of tenants)
+      out(
+        `guard policy ${published.version} of tenant ${name} published on ${topic}@${String(published.offset ?? '')} (gateway requests of that tenant):\n${toYaml({ guard: published.policy })}`,
+      );
     return true;
   }
   if (subcommand === 'publish' && rest[0] !== undefined) {
@@ -199,14 +266,17 @@ export async function policyCommand(
       connection,
       topic,
       readPolicyFile(resolve(cwd, rest[0])),
+      tenant,
     );
-    out(`published guard policy ${version} to ${topic}\n`);
+    out(`published ${whose} ${version} to ${topic}\n`);
     return true;
   }
   if (subcommand === 'retract') {
-    await retractPolicy(connection, topic);
+    await retractPolicy(connection, topic, tenant);
     out(
-      `retracted the published guard policy on ${topic}: followers use their configuration file's\n`,
+      tenant === undefined
+        ? `retracted the published guard policy on ${topic}: followers use their configuration file's\n`
+        : `retracted the published ${whose} on ${topic}: its requests go back to its configuration file's policy, or the one in force for all\n`,
     );
     return true;
   }

@@ -55,6 +55,17 @@ export interface GatewayRuntime {
    * requests begun under them are done.
    */
   applyPolicy(engine: GuardEngine, version: string): GuardEngine[];
+  /**
+   * Puts a tenant's own policy in force for its requests from now on (the policy topic's
+   * follower calls it with a tenant's published policy), or with undefined takes it back: the
+   * tenant's file policy again (`gateway.tenants[].guard`), or the policy in force for all.
+   * Returns the engines it replaced for the caller to close, never the file's.
+   */
+  applyTenantPolicy(
+    tenant: string,
+    engine: GuardEngine | undefined,
+    version: string,
+  ): GuardEngine[];
   close(): Promise<void>;
 }
 
@@ -135,22 +146,25 @@ export async function startGatewayServices(
     });
   const engines: GuardEngine[] = [];
   /** A guard policy's rails; their engines share the process's bindings (loaded models). */
-  const railsOf = (policy: GuardPolicy): TenantRails => {
-    const guard = new GuardEngine(policy, registry, dependencies.bindings);
-    engines.push(guard);
-    const toolArguments = toolArgumentGuard(
-      policy,
+  const railsWith = (guard: GuardEngine, version: string): TenantRails => ({
+    guard,
+    // The rails are the gateway's, not the policy's: with shared bindings their detectors are
+    // the ones already bound, and nothing loads again.
+    toolArguments: toolArgumentGuard(
+      guard.policy,
       registry,
       gateway.tools.argumentRails,
       dependencies.bindings,
-    );
-    engines.push(toolArguments);
-    return {
-      guard,
-      toolArguments,
-      checks: checkCache(guard),
-      policyVersion: policyVersion(policy),
-    };
+    ),
+    checks: checkCache(guard),
+    policyVersion: version,
+  });
+  const railsOf = (policy: GuardPolicy): TenantRails => {
+    const guard = new GuardEngine(policy, registry, dependencies.bindings);
+    engines.push(guard);
+    const rails = railsWith(guard, policyVersion(policy));
+    engines.push(rails.toolArguments);
+    return rails;
   };
   let rails: TenantRails;
   let tenantRails: Map<string, TenantRails>;
@@ -177,10 +191,12 @@ export async function startGatewayServices(
     for (const engine of engines) engine.close();
     throw error;
   }
+  // The tenants' file policies, kept to go back to when a published one is retracted.
+  const fileTenantRails = new Map(tenantRails);
   const services: ChatServices = {
     config: gateway,
     ...rails,
-    ...(tenantRails.size === 0 ? {} : { tenantRails }),
+    tenantRails,
     pseudonymizer: pseudonymizerEngine(),
     providers,
     ...(images === undefined ? {} : { images }),
@@ -204,21 +220,21 @@ export async function startGatewayServices(
     },
     audit,
     applyPolicy(engine, version) {
-      // One assignment each: a request reads the services when it starts, so it runs under one
+      // One assignment: a request reads the services when it starts, so it runs under one
       // policy or the other, never a mix of the two for the same stage.
       const replaced = [services.guard, services.toolArguments];
-      services.guard = engine;
-      services.checks = checkCache(engine);
-      // The rails are the gateway's, not the policy's: with shared bindings their detectors
-      // are the ones already bound, and nothing loads again.
-      services.toolArguments = toolArgumentGuard(
-        engine.policy,
-        registry,
-        gateway.tools.argumentRails,
-        dependencies.bindings,
-      );
-      services.policyVersion = version;
+      Object.assign(services, railsWith(engine, version));
       return replaced;
+    },
+    applyTenantPolicy(tenant, engine, version) {
+      const current = tenantRails.get(tenant);
+      const file = fileTenantRails.get(tenant);
+      if (engine !== undefined) tenantRails.set(tenant, railsWith(engine, version));
+      else if (file !== undefined) tenantRails.set(tenant, file);
+      else tenantRails.delete(tenant);
+      return current === undefined || current === file
+        ? []
+        : [current.guard, current.toolArguments];
     },
     async close() {
       await audit?.close();

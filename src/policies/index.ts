@@ -14,6 +14,11 @@ import type { IncomingRecord, KafkaConnection } from '../kafka/index.ts';
 /** The record key the guard policy is published under (one policy per topic). */
 export const POLICY_KEY = 'guard';
 
+/** The record key of a tenant's own guard policy (the gateway's rails for its requests). */
+export function tenantPolicyKey(tenant: string): string {
+  return `${POLICY_KEY}:${tenant}`;
+}
+
 /** A policy in force, and where it came from. */
 export interface PolicyInForce {
   policy: GuardPolicy;
@@ -22,6 +27,8 @@ export interface PolicyInForce {
   source: 'file' | 'topic';
   /** The topic record it came from. */
   offset?: bigint;
+  /** The tenant whose own policy it is (key `guard:<tenant>`); absent for the policy of all. */
+  tenant?: string;
 }
 
 /** A policy version: what audit events and metrics name it by. */
@@ -98,12 +105,15 @@ export async function publishPolicy(
   connection: KafkaConnection,
   topic: string,
   policy: unknown,
+  tenant?: string,
 ): Promise<{ version: string }> {
   parsePolicy(policy);
   await ensurePolicyTopic(connection, topic);
   const producer = new JsonProducer(connection);
   try {
-    await producer.send([{ topic, key: POLICY_KEY, value: policy }]);
+    await producer.send([
+      { topic, key: tenant === undefined ? POLICY_KEY : tenantPolicyKey(tenant), value: policy },
+    ]);
   } finally {
     await producer.close();
   }
@@ -111,11 +121,17 @@ export async function publishPolicy(
 }
 
 /** Deletes the published policy (a tombstone): followers go back to their config file's. */
-export async function retractPolicy(connection: KafkaConnection, topic: string): Promise<void> {
+export async function retractPolicy(
+  connection: KafkaConnection,
+  topic: string,
+  tenant?: string,
+): Promise<void> {
   await ensurePolicyTopic(connection, topic);
   const producer = new JsonProducer(connection);
   try {
-    await producer.send([{ topic, key: POLICY_KEY, value: null }]);
+    await producer.send([
+      { topic, key: tenant === undefined ? POLICY_KEY : tenantPolicyKey(tenant), value: null },
+    ]);
   } finally {
     await producer.close();
   }
@@ -131,6 +147,12 @@ export interface PolicyFollowerOptions {
    * throws or rejects. The follower reads the next record only after it settled.
    */
   onChange: (policy: PolicyInForce) => void | Promise<void>;
+  /**
+   * Called with each tenant's published policy (key `guard:<tenant>`) as it comes into force,
+   * and with undefined when it is retracted (the tenant goes back to its file's). Refused like
+   * `onChange` when it throws. Without it, tenants' records are passed over.
+   */
+  onTenantChange?: (tenant: string, policy: PolicyInForce | undefined) => void | Promise<void>;
   /** Called with each published value that is not a valid policy; the one in force stays. */
   onRejected?: (reason: string, offset: bigint) => void;
   /** How long `start()` waits to read up to the topic's end (default 30 s). */
@@ -145,6 +167,8 @@ export interface PolicyFollowerOptions {
  */
 export class PolicyFollower {
   private current: PolicyInForce;
+  /** Tenants' policies published on the topic and in force. */
+  private readonly tenants = new Map<string, PolicyInForce>();
   private consumer: JsonConsumer | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -162,6 +186,11 @@ export class PolicyFollower {
 
   get inForce(): PolicyInForce {
     return this.current;
+  }
+
+  /** The tenants' own policies published on the topic and in force, by tenant. */
+  get tenantsInForce(): ReadonlyMap<string, PolicyInForce> {
+    return this.tenants;
   }
 
   async start(): Promise<void> {
@@ -237,6 +266,10 @@ export class PolicyFollower {
   }
 
   private async apply(record: IncomingRecord<unknown>): Promise<void> {
+    if (record.key?.startsWith(`${POLICY_KEY}:`) === true) {
+      await this.applyTenant(record.key.slice(POLICY_KEY.length + 1), record);
+      return;
+    }
     if (record.key !== POLICY_KEY) return;
     if (record.rawValue === null) {
       if (this.current.source === 'file') return;
@@ -262,6 +295,45 @@ export class PolicyFollower {
     const version = policyVersion(published);
     if (version === this.current.version && this.current.source === 'topic') return;
     await this.change({ policy, version, source: 'topic', offset: record.offset });
+  }
+
+  private async applyTenant(tenant: string, record: IncomingRecord<unknown>): Promise<void> {
+    const onTenantChange = this.options.onTenantChange;
+    if (onTenantChange === undefined || tenant === '') return;
+    const current = this.tenants.get(tenant);
+    let next: PolicyInForce | undefined;
+    if (record.rawValue !== null) {
+      try {
+        const published: unknown = JSON.parse(record.rawValue.toString('utf8'));
+        next = {
+          policy: parsePolicy(published),
+          version: policyVersion(published),
+          source: 'topic',
+          offset: record.offset,
+          tenant,
+        };
+      } catch (error) {
+        this.options.onRejected?.(
+          error instanceof Error ? error.message : String(error),
+          record.offset,
+        );
+        return;
+      }
+      if (next.version === current?.version) return;
+    } else if (current === undefined) {
+      return;
+    }
+    try {
+      await onTenantChange(tenant, next);
+    } catch (error) {
+      this.options.onRejected?.(
+        error instanceof Error ? error.message : String(error),
+        record.offset,
+      );
+      return;
+    }
+    if (next === undefined) this.tenants.delete(tenant);
+    else this.tenants.set(tenant, next);
   }
 
   private async change(next: PolicyInForce): Promise<void> {

@@ -461,9 +461,26 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
       const human = await runCliProcess(['policy', 'show', '-c', config], env);
       assert.match(human.stdout, new RegExp(`^guard policy ${version} published on ${topic}@0`));
       assert.match(human.stdout, /substrings:\n\s+- kiwi/);
+      // A tenant's own policy, under a key of its own.
+      const forTenant = await runCliProcess(
+        ['policy', 'publish', good, '--tenant', 'acme', '-c', config],
+        env,
+      );
+      assert.match(forTenant.stdout, /^published guard policy of tenant acme [0-9a-f]{12} to /);
+      const withTenant = JSON.parse(
+        (await runCliProcess(['policy', 'show', '--json', '-c', config], env)).stdout,
+      ) as { version?: string; tenants: Record<string, { version: string }> };
+      assert.equal(withTenant.version, version);
+      assert.equal(withTenant.tenants.acme?.version, version);
+      assert.equal(
+        (await runCliProcess(['policy', 'retract', '--tenant', 'acme', '-c', config], env)).code,
+        0,
+      );
       assert.equal((await runCliProcess(['policy', 'retract', '-c', config], env)).code, 0);
-      const retracted = await runCliProcess(['policy', 'show', '-c', config], env);
-      assert.match(retracted.stdout, /^no guard policy published on /);
+      const retracted = await runCliProcess(['policy', 'show', '--json', '-c', config], env);
+      assert.deepEqual(JSON.parse(retracted.stdout), { topic, published: false, tenants: {} });
+      const humanRetracted = await runCliProcess(['policy', 'show', '-c', config], env);
+      assert.match(humanRetracted.stdout, /^no guard policy published on /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -540,6 +557,71 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
         assert.equal(health.policyVersion, version, '/healthz names the policy in force');
       } finally {
         await follower.stop();
+        await gateway.close();
+      }
+    });
+
+    it("a tenant's published policy governs its gateway requests until retracted, then its file's", async () => {
+      const gateway = await startTestGateway(
+        configSchema.parse({
+          guard: banning('medlar', 'input'),
+          gateway: {
+            apiKeys: [
+              { id: 'acme', sha256: sha256Hex(`${key}-acme`), tenant: 'acme' },
+              { id: 'globex', sha256: sha256Hex(`${key}-globex`), tenant: 'globex' },
+            ],
+            tenants: [{ name: 'acme', guard: banning('quince', 'input') }],
+          },
+        }),
+      );
+      const topic = uniqueName('policies');
+      const bindings = new DetectorBindings();
+      const followed = await followPolicies(
+        configSchema.parse({ policies: { follow: true, topic } }),
+        connection,
+        new Metrics(),
+        () => undefined,
+        { retireAfterMs: 50, bindings, tenants: true },
+      );
+      followed.bind({ gateway: gateway.runtime });
+      const effective = async (tenant: 'acme' | 'globex', text: string): Promise<string> => {
+        const response = await gateway.app.inject({
+          method: 'POST',
+          url: '/v1/guard',
+          headers: {
+            authorization: `Bearer ${key}-${tenant}`,
+            'content-type': 'application/json',
+          },
+          payload: JSON.stringify({ text }),
+        });
+        return response.json<{ effective: string }>().effective;
+      };
+      const until = async (
+        tenant: 'acme' | 'globex',
+        text: string,
+        what: string,
+      ): Promise<void> => {
+        await eventually(
+          async () => ((await effective(tenant, text)) === 'block' ? true : undefined),
+          15_000,
+          what,
+        );
+      };
+      try {
+        await publishPolicy(connection, topic, banning('sloe', 'input'), 'globex');
+        await until('globex', 'a sloe gin', "globex's published policy");
+        assert.equal(await effective('globex', 'a medlar tart'), 'allow');
+        assert.equal(await effective('acme', 'a sloe gin'), 'allow');
+        await publishPolicy(connection, topic, banning('damson', 'input'), 'acme');
+        await until('acme', 'a damson jam', "acme's published policy");
+        assert.equal(await effective('acme', 'a quince tart'), 'allow');
+        await retractPolicy(connection, topic, 'acme');
+        await until('acme', 'a quince tart', "acme's file policy again");
+        await retractPolicy(connection, topic, 'globex');
+        await until('globex', 'a medlar tart', 'the policy in force for all again');
+        assert.equal(await effective('globex', 'a sloe gin'), 'allow');
+      } finally {
+        await followed.stop();
         await gateway.close();
       }
     });
