@@ -87,11 +87,11 @@ export async function startAssistantStack(
   let rag: RunningRag | undefined;
   if (config.rag.enabled) {
     embedder = await Embedder.load({ intraOpThreads: Math.min(2, cpus().length) });
-    const indexerGuard = new GuardEngine(config.guard, builtInDetectors(), options.bindings);
-    await indexerGuard.ready().catch((error: unknown) => {
-      indexerGuard.close();
-      throw error;
-    });
+    const indexerGuard = await GuardEngine.start(
+      config.guard,
+      builtInDetectors(),
+      options.bindings,
+    );
     rag = await startRag(config.rag, connection, {
       embedder,
       guard: indexerGuard,

@@ -8,7 +8,6 @@ import { builtInDetectors, stages } from '../detectors/index.ts';
 import type { Stage } from '../detectors/index.ts';
 import { GuardstreamError } from '../errors/index.ts';
 import { GuardEngine } from '../guard/index.ts';
-import type { GuardPolicy } from '../guard/index.ts';
 import type { CliIo, Flags } from './index.ts';
 
 function stageOf(values: Flags): Stage {
@@ -27,18 +26,6 @@ function configFor(values: Flags, io: CliIo): ReturnType<typeof loadConfig> {
     env: io.env,
     cwd: io.cwd,
   });
-}
-
-/** The configured policy's engine, once its models have loaded (a failed load is the error). */
-async function readyEngine(policy: GuardPolicy): Promise<GuardEngine> {
-  const engine = new GuardEngine(policy, builtInDetectors());
-  try {
-    await engine.ready();
-  } catch (error) {
-    engine.close();
-    throw error;
-  }
-  return engine;
 }
 
 /** `guardstream contracts test NAME --record JSON [--key K]`: one record, no Kafka. */
@@ -62,7 +49,7 @@ export async function contractsCommand(
     return 2;
   }
   const evaluate = compileContract(contract, {
-    guard: await readyEngine(config.guard),
+    guard: await GuardEngine.start(config.guard, builtInDetectors()),
     hashSalt: io.env.GUARDSTREAM_HASH_SALT ?? '',
     keyring: keyringFor(values, io),
   });
@@ -83,7 +70,10 @@ export async function contractsCommand(
 
 export async function scanTextCommand(text: string, values: Flags, io: CliIo): Promise<number> {
   const stage = stageOf(values);
-  const result = (await readyEngine(configFor(values, io).guard)).check(text, { stage });
+  const result = (await GuardEngine.start(configFor(values, io).guard, builtInDetectors())).check(
+    text,
+    { stage },
+  );
   if (values.json === true) {
     io.out(`${JSON.stringify(result)}\n`);
   } else {
@@ -177,7 +167,7 @@ export async function evalCommand(values: Flags, io: CliIo): Promise<number> {
     return 2;
   }
   const stage = stageOf(values);
-  const engine = await readyEngine(configFor(values, io).guard);
+  const engine = await GuardEngine.start(configFor(values, io).guard, builtInDetectors());
   const lines = createInterface({
     input: createReadStream(resolve(io.cwd, values.data)),
     crlfDelay: Infinity,

@@ -80,16 +80,10 @@ export async function followPolicies(
     retire(to.gateway.applyTenantPolicy(tenant, engine, version));
   };
   const applyTenant = async (tenant: string, inForce: PolicyInForce | undefined): Promise<void> => {
-    let engine: GuardEngine | undefined;
-    if (inForce !== undefined) {
-      engine = new GuardEngine(inForce.policy, builtInDetectors(), options.bindings);
-      try {
-        await engine.ready();
-      } catch (error) {
-        engine.close();
-        throw error;
-      }
-    }
+    const engine =
+      inForce === undefined
+        ? undefined
+        : await GuardEngine.start(inForce.policy, builtInDetectors(), options.bindings);
     const version = inForce?.version ?? '';
     if (targets === undefined) {
       tenantsBeforeStart.get(tenant)?.engine?.close();
@@ -120,13 +114,7 @@ export async function followPolicies(
     // is missing or does not load) is refused, and the follower keeps the previous one
     // everywhere. The models load on their threads while requests go on under the policy in
     // force.
-    const engine = new GuardEngine(inForce.policy, builtInDetectors(), options.bindings);
-    try {
-      await engine.ready();
-    } catch (error) {
-      engine.close();
-      throw error;
-    }
+    const engine = await GuardEngine.start(inForce.policy, builtInDetectors(), options.bindings);
     if (targets === undefined) {
       beforeStart?.engine.close();
       beforeStart = { engine, version: inForce.version };

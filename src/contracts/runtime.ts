@@ -70,12 +70,8 @@ export async function startContracts(
       await admin.close();
     }
   }
-  const guard = new GuardEngine(config.guard, builtInDetectors(), options.bindings);
   // A model that does not load stops the start here, not the first record.
-  await guard.ready().catch((error: unknown) => {
-    guard.close();
-    throw error;
-  });
+  const guard = await GuardEngine.start(config.guard, builtInDetectors(), options.bindings);
   const instanceId = config.processor.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '_');
   const processors = selected.map(
     (contract) =>

@@ -125,6 +125,25 @@ export class GuardEngine {
   }
 
   /**
+   * An engine whose models have loaded (`ready()`), or the reason one could not, with what it
+   * had started closed: for code that puts the engine in force only once it can run.
+   */
+  static async start(
+    policy: GuardPolicy,
+    registry: DetectorRegistry,
+    bindings?: DetectorBindings,
+  ): Promise<GuardEngine> {
+    const engine = new GuardEngine(policy, registry, bindings);
+    try {
+      await engine.ready();
+    } catch (error) {
+      engine.close();
+      throw error;
+    }
+    return engine;
+  }
+
+  /**
    * Resolves once every model the engine's detectors started has loaded, and rejects with the
    * first that could not (GS_ERR_CONFIG_INVALID). Await it before putting the engine in force:
    * the load runs on the models' threads, so requests go on under the engine in force meanwhile.
