@@ -91,6 +91,7 @@ export async function followPolicies(
     } else {
       putTenantInForce(tenant, engine, version, targets);
     }
+    metrics.tenantPolicyInForce(tenant, inForce?.version);
     progress(
       inForce === undefined
         ? `tenant ${tenant}'s published guard policy retracted: its configuration file's, or the policy in force for all`

@@ -32,6 +32,7 @@ export interface GatewayMetricFamilies {
 /** The guard policy in force (the policy topic's follower reports it). */
 export interface PolicyMetricFamilies {
   inForce: Gauge<'version' | 'source'>;
+  tenantInForce: Gauge<'tenant' | 'version'>;
   rejected: Counter;
 }
 
@@ -45,6 +46,8 @@ export class Metrics {
   readonly rag: RagMetricFamilies;
   readonly gateway: GatewayMetricFamilies;
   readonly policy: PolicyMetricFamilies;
+  /** The version each tenant's series carries, to remove it when the tenant's policy changes. */
+  private readonly tenantVersions = new Map<string, string>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) {
@@ -167,6 +170,12 @@ export class Metrics {
         labelNames: ['version', 'source'],
         registers,
       }),
+      tenantInForce: new Gauge({
+        name: 'guardstream_tenant_policy_in_force',
+        help: "A tenant's own guard policy published on the policy topic and in force for its gateway requests: 1 for the tenant and version.",
+        labelNames: ['tenant', 'version'],
+        registers,
+      }),
       rejected: new Counter({
         name: 'guardstream_policy_rejected_total',
         help: 'Values on the policy topic that were not a valid guard policy (the one in force stayed).',
@@ -179,6 +188,18 @@ export class Metrics {
   policyInForce(version: string, source: string): void {
     this.policy.inForce.reset();
     this.policy.inForce.set({ version, source }, 1);
+  }
+
+  /** A tenant's published policy came into force (a version), or was retracted (undefined). */
+  tenantPolicyInForce(tenant: string, version: string | undefined): void {
+    const previous = this.tenantVersions.get(tenant);
+    if (previous !== undefined) this.policy.tenantInForce.remove({ tenant, version: previous });
+    if (version === undefined) {
+      this.tenantVersions.delete(tenant);
+      return;
+    }
+    this.tenantVersions.set(tenant, version);
+    this.policy.tenantInForce.set({ tenant, version }, 1);
   }
 
   get contentType(): string {

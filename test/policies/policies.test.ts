@@ -576,10 +576,11 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
       );
       const topic = uniqueName('policies');
       const bindings = new DetectorBindings();
+      const metrics = new Metrics();
       const followed = await followPolicies(
         configSchema.parse({ policies: { follow: true, topic } }),
         connection,
-        new Metrics(),
+        metrics,
         () => undefined,
         { retireAfterMs: 50, bindings, tenants: true },
       );
@@ -608,8 +609,19 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
         );
       };
       try {
-        await publishPolicy(connection, topic, banning('sloe', 'input'), 'globex');
+        const { version: globexVersion } = await publishPolicy(
+          connection,
+          topic,
+          banning('sloe', 'input'),
+          'globex',
+        );
         await until('globex', 'a sloe gin', "globex's published policy");
+        assert.match(
+          await metrics.text(),
+          new RegExp(
+            `guardstream_tenant_policy_in_force\\{tenant="globex",version="${globexVersion}"\\} 1`,
+          ),
+        );
         assert.equal(await effective('globex', 'a medlar tart'), 'allow');
         assert.equal(await effective('acme', 'a sloe gin'), 'allow');
         await publishPolicy(connection, topic, banning('damson', 'input'), 'acme');
@@ -620,6 +632,7 @@ describe('policies: guard policies distributed through a compacted Kafka topic',
         await retractPolicy(connection, topic, 'globex');
         await until('globex', 'a medlar tart', 'the policy in force for all again');
         assert.equal(await effective('globex', 'a sloe gin'), 'allow');
+        assert.doesNotMatch(await metrics.text(), /guardstream_tenant_policy_in_force\{tenant=/);
       } finally {
         await followed.stop();
         await gateway.close();
