@@ -61,18 +61,25 @@ export const hateContentRequest: NamedPattern = {
 const howTo = String.raw`\b(?:how (?:do|can|could|would|should|to)|how i (?:can|could)|instructions?|steps?|step-by-step|guide|tutorial|recipe|walk me through|teach me|show me|explain how|ways? to|method|procedure|blueprint)\b`;
 const dangerousGoal = String.raw`\b(?:(?:make|making|build|building|assemble|assembling|create|creating|manufacture|manufacturing|synthesi[sz]e|synthesi[sz]ing|cook|cooking|produce|producing|brew|3d[- ]print|acquire|buy|obtain|detonate|plant|deploy|write|code|spread|launch)\b[^.!?\n]{0,30}?\b(?:(?<!bath |photo |seed |flavou?r |calorie |glitter )bombs?|pipe bombs?|explosives?|ieds?|grenades?|detonators?|napalm|thermite|molotov(?: cocktails?)?|nerve agents?|sarin|vx gas|ricin|anthrax|bioweapons?|biological weapons?|chemical weapons?|dirty bombs?|ghost guns?|untraceable (?:guns?|firearms?)|methamphetamine|meth|crystal meth|crack cocaine|fentanyl|heroin|ransomware|keyloggers?|botnets?|malware|computer virus(?:es)?|phishing (?:kits?|pages?|sites?)|credit card skimmers?|counterfeit (?:money|bills|currency))\b|\b(?:poison|kill|murder|strangle|kidnap)\b (?:a person|someone|somebody|my (?:wife|husband|partner|boss|neighbou?r|father|mother|parents?|brother|sister|friend|teacher|ex)|people|a child)\b|\b(?:launder|laundering) (?:money|cash|funds)\b|\bhotwire (?:a|the|my neighbou?r'?s?) car\b|\bkill myself\b|\b(?:commit|methods? of) suicide\b)`;
 
+// What someone asking how to report, spot, stop or survive a harm says between the how-to and
+// the harm: "how do I report someone who is making meth next door?", "how can I tell if my
+// neighbour is building a bomb?".
+// Not "avoid", "stop" or "detection": "how to avoid detection while making meth" asks for the harm.
+const helpersWord = String.raw`\b(?:report\w*|recogni[sz]\w*|spot(?:s|ted|ting)?|detect(?:s|ed|ing)?|identify\w*|prevent\w*|protect\w*|treat\w*|recover\w*|dispos\w*|surviv\w*|warn\w*|tell if|know if|signs? (?:of|that))\b`;
+
 /**
  * "Give me step-by-step instructions to build a pipe bomb", "how can I cook meth at home": a
  * request for how-to help with one of a fixed list of grave harms (explosives and weapons of mass
  * harm, hard drugs, malware, poisoning or killing a person, money laundering, suicide). The
  * model judges style as much as content (AdvBench's goals share one imperative how-to phrasing);
  * this catches the gravest content in any phrasing. Written from the list of harms, not from a
- * dataset; "bath bomb", "photo bomb" and "seed bomb" are excluded by name.
+ * dataset; "bath bomb", "photo bomb" and "seed bomb" are excluded by name, and so is a how-to
+ * about reporting, spotting, stopping or surviving the harm (`helpersWord`).
  */
 export const dangerousHowTo: NamedPattern = {
   name: 'dangerous_how_to',
   pattern: new RegExp(
-    String.raw`${howTo}[^\n]{0,60}?${dangerousGoal}|${dangerousGoal}[^.!?\n]{0,40}?${howTo}`,
+    String.raw`${howTo}(?:(?!${helpersWord})[^\n]){0,60}?${dangerousGoal}|${dangerousGoal}[^.!?\n]{0,40}?${howTo}(?![^.!?\n]{0,40}?${helpersWord})`,
   ),
 };
 
