@@ -7,6 +7,7 @@ import type { MetadataProbe } from '../kafka/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { registerApi } from './api.ts';
 import type { ApiDependencies } from './api.ts';
+import type { ChatServices, TenantRails } from './chat.ts';
 import { openApiDocument } from './openapi.ts';
 
 export { registerApi, guardRequestSchema } from './api.ts';
@@ -16,7 +17,7 @@ export type { AuditEvent, AuditSink } from './audit.ts';
 export { Authenticator, RateLimiter, sha256Hex } from './auth.ts';
 export type { CallerPrincipal } from './auth.ts';
 export { chatRequestSchema, prepareChat, WITHHELD_ANSWER } from './chat.ts';
-export type { ChatServices } from './chat.ts';
+export type { ChatServices, TenantRails } from './chat.ts';
 export { gatewaySchema, providerSchema, tenantPolicySchema } from './config.ts';
 export type { GatewayConfig, ProviderConfig, TenantPolicy } from './config.ts';
 export { LocalLlamaProvider } from './local-provider.ts';
@@ -63,6 +64,8 @@ export interface HealthReport {
   uptimeSeconds: number;
   /** The guard policy the gateway's rails run (with the HTTP API only). */
   policyVersion?: string;
+  /** The tenants with a guard policy of their own, and its version (with the HTTP API only). */
+  tenantPolicyVersions?: Record<string, string>;
 }
 
 function brokerHealth(
@@ -77,6 +80,23 @@ function brokerHealth(
       cached = { at: now, probe: probeMetadata(bootstrapServers, 1_500, security) };
     }
     return cached.probe;
+  };
+}
+
+/** The policy versions the rails run now, so replicas can be compared by one request each. */
+function policyReport(
+  services: ChatServices,
+): Pick<HealthReport, 'policyVersion' | 'tenantPolicyVersions'> {
+  const tenants = [...(services.tenantRails ?? new Map<string, TenantRails>())];
+  return {
+    policyVersion: services.policyVersion,
+    ...(tenants.length === 0
+      ? {}
+      : {
+          tenantPolicyVersions: Object.fromEntries(
+            tenants.map(([tenant, rails]) => [tenant, rails.policyVersion]),
+          ),
+        }),
   };
 }
 
@@ -179,7 +199,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
         brokers: kafka.brokers,
       },
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      ...(options.api === undefined ? {} : { policyVersion: options.api.services.policyVersion }),
+      ...(options.api === undefined ? {} : policyReport(options.api.services)),
     };
     // 200 while the process serves: an orchestrator should not restart the gateway because
     // Kafka is down; readiness belongs to the broker status inside the body.

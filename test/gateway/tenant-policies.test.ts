@@ -72,6 +72,17 @@ describe('gateway: a tenant with a guard policy of its own', () => {
     );
   });
 
+  it('names each policy the rails run in /healthz', async () => {
+    const health = (await gateway.app.inject({ method: 'GET', url: '/healthz' })).json<{
+      policyVersion: string;
+      tenantPolicyVersions?: Record<string, string>;
+    }>();
+    assert.equal(health.policyVersion, policyVersion(guardPolicySchema.parse(banning('medlar'))));
+    assert.deepEqual(health.tenantPolicyVersions, {
+      acme: policyVersion(guardPolicySchema.parse(banning('quince'))),
+    });
+  });
+
   it("blocks a chat request by the tenant's policy and audits that policy's version", async () => {
     const response = await gateway.app.inject({
       method: 'POST',
