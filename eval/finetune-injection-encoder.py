@@ -248,7 +248,10 @@ def training_windows(tokenizer, prompt_rows, document_only_rows, bipia_attacks, 
             out.append((ids[:WINDOW], 1, heads, row['source']))
         else:
             windows = windows_of(ids)
-            chosen = windows if len(windows) <= 3 else [windows[0]] + rng.sample(windows[1:], 2)
+            # A BIG-bench prompt's instruction is in its first window; one window each keeps the
+            # 3,700 of them from outweighing the benign texts already there.
+            chosen = (windows[:1] if row['source'] == 'bigbench' else
+                      windows if len(windows) <= 3 else [windows[0]] + rng.sample(windows[1:], 2))
             out.extend((w, 0, heads, row['source']) for w in chosen)
     for text, start, end in planted:
         encoding = tokenizer.encode(text, add_special_tokens=False)
@@ -574,6 +577,9 @@ def main():
     parser.add_argument('--role-prompts', action='store_true',
                         help='add eval/injection-roles.ts benign role-play and system prompts (injection-roleTrain) '
                              'to training as negatives for both heads (tried 2026-11-26, not adopted)')
+    parser.add_argument('--bigbench', action='store_true',
+                        help='add BIG-bench\'s train task groups (eval/bigbench-prompts.ts, injection-bigbenchTrain) to '
+                             'training as negatives for both heads, and report its validation groups (not in the threshold pool)')
     parser.add_argument('--task-prompts', action='store_true',
                         help='add eval/injection-roles.ts task definitions in the style of instruction-tuning sets '
                              '(injection-taskTrain) to training as negatives for both heads (tried 2026-11-26, not adopted)')
@@ -603,6 +609,7 @@ def main():
     # Last, so the windows drawn for the other rows are the ones drawn without them.
     role_rows = read_jsonl(f'{args.sets_dir}/injection-roleTrain.jsonl') if args.role_prompts else []
     role_rows += read_jsonl(f'{args.sets_dir}/injection-taskTrain.jsonl') if args.task_prompts else []
+    role_rows += read_jsonl(f'{args.sets_dir}/injection-bigbenchTrain.jsonl') if args.bigbench else []
     data = training_windows(tokenizer, train_rows + readme_train + pasted + role_rows, [], bipia_attacks, planted, rng)
     if args.smoke:
         data = data[:200]
@@ -649,6 +656,8 @@ def main():
                           for text, _, _ in planted_requests(validation, random.Random(args.seed + 1), 40)]
     validation_pasted = pasted_documents(validation, random.Random(args.seed + 2), 200)
     rows = validation + validation_planted + validation_pasted
+    if args.bigbench:
+        rows += read_jsonl(f'{args.sets_dir}/injection-bigbenchValidation.jsonl')
     if args.smoke:
         rows = rows[:40] + rows[-10:]
     scorer = OnnxScorer(patched, tokenizer, weights, bias)
@@ -667,7 +676,7 @@ def main():
         # passages and documents pasted after a request. The packages' other docs are reported
         # but kept out of the pool: hundreds of easy negatives would let 0.5% of the pool admit
         # more false alarms on the hard sources.
-        negatives = (labels == 0) & (sources != 'package-docs')
+        negatives = (labels == 0) & ~np.isin(sources, ('package-docs', 'bigbench'))
         ordered = np.sort(scores[negatives, k])[::-1]
         threshold = float(ordered[int(np.floor(FPR_TARGET * len(ordered)))] + 1e-6)
         thresholds[head] = threshold
@@ -721,19 +730,21 @@ def main():
             'documents': args.documents,
             'role_prompts': args.role_prompts,
             'task_prompts': args.task_prompts,
+            'bigbench': args.bigbench,
             'sources': 'the train split of eval/injection-data.ts (llm-warden train, GPTFuzz, BIPIA train attacks planted in BIPIA train documents, 60% of wildguard, 3,000 GSM8K train questions, our templates) and its README passages' + (
                 ' (85% of the train-side README files, whole files) and the other Markdown documentation of packages with no dev README (package-docs, 85% of files)'
                 if args.documents == 'files' else ' (85% of the train-side passages)') + '; 800 train documents pasted after a request (PASTE_LEADS) as negatives; benign train requests planted into train documents as document-head positives' + (
-                f'; {len(role_rows)} benign prompts of eval/injection-roles.ts as negatives ('
+                f'; {len(role_rows)} benign prompts as negatives ('
                 + ', '.join(name for name, on in (('role-play and system prompts, questions about LLM prompting', args.role_prompts),
-                                                  ('task definitions', args.task_prompts)) if on) + ')'
+                                                  ('task definitions', args.task_prompts),
+                                                  ('BIG-bench 1.0.0 train task groups, first window each', args.bigbench)) if on) + ')'
                 if role_rows else ''),
             'seed': args.seed,
             'epochs': args.epochs,
             'windows': len(data),
             'packages': {'jax': jax.__version__, 'onnx': onnx.__version__, 'onnxruntime': ort.__version__},
             'validation': metrics,
-            'threshold_rule': f'each head alone at validation FPR <= {FPR_TARGET} (package-docs reported, not in the pool)',
+            'threshold_rule': f'each head alone at validation FPR <= {FPR_TARGET} (package-docs and bigbench reported, not in the pool)',
         },
     }
     with open(args.out, 'w', encoding='utf8') as handle:

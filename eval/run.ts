@@ -17,7 +17,7 @@
  *
  * `npm run eval -- --only injection-encoder,harmful` runs only the parts named (pii, secrets,
  * injection, injection-encoder, toxicity, harmful, topics, garak, external, output, images,
- * language): one
+ * language, bigbench): one
  * look at one dev set need not cost the ~13 minutes of all of them (~24 with images, which draws
  * and reads 1,031 screenshots).
  */
@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
 import { defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets, toxicitySets } from './classifier-data.ts';
+import { bigbenchTestSet } from './bigbench-prompts.ts';
 import { buildInjectionSets, pastedDocuments } from './injection-data.ts';
 import type { Example } from './injection-data.ts';
 import { writeDetectionCharts } from './charts.ts';
@@ -60,6 +61,7 @@ const parts = [
   'output',
   'images',
   'language',
+  'bigbench',
 ];
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : parts;
@@ -89,6 +91,8 @@ const classifiers: {
   policy: string;
   dev: () => Example[];
   needsModels?: true;
+  /** The result file under eval/results, when it is not `<name>-dev.json`. */
+  file?: string;
 }[] = [
   {
     name: 'injection',
@@ -141,6 +145,31 @@ const classifiers: {
     dev: () => pastedDocuments(),
     needsModels: true,
   },
+  // BIG-bench's held-out task groups (benign prompts: instructions, puzzles, task definitions),
+  // a public benign set no injection model trained or was tuned on (eval/bigbench-prompts.ts).
+  {
+    name: 'injection-bigbench',
+    part: 'bigbench',
+    policy: 'eval/policies/injection.yaml',
+    dev: () => bigbenchTestSet(buildInjectionSets().dev.map((example) => example.text)),
+    file: 'injection-bigbench.json',
+  },
+  {
+    name: 'injection-encoder-bigbench',
+    part: 'bigbench',
+    policy: 'eval/policies/injection-encoder.yaml',
+    dev: () => bigbenchTestSet(buildInjectionSets().dev.map((example) => example.text)),
+    needsModels: true,
+    file: 'injection-encoder-bigbench.json',
+  },
+  {
+    name: 'injection-encoder-bge-small-bigbench',
+    part: 'bigbench',
+    policy: 'eval/policies/injection-encoder-bge-small.yaml',
+    dev: () => bigbenchTestSet(buildInjectionSets().dev.map((example) => example.text)),
+    needsModels: true,
+    file: 'injection-encoder-bge-small-bigbench.json',
+  },
   {
     name: 'toxicity',
     part: 'toxicity',
@@ -155,7 +184,7 @@ const classifiers: {
   },
 ];
 const fixed = (value: number | null): string => (value === null ? '–' : value.toFixed(3));
-for (const { name, part, policy, dev, needsModels } of classifiers) {
+for (const { name, part, policy, dev, needsModels, file } of classifiers) {
   if (!wanted(part)) continue;
   if (
     needsModels === true &&
@@ -167,16 +196,14 @@ for (const { name, part, policy, dev, needsModels } of classifiers) {
     continue;
   }
   console.error(`[eval] ${name} on its dev set…`);
+  const examples = dev();
+  if (examples.length === 0) continue;
   const devFile = join(dir, `${name}-dev.jsonl`);
-  writeFileSync(
-    devFile,
-    `${dev()
-      .map((example) => JSON.stringify(example))
-      .join('\n')}\n`,
-  );
+  writeFileSync(devFile, `${examples.map((example) => JSON.stringify(example)).join('\n')}\n`);
   const args = ['eval', '--config', policy, '--data', devFile, '--stage', 'input', '--json'];
   const report = JSON.parse(tsx('src/cli/main.ts', args)) as EvalReport;
-  const moves = writeWatchedResult(join(root, `eval/results/${name}-dev.json`), report);
+  const resultFile = file ?? `${name}-dev.json`;
+  const moves = writeWatchedResult(join(root, 'eval/results', resultFile), report);
   process.stdout.write(
     `\n${name}: n ${report.n}, TPR ${fixed(report.tpr)}, FPR ${fixed(report.fpr)}, p50 ${report.latency_ms.p50.toFixed(2)} ms, p99 ${report.latency_ms.p99.toFixed(2)} ms\n`,
   );
@@ -184,7 +211,7 @@ for (const { name, part, policy, dev, needsModels } of classifiers) {
     process.stdout.write(
       `  ${source.padEnd(28)} n ${String(figures.n).padStart(5)}  TPR ${fixed(figures.tpr)}  FPR ${fixed(figures.fpr)}\n`,
     );
-  process.stdout.write(movesReport(`${name}-dev.json`, moves));
+  process.stdout.write(movesReport(resultFile, moves));
 }
 if (wanted('toxicity')) {
   console.error('[eval] toxic tweets placed in other text…');

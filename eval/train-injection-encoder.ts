@@ -8,7 +8,7 @@
  *
  * Usage: node --import tsx eval/train-injection-encoder.ts [--epochs N] [--top-layers N]
  *   [--rank R] [--top-epochs N] [--stage-one PATCH | --from-base] [--hard-weight W]
- *   [--documents files|passages] [--role-prompts] [--task-prompts]
+ *   [--documents files|passages] [--role-prompts] [--task-prompts] [--bigbench]
  *   [--base-model all-minilm-l6-v2-q|bge-small-en-v15-q] [--out PATCH] [--checkpoint NPZ]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { SENTENCE_EMBEDDER_ID, defaultModelsDir, modelFilePath } from '../src/mo
 import { bundledModelPath } from '../src/detectors/index.ts';
 import { datasetsDir } from './datasets.ts';
 import { encoderPython, runOrExit } from './encoder-venv.ts';
+import { bigbenchPromptSets } from './bigbench-prompts.ts';
 import { buildInjectionSets } from './injection-data.ts';
 
 const root = packageRoot();
@@ -31,10 +32,21 @@ const baseModel =
 const modelDir = dirname(modelFilePath(baseModel, 'model.onnx', defaultModelsDir()));
 const setsDir = join(root, '.guardstream', 'eval');
 mkdirSync(setsDir, { recursive: true });
-for (const [name, examples] of Object.entries(buildInjectionSets())) {
+const sets = buildInjectionSets();
+const writeSet = (name: string, examples: readonly object[]): void => {
   writeFileSync(
     join(setsDir, `injection-${name}.jsonl`),
     `${examples.map((example) => JSON.stringify(example)).join('\n')}\n`,
+  );
+};
+for (const [name, examples] of Object.entries(sets)) writeSet(name, examples);
+// --bigbench: BIG-bench's train task groups as negatives, its validation groups reported.
+if (process.argv.includes('--bigbench')) {
+  const bigbench = bigbenchPromptSets(sets.dev.map((example) => example.text));
+  writeSet('bigbenchTrain', bigbench.train);
+  writeSet('bigbenchValidation', bigbench.validation);
+  console.error(
+    `[train] BIG-bench: ${String(bigbench.train.length)} train, ${String(bigbench.validation.length)} validation prompts; left out as sharing a run with dev: ${bigbench.contaminated.join(', ') || 'none'}`,
   );
 }
 runOrExit(encoderPython(), [
@@ -50,6 +62,6 @@ runOrExit(encoderPython(), [
   '--checkpoint',
   join(root, '.guardstream', 'encoder-params.npz'),
   // --epochs, --top-layers, --rank, --top-epochs, --stage-one PATCH, --from-base, --hard-weight W,
-  // --documents files|passages, --role-prompts, --task-prompts: see the Python file.
+  // --documents files|passages, --role-prompts, --task-prompts, --bigbench: see the Python file.
   ...process.argv.slice(2),
 ]);

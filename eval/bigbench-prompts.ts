@@ -1,0 +1,140 @@
+/**
+ * Benign prompts from BIG-bench (Srivastava et al. 2022, Apache-2.0): the instructions and inputs
+ * of its tasks, read from its PyPI sdist (bigbench 1.0.0, pinned by sha256) by
+ * eval/external/bigbench.py. 219 task groups — puzzles, reading comprehension, translation,
+ * ethics questions, chess, code, and Natural Instructions' task definitions ("Definition: In this
+ * task, you're given…", each subtask a group) — none of them an attack. The fine-tuned encoder
+ * flagged 5–8% of them on 2026-11-27 (first look, 17:04), so they are the kind of varied benign
+ * prompts it lacked.
+ *
+ * Split by whole task group, seeded: 70% of groups for training, 15% for validation, 15% held
+ * out as a test set that no threshold or rule is chosen on. At most 25 prompts a group, so no task
+ * outweighs the others. A group is left out whole when any of its prompts shares an eight-word
+ * run with a text of the injection dev set (llm-warden's benign prompts include task definitions
+ * from instruction-tuning sets), so none of dev is trained on.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../src/kafka/index.ts';
+import { seededRandom, shuffle } from './datasets.ts';
+import type { Example } from './injection-data.ts';
+
+export const BIGBENCH_SDIST = {
+  name: 'bigbench',
+  version: '1.0.0',
+  file: 'bigbench-1.0.0.tar.gz',
+  sha256: '1bb398a5512c6d798cdebe0dfa0ac03f67f6033fa6b39c6ef71df978c7cbc5c2',
+} as const;
+
+const PER_GROUP = 25;
+const SEED = 20261127;
+
+export interface BigbenchSets {
+  train: Example[];
+  validation: Example[];
+  test: Example[];
+  /** Groups left out because a prompt of theirs shares an eight-word run with dev. */
+  contaminated: string[];
+}
+
+function run(command: string, args: string[]): string {
+  const result = spawnSync(command, args, {
+    cwd: packageRoot(),
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (result.error !== undefined || result.status !== 0) {
+    const why = result.error?.message ?? result.stderr.trim().split('\n').slice(-3).join('\n');
+    throw new Error(`${command} ${args.slice(0, 3).join(' ')} failed: ${why}`);
+  }
+  return result.stdout;
+}
+
+/** BIG-bench's prompts per task group, from the sdist downloaded once and checked. */
+function bigbenchGroups(): Record<string, string[]> {
+  const dir = join(packageRoot(), '.guardstream', 'external', 'bigbench-1.0.0');
+  const cache = join(dir, `groups-${BIGBENCH_SDIST.sha256.slice(0, 12)}.json`);
+  if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as Record<string, string[]>;
+  mkdirSync(dir, { recursive: true });
+  // The venv eval/external.ts makes: the system Python need not have pip.
+  const python = join(packageRoot(), '.guardstream', 'external', 'venv', 'bin', 'python');
+  if (!existsSync(python)) {
+    console.error('[bigbench] creating a Python venv under .guardstream/external…');
+    run('python3', ['-m', 'venv', join(packageRoot(), '.guardstream', 'external', 'venv')]);
+  }
+  console.error('[bigbench] downloading bigbench 1.0.0 (sdist, 358 MB) from PyPI…');
+  // An sdist, not a wheel: bigbench publishes no wheel.
+  run(python, [
+    '-m',
+    'pip',
+    'download',
+    '--quiet',
+    '--no-deps',
+    '--no-binary',
+    ':all:',
+    '--dest',
+    dir,
+    `${BIGBENCH_SDIST.name}==${BIGBENCH_SDIST.version}`,
+  ]);
+  const sdist = readdirSync(dir).find((name) => name === BIGBENCH_SDIST.file);
+  if (sdist === undefined) throw new Error(`no ${BIGBENCH_SDIST.file} in ${dir}`);
+  const path = join(dir, sdist);
+  const digest = createHash('sha256').update(readFileSync(path)).digest('hex');
+  if (digest !== BIGBENCH_SDIST.sha256) {
+    throw new Error(`${sdist} has sha256 ${digest}, expected ${BIGBENCH_SDIST.sha256}`);
+  }
+  const groups = run('python3', [join(packageRoot(), 'eval', 'external', 'bigbench.py'), path]);
+  writeFileSync(cache, groups);
+  return JSON.parse(groups) as Record<string, string[]>;
+}
+
+const words = (text: string): string[] => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+
+function runsOfEight(text: string): string[] {
+  const list = words(text);
+  const runs: string[] = [];
+  for (let start = 0; start + 8 <= list.length; start += 1)
+    runs.push(list.slice(start, start + 8).join(' '));
+  return runs;
+}
+
+/** The three splits; `devTexts` are the texts no training or validation prompt may share a run with. */
+export function bigbenchPromptSets(devTexts: readonly string[]): BigbenchSets {
+  const groups = bigbenchGroups();
+  const devRuns = new Set(devTexts.flatMap(runsOfEight));
+  const names = Object.keys(groups).sort();
+  const random = seededRandom(SEED);
+  const sampled = new Map<string, string[]>();
+  for (const name of names)
+    sampled.set(name, shuffle([...(groups[name] ?? [])], random).slice(0, PER_GROUP));
+  const contaminated = names.filter((name) =>
+    (sampled.get(name) ?? []).some((text) => runsOfEight(text).some((run) => devRuns.has(run))),
+  );
+  const clean = shuffle(
+    names.filter((name) => !contaminated.includes(name)),
+    random,
+  );
+  const sets: BigbenchSets = { train: [], validation: [], test: [], contaminated };
+  clean.forEach((name, index) => {
+    const split =
+      index < 0.7 * clean.length ? 'train' : index < 0.85 * clean.length ? 'validation' : 'test';
+    for (const text of sampled.get(name) ?? [])
+      sets[split].push({ text, label: 0, source: 'bigbench' });
+  });
+  return sets;
+}
+
+/**
+ * The held-out test groups, for `npm run eval -- --only bigbench`; empty, saying why, when the
+ * sdist cannot be had (no Python or no PyPI).
+ */
+export function bigbenchTestSet(devTexts: readonly string[]): Example[] {
+  try {
+    return bigbenchPromptSets(devTexts).test;
+  } catch (error) {
+    console.error(`[bigbench] skipped: ${error instanceof Error ? error.message : String(error)}`);
+    return [];
+  }
+}
