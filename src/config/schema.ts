@@ -125,10 +125,10 @@ export const kafkaSchema = z
         'Authenticate to `bootstrapServers` with SASL (listeners SASL_SSL, or SASL_PLAINTEXT: PLAIN then sends the password in clear text, so pair it with `tls`).',
       ),
     compression: z
-      .enum(['none', 'gzip', 'snappy', 'lz4'])
+      .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
       .default('none')
       .describe(
-        "Codec for the batches Guardstream writes (clean topics, dead letters, audit events, knowledge). Whatever this says, batches other producers compressed are read with any codec, zstd included; zstd is not written, as Node 20's zlib has no zstd.",
+        'Codec for the batches Guardstream writes (clean topics, dead letters, audit events, knowledge). Whatever this says, batches other producers compressed are read with any codec. zstd is written by zstd compiled to WebAssembly (Node 20 has no zstd of its own), at level 3 as the Java client.',
       ),
     embedded: embeddedKafkaSchema.prefault({}),
   })

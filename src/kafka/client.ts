@@ -2,7 +2,7 @@ import { Admin, ConfigResourceTypes, Consumer, ProduceAcks, Producer } from '@pl
 import type { Message, MessageToProduce, MessagesStream, SASLOptions } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GuardstreamError } from '../errors/index.ts';
-import { readForeignCodecs } from './compression.ts';
+import { readForeignCodecs, writeZstd } from './compression.ts';
 import { toKafkaError } from './errors.ts';
 
 /** How a client proves itself to a secured cluster, and checks the cluster in turn. */
@@ -26,7 +26,7 @@ export interface KafkaConnection extends KafkaSecurity {
   bootstrapServers: readonly string[];
   clientId: string;
   /** Codec for the batches this process's producers write (none when absent). */
-  compression?: 'gzip' | 'snappy' | 'lz4';
+  compression?: 'gzip' | 'snappy' | 'lz4' | 'zstd';
   /** Per-request timeout. */
   timeoutMs?: number;
   /** How often the client retries a retryable failure before surfacing it. */
@@ -83,8 +83,19 @@ function baseOptions(connection: KafkaConnection): {
   };
 }
 
-const compressionOf = (connection: KafkaConnection): { compression?: 'gzip' | 'snappy' | 'lz4' } =>
+const compressionOf = (
+  connection: KafkaConnection,
+): { compression?: 'gzip' | 'snappy' | 'lz4' | 'zstd' } =>
   connection.compression === undefined ? {} : { compression: connection.compression };
+
+/** Resolves once the connection's codec can be written (zstd's encoder loads asynchronously). */
+function codecReady(connection: KafkaConnection): Promise<void> {
+  if (connection.compression !== 'zstd') return Promise.resolve();
+  const ready = writeZstd();
+  // Awaited by the first send; a producer that never sends must not leave it unhandled.
+  ready.catch(() => undefined);
+  return ready;
+}
 
 /** The client library's SASL options: ours without what only messages use. */
 function librarySasl(sasl: NonNullable<KafkaSecurity['sasl']>): SASLOptions {
@@ -185,6 +196,7 @@ export class JsonProducer<Value = unknown> {
    * written). One send in flight at a time keeps every record; callers batch for throughput.
    */
   private inFlight: Promise<unknown> = Promise.resolve();
+  private readonly codecReady: Promise<void>;
 
   constructor(connection: KafkaConnection, options: ProducerOptions = {}) {
     this.producer = new Producer({
@@ -193,6 +205,7 @@ export class JsonProducer<Value = unknown> {
       idempotent: options.idempotent ?? true,
       acks: ProduceAcks.ALL,
     });
+    this.codecReady = codecReady(connection);
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 30_000;
   }
 
@@ -220,6 +233,7 @@ export class JsonProducer<Value = unknown> {
   }
 
   private async sendNow(records: readonly OutgoingRecord<Value>[]): Promise<ProduceReceipt> {
+    await this.codecReady;
     try {
       const result = await this.producer.send({ messages: records.map(toMessage) });
       return { offsets: result.offsets ?? [] };
@@ -535,6 +549,7 @@ function toIncoming<Value>(message: Message): IncomingRecord<Value> {
  */
 export class TransactionalProducer {
   private readonly producer: Producer;
+  private readonly codecReady: Promise<void>;
 
   constructor(connection: KafkaConnection, transactionalId: string) {
     this.producer = new Producer({
@@ -550,6 +565,7 @@ export class TransactionalProducer {
       producerId: -1n,
       producerEpoch: -1,
     });
+    this.codecReady = codecReady(connection);
   }
 
   /**
@@ -586,6 +602,7 @@ export class TransactionalProducer {
     consumed: readonly IncomingRecord<unknown>[],
   ): Promise<void> {
     let transaction: Awaited<ReturnType<Producer['beginTransaction']>> | undefined;
+    await this.codecReady;
     try {
       transaction = await this.producer.beginTransaction();
       await transaction.addConsumer(consumer.raw);

@@ -1,3 +1,4 @@
+import { compress as zstdCompress, init as loadZstdEncoder } from '@bokuweb/zstd-wasm';
 import { compressionsAlgorithms } from '@platformatic/kafka';
 import type { CompressionAlgorithmSpecification } from '@platformatic/kafka';
 import { decompress as zstdDecompress } from 'fzstd';
@@ -13,6 +14,9 @@ const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00
 const XERIAL_HEADER_BYTES = 16;
 
 let patched = false;
+/** The level the Java client writes zstd at by default (`compression.zstd.level`). */
+const ZSTD_LEVEL = 3;
+let zstdWriter: Promise<void> | undefined;
 
 /**
  * Lets this process read record batches that other producers compressed, as the Java client
@@ -21,7 +25,7 @@ let patched = false;
  *
  * - zstd: the library decompresses with node:zlib, whose zstd arrived in Node 22.15; on Node 20
  *   it threw "zstd is not supported". Decompression falls back to fzstd, a pure-JavaScript
- *   decoder (Guardstream never produces zstd, so compression is left alone).
+ *   decoder; writing it is `writeZstd`'s.
  * - snappy: the Java client writes snappy-java's framed stream (a header, then length-prefixed
  *   raw blocks), which the library handed whole to a raw snappy decoder (a WebAssembly trap,
  *   "unreachable"). A framed stream is now unframed block by block; raw snappy, as other
@@ -64,4 +68,25 @@ function isXerialFramed(bytes: Buffer): boolean {
     bytes.length >= XERIAL_HEADER_BYTES &&
     bytes.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)
   );
+}
+
+/**
+ * Lets this process's producers write zstd (`kafka.compression: zstd`), the codec most clusters
+ * run with. On Node 20 the client library's zstd compressor is node:zlib's, which has none; the
+ * batch is compressed instead by zstd's own C library built to WebAssembly
+ * (`@bokuweb/zstd-wasm`, no native build), at the Java client's default level. The module loads
+ * asynchronously once, so a producer awaits this before its first send. Idempotent.
+ */
+export function writeZstd(): Promise<void> {
+  zstdWriter ??= (async () => {
+    const zstd: CompressionAlgorithmSpecification = compressionsAlgorithms.zstd;
+    if (zstd.available === true) return;
+    await loadZstdEncoder();
+    zstd.compressSync = (data) => {
+      const packed = zstdCompress(bytesOf(data), ZSTD_LEVEL);
+      return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+    };
+    zstd.available = true;
+  })();
+  return zstdWriter;
 }

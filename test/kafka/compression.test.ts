@@ -97,7 +97,7 @@ describe('kafka: batches other producers compressed', () => {
   });
 
   it('writes batches with the codec kafka.compression names, which the Java client reads', async () => {
-    const written = ['gzip', 'snappy', 'lz4'] as const;
+    const written = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
     const topics = Object.fromEntries(
       [...written, 'none'].map((codec) => [codec, uniqueName(`out-${codec}`)]),
     );
