@@ -100,9 +100,14 @@ function runsOfEight(text: string): string[] {
   return runs;
 }
 
-/** The three splits; `devTexts` are the texts no training or validation prompt may share a run with. */
-export function bigbenchPromptSets(devTexts: readonly string[]): BigbenchSets {
-  const groups = bigbenchGroups();
+/**
+ * The three splits; `devTexts` are the texts no training or validation prompt may share a run
+ * with. `groups` (prompts per task group) are the sdist's unless given.
+ */
+export function bigbenchPromptSets(
+  devTexts: readonly string[],
+  groups: Readonly<Record<string, readonly string[]>> = bigbenchGroups(),
+): BigbenchSets {
   const devRuns = new Set(devTexts.flatMap(runsOfEight));
   const names = Object.keys(groups).sort();
   const random = seededRandom(SEED);
