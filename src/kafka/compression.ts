@@ -71,9 +71,9 @@ function isXerialFramed(bytes: Buffer): boolean {
 }
 
 /**
- * Lets this process's producers write zstd (`kafka.compression: zstd`), the codec most clusters
- * run with. On Node 20 the client library's zstd compressor is node:zlib's, which has none; the
- * batch is compressed instead by zstd's own C library built to WebAssembly
+ * Lets this process's producers write zstd (`kafka.compression: zstd`), the codec that packed
+ * our test records smallest. On Node 20 the client library's zstd compressor is node:zlib's,
+ * which has none; the batch is compressed instead by zstd's own C library built to WebAssembly
  * (`@bokuweb/zstd-wasm`, no native build), at the Java client's default level. The module loads
  * asynchronously once, so a producer awaits this before its first send. Idempotent.
  */
