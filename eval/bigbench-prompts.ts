@@ -14,19 +14,20 @@
  * from instruction-tuning sets), so none of dev is trained on.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
 import { seededRandom, shuffle } from './datasets.ts';
 import type { Example } from './injection-data.ts';
+import { downloadPinnedWheel } from './pinned-wheel.ts';
+import type { PinnedWheel } from './pinned-wheel.ts';
 
-export const BIGBENCH_SDIST = {
+export const BIGBENCH_SDIST: PinnedWheel = {
   name: 'bigbench',
   version: '1.0.0',
-  file: 'bigbench-1.0.0.tar.gz',
   sha256: '1bb398a5512c6d798cdebe0dfa0ac03f67f6033fa6b39c6ef71df978c7cbc5c2',
-} as const;
+  sdist: true,
+};
 
 const PER_GROUP = 25;
 const SEED = 20261127;
@@ -65,27 +66,12 @@ function bigbenchGroups(): Record<string, string[]> {
     run('python3', ['-m', 'venv', join(packageRoot(), '.guardstream', 'external', 'venv')]);
   }
   console.error('[bigbench] downloading bigbench 1.0.0 (sdist, 358 MB) from PyPI…');
-  // An sdist, not a wheel: bigbench publishes no wheel.
-  run(python, [
-    '-m',
-    'pip',
-    'download',
-    '--quiet',
-    '--no-deps',
-    '--no-binary',
-    ':all:',
-    '--dest',
-    dir,
-    `${BIGBENCH_SDIST.name}==${BIGBENCH_SDIST.version}`,
+  const downloaded = downloadPinnedWheel(python, BIGBENCH_SDIST, dir);
+  if ('error' in downloaded) throw new Error(downloaded.error);
+  const groups = run('python3', [
+    join(packageRoot(), 'eval', 'external', 'bigbench.py'),
+    downloaded.path,
   ]);
-  const sdist = readdirSync(dir).find((name) => name === BIGBENCH_SDIST.file);
-  if (sdist === undefined) throw new Error(`no ${BIGBENCH_SDIST.file} in ${dir}`);
-  const path = join(dir, sdist);
-  const digest = createHash('sha256').update(readFileSync(path)).digest('hex');
-  if (digest !== BIGBENCH_SDIST.sha256) {
-    throw new Error(`${sdist} has sha256 ${digest}, expected ${BIGBENCH_SDIST.sha256}`);
-  }
-  const groups = run('python3', [join(packageRoot(), 'eval', 'external', 'bigbench.py'), path]);
   writeFileSync(cache, groups);
   return JSON.parse(groups) as Record<string, string[]>;
 }

@@ -12,9 +12,11 @@ export interface PinnedWheel {
   name: string;
   version: string;
   sha256: string;
+  /** A source archive instead, for a package that publishes no wheel (bigbench). */
+  sdist?: true;
 }
 
-/** The wheel's path in `dir`, or why there is none. */
+/** The wheel's (or source archive's) path in `dir`, or why there is none. */
 export function downloadPinnedWheel(
   python: string,
   wheel: PinnedWheel,
@@ -29,7 +31,7 @@ export function downloadPinnedWheel(
       'download',
       '--quiet',
       '--no-deps',
-      '--only-binary',
+      wheel.sdist === true ? '--no-binary' : '--only-binary',
       ':all:',
       '--dest',
       dir,
@@ -41,9 +43,11 @@ export function downloadPinnedWheel(
     return { error: `pip download ${wheel.name}==${wheel.version} failed: ${why}` };
   }
   // PyPI normalises names in file names (a wheel of "Foo-Bar" is "foo_bar-…").
-  const prefix = `${wheel.name.toLowerCase().replace(/[-.]/g, '_')}-${wheel.version}-`;
-  const file = readdirSync(dir).find(
-    (name) => name.toLowerCase().startsWith(prefix) && name.endsWith('.whl'),
+  const normalised = wheel.name.toLowerCase().replace(/[-.]/g, '_');
+  const file = readdirSync(dir).find((name) =>
+    wheel.sdist === true
+      ? name.toLowerCase() === `${normalised}-${wheel.version}.tar.gz`
+      : name.toLowerCase().startsWith(`${normalised}-${wheel.version}-`) && name.endsWith('.whl'),
   );
   if (file === undefined) return { error: `no wheel of ${wheel.name} ${wheel.version} in ${dir}` };
   const path = join(dir, file);
