@@ -36,7 +36,8 @@ export const envOverrides: readonly EnvOverride[] = [
     variable: 'GUARDSTREAM_KAFKA_SASL_MECHANISM',
     path: ['kafka', 'sasl', 'mechanism'],
     parse: asString,
-    description: 'SASL mechanism for the cluster: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.',
+    description:
+      'SASL mechanism for the cluster: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER.',
   },
   {
     variable: 'GUARDSTREAM_KAFKA_SASL_USERNAME',
