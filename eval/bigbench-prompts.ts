@@ -14,6 +14,7 @@
  * from instruction-tuning sets), so none of dev is trained on.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
@@ -53,11 +54,14 @@ function run(command: string, args: string[]): string {
   return result.stdout;
 }
 
-/** BIG-bench's prompts per task group, from the sdist downloaded once and checked. */
-function bigbenchGroups(): Record<string, string[]> {
+const sha256Of = (path: string): string =>
+  createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** BIG-bench's sdist, downloaded once into .guardstream/external and checked by sha256. */
+export function bigbenchSdist(): string {
   const dir = join(packageRoot(), '.guardstream', 'external', 'bigbench-1.0.0');
-  const cache = join(dir, `groups-${BIGBENCH_SDIST.sha256.slice(0, 12)}.json`);
-  if (existsSync(cache)) return JSON.parse(readFileSync(cache, 'utf8')) as Record<string, string[]>;
+  const present = join(dir, `bigbench-${BIGBENCH_SDIST.version}.tar.gz`);
+  if (existsSync(present) && sha256Of(present) === BIGBENCH_SDIST.sha256) return present;
   mkdirSync(dir, { recursive: true });
   // The venv eval/external.ts makes: the system Python need not have pip.
   const python = join(packageRoot(), '.guardstream', 'external', 'venv', 'bin', 'python');
@@ -68,12 +72,28 @@ function bigbenchGroups(): Record<string, string[]> {
   console.error('[bigbench] downloading bigbench 1.0.0 (sdist, 358 MB) from PyPI…');
   const downloaded = downloadPinnedWheel(python, BIGBENCH_SDIST, dir);
   if ('error' in downloaded) throw new Error(downloaded.error);
-  const groups = run('python3', [
-    join(packageRoot(), 'eval', 'external', 'bigbench.py'),
-    downloaded.path,
+  return downloaded.path;
+}
+
+/**
+ * What an extractor under eval/external prints about the sdist, cached beside it by name and
+ * the sdist's sha256.
+ */
+export function bigbenchExtract(script: string, cacheName: string): string {
+  const dir = join(packageRoot(), '.guardstream', 'external', 'bigbench-1.0.0');
+  const cache = join(dir, `${cacheName}-${BIGBENCH_SDIST.sha256.slice(0, 12)}.json`);
+  if (existsSync(cache)) return readFileSync(cache, 'utf8');
+  const extracted = run('python3', [
+    join(packageRoot(), 'eval', 'external', script),
+    bigbenchSdist(),
   ]);
-  writeFileSync(cache, groups);
-  return JSON.parse(groups) as Record<string, string[]>;
+  writeFileSync(cache, extracted);
+  return extracted;
+}
+
+/** BIG-bench's prompts per task group. */
+function bigbenchGroups(): Record<string, string[]> {
+  return JSON.parse(bigbenchExtract('bigbench.py', 'groups')) as Record<string, string[]>;
 }
 
 const words = (text: string): string[] => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];

@@ -17,7 +17,7 @@
  *
  * `npm run eval -- --only injection-encoder,harmful` runs only the parts named (pii, secrets,
  * injection, injection-encoder, toxicity, harmful, topics, garak, external, output, images,
- * language, bigbench): one
+ * language, bigbench, groundedness): one
  * look at one dev set need not cost the ~13 minutes of all of them (~24 with images, which draws
  * and reads 1,031 screenshots).
  */
@@ -28,6 +28,8 @@ import { packageRoot } from '../src/kafka/index.ts';
 import { defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets, toxicitySets } from './classifier-data.ts';
 import { bigbenchTestSet } from './bigbench-prompts.ts';
+import { groundingTestSet } from './grounding-data.ts';
+import type { GroundingExample } from './grounding-data.ts';
 import { buildInjectionSets, pastedDocuments } from './injection-data.ts';
 import type { Example } from './injection-data.ts';
 import { writeDetectionCharts } from './charts.ts';
@@ -62,6 +64,7 @@ const parts = [
   'images',
   'language',
   'bigbench',
+  'groundedness',
 ];
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : parts;
@@ -89,7 +92,9 @@ const classifiers: {
   name: string;
   part: string;
   policy: string;
-  dev: () => Example[];
+  dev: () => (Example | GroundingExample)[];
+  /** The stage `guardstream eval` runs the policy at, when it is not `input`. */
+  stage?: 'output';
   needsModels?: true;
   /** The result file under eval/results, when it is not `<name>-dev.json`. */
   file?: string;
@@ -170,6 +175,16 @@ const classifiers: {
     needsModels: true,
     file: 'injection-encoder-bge-small-bigbench.json',
   },
+  // Answers and their context from BIG-bench's VitaminC and knowledge-conflict tasks, the test
+  // split of eval/grounding-data.ts.
+  {
+    name: 'groundedness',
+    part: 'groundedness',
+    policy: 'eval/policies/groundedness.yaml',
+    dev: () => groundingTestSet(),
+    stage: 'output',
+    file: 'groundedness-test.json',
+  },
   {
     name: 'toxicity',
     part: 'toxicity',
@@ -184,7 +199,7 @@ const classifiers: {
   },
 ];
 const fixed = (value: number | null): string => (value === null ? '–' : value.toFixed(3));
-for (const { name, part, policy, dev, needsModels, file } of classifiers) {
+for (const { name, part, policy, dev, stage, needsModels, file } of classifiers) {
   if (!wanted(part)) continue;
   if (
     needsModels === true &&
@@ -200,7 +215,16 @@ for (const { name, part, policy, dev, needsModels, file } of classifiers) {
   if (examples.length === 0) continue;
   const devFile = join(dir, `${name}-dev.jsonl`);
   writeFileSync(devFile, `${examples.map((example) => JSON.stringify(example)).join('\n')}\n`);
-  const args = ['eval', '--config', policy, '--data', devFile, '--stage', 'input', '--json'];
+  const args = [
+    'eval',
+    '--config',
+    policy,
+    '--data',
+    devFile,
+    '--stage',
+    stage ?? 'input',
+    '--json',
+  ];
   const report = JSON.parse(tsx('src/cli/main.ts', args)) as EvalReport;
   const resultFile = file ?? `${name}-dev.json`;
   const moves = writeWatchedResult(join(root, 'eval/results', resultFile), report);

@@ -352,20 +352,42 @@ const STOPWORDS = new Set(
   ),
 );
 
-/** Share of the answer's sentences whose content words mostly appear in the retrieved context. */
-export function groundednessScore(answer: string, context: readonly string[]): number {
+const DEFAULT_SENTENCE_COVERAGE = 0.6;
+
+/** A sentence that says the context does not answer makes no claim to ground. */
+const ABSTENTION =
+  /\b(?:i (?:do not|don['’ʼ]?t|cannot|can['’ʼ]?t) (?:know|tell|say|find|answer)|(?:is|are|was|were) not (?:mentioned|stated|specified|given|provided|known)|(?:does|do) not (?:say|mention|specify|state)|doesn['’ʼ]?t (?:say|mention|specify|state)|no (?:information|mention)|not enough information|unknown)\b/i;
+
+/**
+ * Share of the answer's sentences whose content words mostly appear in the retrieved context. A
+ * sentence counts when it has three content words or more; an answer with no such sentence (a
+ * name, a date, "Griselda Blanco.") is judged whole on the content words it has, as RAG answers
+ * are often that short. Sentences saying the context does not answer are not judged.
+ */
+export function groundednessScore(
+  answer: string,
+  context: readonly string[],
+  minSentenceCoverage = DEFAULT_SENTENCE_COVERAGE,
+): number {
   const contextWords = new Set(words(context.join(' ')));
+  const contentOf = (text: string): string[] =>
+    words(text).filter((word) => !STOPWORDS.has(word) && word.length > 2);
+  const covered = (content: readonly string[]): boolean =>
+    content.filter((word) => contextWords.has(word)).length / content.length >= minSentenceCoverage;
   const sentences = answer.split(/(?<=[.!?])\s+|\n+/).filter((sentence) => sentence.trim() !== '');
   let scored = 0;
   let grounded = 0;
   for (const sentence of sentences) {
-    const content = words(sentence).filter((word) => !STOPWORDS.has(word) && word.length > 2);
+    if (ABSTENTION.test(sentence)) continue;
+    const content = contentOf(sentence);
     if (content.length < 3) continue;
     scored += 1;
-    const covered = content.filter((word) => contextWords.has(word)).length / content.length;
-    if (covered >= 0.6) grounded += 1;
+    if (covered(content)) grounded += 1;
   }
-  return scored === 0 ? 1 : grounded / scored;
+  if (scored > 0) return grounded / scored;
+  if (ABSTENTION.test(answer)) return 1;
+  const content = contentOf(answer);
+  return content.length === 0 || covered(content) ? 1 : 0;
 }
 
 export const groundednessDetector = defineDetector({
@@ -384,10 +406,18 @@ export const groundednessDetector = defineDetector({
       .max(1)
       .default(0.5)
       .describe('Below this share of grounded sentences the answer is reported.'),
+    minSentenceCoverage: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(DEFAULT_SENTENCE_COVERAGE)
+      .describe(
+        'A sentence is grounded when at least this share of its content words occur in the context.',
+      ),
   }),
   detect(text, config, context): Finding[] {
     if (context.context === undefined || context.context.length === 0) return [];
-    const groundedness = groundednessScore(text, context.context);
+    const groundedness = groundednessScore(text, context.context, config.minSentenceCoverage);
     if (groundedness >= config.minGroundedness) return [];
     return [
       {

@@ -199,6 +199,34 @@ describe('output-side detectors', () => {
     assert.equal(groundednessDetector.detect('anything', config, { stage: 'output' }).length, 0);
   });
 
+  it('groundedness judges a short answer whole and leaves abstentions alone', () => {
+    const context = [
+      'Candace has an obvious crush on Griselda Blanco, but for a long time she was oblivious to the fact he liked her back.',
+    ];
+    // Too short for a sentence of three content words: judged on the words it has.
+    assert.equal(groundednessScore('Griselda Blanco.', context), 1);
+    assert.equal(groundednessScore('Jeremy Johnson', context), 0);
+    assert.equal(groundednessScore('Yes.', context), 1);
+    // Saying the context does not answer is no claim, in a short answer or a longer one.
+    assert.equal(groundednessScore('I don’t know.', context), 1);
+    assert.equal(
+      groundednessScore(
+        'The passage does not mention where Candace goes to school. She has a crush on Griselda Blanco.',
+        context,
+      ),
+      1,
+    );
+    // The coverage a sentence needs is the detector's to configure.
+    const partly = 'Candace has a crush on Griselda Blanco from the chess club.';
+    assert.equal(groundednessScore(partly, context), 1);
+    assert.equal(groundednessScore(partly, context, 0.9), 0);
+    const strict = groundednessDetector.configSchema.parse({ minSentenceCoverage: 0.9 });
+    assert.equal(
+      groundednessDetector.detect(partly, strict, { stage: 'output', context }).length,
+      1,
+    );
+  });
+
   it('banned_substrings matches listed phrases case-, width- and leetspeak-insensitively', () => {
     const config = bannedSubstringsDetector.configSchema.parse({ substrings: ['Project Falcon'] });
     const hits = (text: string): number =>
