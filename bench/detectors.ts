@@ -102,6 +102,15 @@ export function runDetectorsBench(): Record<string, unknown> {
   });
   const withLanguage = defaultInputPlus({ detector: 'language', action: 'block' });
   const encoderBgeSmall = registry.get('prompt_injection_encoder')?.bind({ model: 'bge-small' });
+  // groundedness reads an answer against its retrieved context: each text against the next one.
+  const contextOf = new Map(
+    inputs.map((text, index) => [text, [inputs[(index + 1) % inputs.length] ?? '']]),
+  );
+  const groundedness = (config: Record<string, unknown>) => {
+    const bound = registry.get('groundedness')?.bind(config);
+    return (text: string) => bound?.(text, { stage: 'output', context: contextOf.get(text) ?? [] });
+  };
+  const groundednessEncoder = groundedness({ model: 'encoder' });
   const empty = new GuardEngine(
     guardPolicySchema.parse({ stages: { input: { detectors: [] }, output: { detectors: [] } } }),
     registry,
@@ -125,6 +134,10 @@ export function runDetectorsBench(): Record<string, unknown> {
               encoderBgeSmall(text, { stage: 'input' }),
             ),
           }),
+      // With a 1 KB context (above, it had none and so nothing to judge).
+      groundedness_with_context: measure(inputs, rounds, groundedness({})),
+      // Its cross-encoder: each of the answer's ~10 sentences against ~3 context windows.
+      groundedness_encoder_with_context: measure(inputs, modelRounds, groundednessEncoder),
     },
     policies: {
       defaultInput: measure(inputs, rounds, (text) => defaults.check(text, { stage: 'input' })),
@@ -144,7 +157,7 @@ export function runDetectorsBench(): Record<string, unknown> {
         withEncoderBgeSmall.check(text, { stage: 'input' }),
       ),
     },
-    note: `banned_topics (sentence embeddings) and prompt_injection_encoder (the fine-tuned transformer, ~3 windows of 126 word pieces per 1 KB text), each on its own worker thread, are not in the default policies; defaultInputWithBannedTopics adds the first to the default input policy with two topics, defaultInputWithEncoder the second (defaultInputWithEncoderBgeSmall with its bge-small patch, 12 layers). They are measured over ${String(modelRounds)} rounds, the rest over ${String(rounds)}.`,
+    note: `banned_topics (sentence embeddings) and prompt_injection_encoder (the fine-tuned transformer, ~3 windows of 126 word pieces per 1 KB text), each on its own worker thread, are not in the default policies; defaultInputWithBannedTopics adds the first to the default input policy with two topics, defaultInputWithEncoder the second (defaultInputWithEncoderBgeSmall with its bge-small patch, 12 layers). groundedness_with_context and groundedness_encoder_with_context read each text as an answer against the next one as its context (lexical, and \`model: encoder\`: a cross-encoder over each sentence and context window). The model-backed ones are measured over ${String(modelRounds)} rounds, the rest over ${String(rounds)}.`,
   };
   writeFileSync(
     join(packageRoot(), 'bench/results/detectors.json'),

@@ -186,6 +186,15 @@ const classifiers: {
     file: 'groundedness-test.json',
   },
   {
+    name: 'groundedness-encoder',
+    part: 'groundedness',
+    policy: 'eval/policies/groundedness-encoder.yaml',
+    dev: () => groundingTestSet(),
+    stage: 'output',
+    needsModels: true,
+    file: 'groundedness-encoder-test.json',
+  },
+  {
     name: 'toxicity',
     part: 'toxicity',
     policy: 'eval/policies/toxicity.yaml',

@@ -41,6 +41,10 @@ export async function ensureModels(
   for (const stage of Object.values(config.guard.stages)) {
     for (const rule of stage.detectors) {
       if (rule.detector === 'banned_topics') needed.push(EMBEDDING_MODEL);
+      // The groundedness cross-encoder is a patch of the embedder's file.
+      if (rule.detector === 'groundedness' && rule.config.model === 'encoder') {
+        needed.push(EMBEDDING_MODEL);
+      }
       if (rule.detector === 'prompt_injection_encoder') {
         const { patchPath, model } = rule.config;
         needed.push(

@@ -25,12 +25,16 @@ export {
   tokenWindows,
 } from './encoder/index.ts';
 export type { EncoderPatch } from './encoder/index.ts';
+export { PairEncoder, committedGroundednessPatch } from './encoder/pair.ts';
+export { contextWindows, pairSequences } from './encoder/pair-windows.ts';
 export { activeContentDetector } from './active-content.ts';
 export { bundledModelPath, featurize, loadLinearModel, score } from './linear-model.ts';
 export type { LinearModel, NamedLinearModel } from './linear-model.ts';
 export {
   bannedSubstringsDetector,
   exfiltrationDetector,
+  encoderGroundednessScore,
+  groundednessConfigSchema,
   groundednessDetector,
   groundednessScore,
   promptLeakDetector,

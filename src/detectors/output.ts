@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { GuardstreamError } from '../errors/index.ts';
 import { normalizeForMatching } from './injection/normalize.ts';
 import { piiConfigSchema, piiDetector } from './pii.ts';
+import { defaultModelsDir } from '../models/index.ts';
+import { PairEncoder, committedGroundednessPatch } from './encoder/pair.ts';
 import { defineDetector } from './types.ts';
 import type { Finding } from './types.ts';
 
@@ -353,10 +356,26 @@ const STOPWORDS = new Set(
 );
 
 const DEFAULT_SENTENCE_COVERAGE = 0.6;
+const DEFAULT_MAX_SENTENCES = 32;
 
 /** A sentence that says the context does not answer makes no claim to ground. */
 const ABSTENTION =
   /\b(?:i (?:do not|don['’ʼ]?t|cannot|can['’ʼ]?t) (?:know|tell|say|find|answer)|(?:is|are|was|were) not (?:mentioned|stated|specified|given|provided|known)|(?:does|do) not (?:say|mention|specify|state)|doesn['’ʼ]?t (?:say|mention|specify|state)|no (?:information|mention)|not enough information|unknown)\b/i;
+
+/** The sentences of an answer a groundedness check judges (see `groundednessScore`). */
+function judgedSentences(answer: string): string[] {
+  const sentences = answer
+    .split(/(?<=[.!?])\s+|\n+/)
+    .filter((sentence) => sentence.trim() !== '' && !ABSTENTION.test(sentence));
+  const long = sentences.filter((sentence) => contentWords(sentence).length >= 3);
+  if (long.length > 0) return long;
+  if (ABSTENTION.test(answer)) return [];
+  return contentWords(answer).length > 0 ? [answer] : [];
+}
+
+function contentWords(text: string): string[] {
+  return words(text).filter((word) => !STOPWORDS.has(word) && word.length > 2);
+}
 
 /**
  * Share of the answer's sentences whose content words mostly appear in the retrieved context. A
@@ -370,36 +389,44 @@ export function groundednessScore(
   minSentenceCoverage = DEFAULT_SENTENCE_COVERAGE,
 ): number {
   const contextWords = new Set(words(context.join(' ')));
-  const contentOf = (text: string): string[] =>
-    words(text).filter((word) => !STOPWORDS.has(word) && word.length > 2);
-  const covered = (content: readonly string[]): boolean =>
-    content.filter((word) => contextWords.has(word)).length / content.length >= minSentenceCoverage;
-  const sentences = answer.split(/(?<=[.!?])\s+|\n+/).filter((sentence) => sentence.trim() !== '');
-  let scored = 0;
-  let grounded = 0;
-  for (const sentence of sentences) {
-    if (ABSTENTION.test(sentence)) continue;
-    const content = contentOf(sentence);
-    if (content.length < 3) continue;
-    scored += 1;
-    if (covered(content)) grounded += 1;
-  }
-  if (scored > 0) return grounded / scored;
-  if (ABSTENTION.test(answer)) return 1;
-  const content = contentOf(answer);
-  return content.length === 0 || covered(content) ? 1 : 0;
+  const judged = judgedSentences(answer);
+  const grounded = judged.filter((sentence) => {
+    const content = contentWords(sentence);
+    return (
+      content.filter((word) => contextWords.has(word)).length / content.length >=
+      minSentenceCoverage
+    );
+  });
+  return judged.length === 0 ? 1 : grounded.length / judged.length;
 }
 
-export const groundednessDetector = defineDetector({
-  meta: {
-    name: 'groundedness',
-    description:
-      'Lexical groundedness of an answer in the retrieved context: the share of its sentences whose content words mostly occur in the context.',
-    stages: ['output'],
-    cost: 'cheap',
-    kinds: ['ungrounded'],
-  },
-  configSchema: z.strictObject({
+/**
+ * The same share, each sentence judged by the cross-encoder: grounded when some window of the
+ * context supports it (its score, the sigmoid of the lowest logit, at most `threshold`).
+ */
+export function encoderGroundednessScore(
+  answer: string,
+  context: readonly string[],
+  encoder: Pick<PairEncoder, 'score'>,
+  threshold = 0.5,
+  maxSentences = DEFAULT_MAX_SENTENCES,
+): number {
+  const joined = context.join(' ');
+  const judged = judgedSentences(answer);
+  // The check is synchronous: its work is bounded up front, not cut short.
+  if (judged.length > maxSentences) {
+    throw new GuardstreamError('GS_ERR_PAYLOAD_TOO_LARGE', {
+      message: `groundedness: the answer has ${String(judged.length)} sentences to judge; the encoder judges at most ${String(maxSentences)} (maxSentences)`,
+    });
+  }
+  const grounded = judged.filter(
+    (sentence) => 1 / (1 + Math.exp(-encoder.score(sentence, joined).logit)) <= threshold,
+  );
+  return judged.length === 0 ? 1 : grounded.length / judged.length;
+}
+
+export const groundednessConfigSchema = z
+  .strictObject({
     minGroundedness: z
       .number()
       .min(0)
@@ -412,19 +439,92 @@ export const groundednessDetector = defineDetector({
       .max(1)
       .default(DEFAULT_SENTENCE_COVERAGE)
       .describe(
-        'A sentence is grounded when at least this share of its content words occur in the context.',
+        'model lexical: a sentence is grounded when at least this share of its content words occur in the context.',
       ),
-  }),
+    model: z
+      .enum(['lexical', 'encoder'])
+      .default('lexical')
+      .describe(
+        'lexical (word overlap, microseconds) or encoder (a fine-tuned cross-encoder on the sentence embedder, ~4 ms per sentence and context window; needs `guardstream models fetch`; see the detector page).',
+      ),
+    modelsDir: z
+      .string()
+      .optional()
+      .describe(
+        "model encoder: where `guardstream models fetch` put the patch's base model; defaults to .guardstream/models.",
+      ),
+    encoderThreshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        "model encoder: a sentence is ungrounded when the cross-encoder's score is above this (0.5: the validation point chosen in training; the detector page lists others).",
+      ),
+    maxWindows: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(8)
+      .describe(
+        'model encoder: context windows read per sentence (~7.5 ms each); past it, those sharing the most word pieces with the sentence.',
+      ),
+    maxSentences: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(DEFAULT_MAX_SENTENCES)
+      .describe(
+        'model encoder: an answer with more sentences to judge fails the check (closed, by default), so one check takes at most maxSentences × maxWindows runs of the transformer.',
+      ),
+    waitMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(2000)
+      .describe(
+        'model encoder: how long a sentence waits for the encoder before the check fails (closed, by default).',
+      ),
+  })
+  // The thread starts, and patches the model, when a policy binds the detector.
+  .transform(({ modelsDir, maxWindows, waitMs, ...config }) => ({
+    ...config,
+    encoder:
+      config.model === 'encoder'
+        ? new PairEncoder({
+            patchPath: committedGroundednessPatch(),
+            modelsDir: modelsDir ?? defaultModelsDir(),
+            maxWindows,
+            waitMs,
+          })
+        : undefined,
+  }));
+
+export const groundednessDetector = defineDetector({
+  meta: {
+    name: 'groundedness',
+    description:
+      'Groundedness of an answer in the retrieved context: the share of its sentences that the context supports, by word overlap (lexical) or by a fine-tuned cross-encoder (encoder).',
+    stages: ['output'],
+    cost: 'cheap',
+    kinds: ['ungrounded'],
+  },
+  configSchema: groundednessConfigSchema,
   detect(text, config, context): Finding[] {
     if (context.context === undefined || context.context.length === 0) return [];
-    const groundedness = groundednessScore(text, context.context, config.minSentenceCoverage);
+    const groundedness =
+      config.encoder === undefined
+        ? groundednessScore(text, context.context, config.minSentenceCoverage)
+        : encoderGroundednessScore(text, context.context, config.encoder, config.encoderThreshold);
     if (groundedness >= config.minGroundedness) return [];
     return [
       {
         detector: 'groundedness',
         kind: 'ungrounded',
         score: 1 - groundedness,
-        evidence: `groundedness ${groundedness.toFixed(2)} < ${config.minGroundedness}`,
+        evidence: `groundedness ${groundedness.toFixed(2)} < ${config.minGroundedness} (${config.model})`,
       },
     ];
   },

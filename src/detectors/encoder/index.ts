@@ -1,18 +1,11 @@
 import { z } from 'zod';
-import { GuardstreamError } from '../../errors/index.ts';
-import {
-  defaultModelsDir,
-  maxWindowsSchema,
-  modelArtifacts,
-  modelFilePath,
-} from '../../models/index.ts';
-import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '../../threads/index.ts';
-import { SlotClient, createSlotBuffers } from '../../threads/slot.ts';
+import { defaultModelsDir, maxWindowsSchema, modelFilePath } from '../../models/index.ts';
+import { createSlotBuffers } from '../../threads/slot.ts';
 import { bundledModelPath } from '../linear-model.ts';
 import { defineDetector } from '../types.ts';
 import type { Finding } from '../types.ts';
 import { readEncoderPatch } from './model.ts';
+import { PatchedModelThread, pinnedBaseModel } from './thread.ts';
 import type { EncoderWorkerData } from './worker.ts';
 
 export { applyEncoderPatch, encoderPatchSchema, readEncoderPatch } from './model.ts';
@@ -27,11 +20,7 @@ const TEXT_BYTES = 128 * 1024;
  * like every detector: the caller's thread waits (Atomics.wait) while the thread runs the
  * transformer over the text's windows, ~12 ms a window of 126 word pieces on one CPU core.
  */
-export class InjectionEncoder {
-  private readonly client: SlotClient;
-  private readonly worker: Worker;
-  private readonly loadWaitMs: number;
-
+export class InjectionEncoder extends PatchedModelThread {
   constructor(options: {
     patchPath: string;
     modelsDir: string;
@@ -43,45 +32,22 @@ export class InjectionEncoder {
     // The patch names the pinned model it was trained on; only a pinned model is loaded.
     const baseModel = encoderBaseModel(options.patchPath);
     // Fail at start-up, with the fix, when the weights are not there.
-    const data: EncoderWorkerData = {
+    const workerData: EncoderWorkerData = {
       buffers,
       patchPath: options.patchPath,
       modelPath: modelFilePath(baseModel, 'model.onnx', options.modelsDir),
       tokenizerPath: modelFilePath(baseModel, 'tokenizer.json', options.modelsDir),
       maxWindows: options.maxWindows,
     };
-    this.loadWaitMs = options.loadWaitMs ?? 30_000;
-    this.client = new SlotClient(buffers, 'the injection encoder', options.waitMs, this.loadWaitMs);
-    const worker = spawnModuleWorker(import.meta.url, 'worker', data);
-    this.worker = worker;
-    // The thread never keeps a process alive: it dies with it.
-    worker.unref();
-    worker.on('error', () => {
-      this.client.markUnavailable();
+    super({
+      entry: 'worker',
+      detector: 'prompt_injection_encoder',
+      what: 'the injection encoder',
+      buffers,
+      workerData,
+      waitMs: options.waitMs,
+      ...(options.loadWaitMs === undefined ? {} : { loadWaitMs: options.loadWaitMs }),
     });
-  }
-
-  /**
-   * Resolves once the thread has patched and loaded the model; rejects when it could not. The
-   * model loads once, when a policy binds the detector, and a policy is put in force only after
-   * this resolved, so no request pays for the load.
-   */
-  async ready(): Promise<void> {
-    if (await this.client.whenLoaded()) return;
-    throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
-      message: `prompt_injection_encoder: the encoder failed to load or did not start within ${String(this.loadWaitMs)} ms (the log says which)`,
-    });
-  }
-
-  /** Blocks until the model has loaded or failed to (a failure is then each check's error). */
-  waitLoaded(): void {
-    this.client.waitLoaded();
-  }
-
-  /** Ends the thread and frees its model; later checks throw (and their rule fails closed). */
-  close(): void {
-    this.client.markUnavailable();
-    void this.worker.terminate();
   }
 
   /** Highest logit over the text's windows, per head. Throws when the thread is unavailable. */
@@ -100,13 +66,7 @@ export function committedEncoderPatch(model: 'minilm' | 'bge-small'): string {
 
 /** The id of the pinned model a patch was trained on (the file `models fetch` must provide). */
 export function encoderBaseModel(patchPath: string): string {
-  const model = readEncoderPatch(patchPath).base.model;
-  if (!modelArtifacts.some((artifact) => artifact.id === model)) {
-    throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
-      message: `${patchPath} was trained on ${model}, which is not a pinned model (guardstream models status lists them)`,
-    });
-  }
-  return model;
+  return pinnedBaseModel(patchPath, readEncoderPatch(patchPath).base.model);
 }
 
 export const injectionEncoderConfigSchema = z

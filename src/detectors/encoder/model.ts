@@ -49,6 +49,25 @@ export const encoderPatchSchema = z.strictObject({
 });
 export type EncoderPatch = z.infer<typeof encoderPatchSchema>;
 
+/** What any patch of a pinned model holds: the tensors written over it and the merged updates. */
+export type ModelPatch = Pick<EncoderPatch, 'name' | 'base' | 'tensors' | 'lowRank'>;
+
+/**
+ * A cross-encoder patch: the same model read as a pair ([CLS] answer [SEP] context [SEP], the
+ * context with token type 1) in windows of `sequence` word pieces, the answer cut to `answer` of
+ * them, and one head whose logit > 0 says the context does not support the answer.
+ */
+export const pairPatchSchema = encoderPatchSchema
+  .omit({ window: true, stride: true, heads: true })
+  .extend({
+    sequence: z.number().int().min(16).max(512),
+    answer: z.number().int().min(4),
+    heads: z.strictObject({
+      ungrounded: z.strictObject({ weights: base64Floats, bias: z.number() }),
+    }),
+  });
+export type PairPatch = z.infer<typeof pairPatchSchema>;
+
 export function decodeFloats(encoded: string): Float32Array {
   const bytes = Buffer.from(encoded, 'base64');
   const floats = new Float32Array(bytes.length / 4);
@@ -58,8 +77,16 @@ export function decodeFloats(encoded: string): Float32Array {
 }
 
 export function readEncoderPatch(path: string): EncoderPatch {
+  return readPatch(path, encoderPatchSchema);
+}
+
+export function readPairPatch(path: string): PairPatch {
+  return readPatch(path, pairPatchSchema);
+}
+
+function readPatch<Schema extends z.ZodType>(path: string, schema: Schema): z.infer<Schema> {
   try {
-    return encoderPatchSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+    return schema.parse(JSON.parse(readFileSync(path, 'utf8')));
   } catch (cause) {
     throw new GuardstreamError('GS_ERR_CONFIG_INVALID', {
       message: `${path} is not an encoder patch`,
@@ -84,7 +111,7 @@ function roundHalfEven(value: number): number {
  */
 function mergeLowRank(
   patched: Buffer,
-  update: EncoderPatch['lowRank'][number],
+  update: ModelPatch['lowRank'][number],
   patchName: string,
 ): void {
   const { rows, columns, rank, offset } = update;
@@ -125,7 +152,7 @@ function mergeLowRank(
  * The base model's bytes with the patch's float tensors written over their originals and its
  * low-rank updates merged into their int8 matrices.
  */
-export function applyEncoderPatch(model: Uint8Array, patch: EncoderPatch): Uint8Array {
+export function applyEncoderPatch(model: Uint8Array, patch: ModelPatch): Uint8Array {
   const digest = createHash('sha256').update(model).digest('hex');
   if (digest !== patch.base.sha256) {
     throw new GuardstreamError('GS_ERR_MODEL_INTEGRITY', {

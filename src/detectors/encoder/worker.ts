@@ -6,12 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { Tensor } from 'onnxruntime-node';
 import { serveSlot } from '../../threads/slot.ts';
 import type { SlotBuffers } from '../../threads/slot.ts';
 import { applyEncoderPatch, decodeFloats, headLogit, readEncoderPatch } from './model.ts';
 import { tokenWindows } from '../../models/index.ts';
+import { loadPatchedSession } from './session.ts';
 
 export interface EncoderWorkerData {
   buffers: SlotBuffers;
@@ -19,10 +19,6 @@ export interface EncoderWorkerData {
   modelPath: string;
   tokenizerPath: string;
   maxWindows: number;
-}
-
-interface PieceTokenizer {
-  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
 }
 
 const CLS = 101;
@@ -36,20 +32,7 @@ await serveSlot(
   async () => {
     const patch = readEncoderPatch(data.patchPath);
     const model = applyEncoderPatch(readFileSync(data.modelPath), patch);
-    // The package's bundled typings do not resolve under NodeNext; this is the part we use.
-    const TokenizerClass = Tokenizer as unknown as new (
-      json: object,
-      config: object,
-    ) => PieceTokenizer;
-    const tokenizer = new TokenizerClass(
-      JSON.parse(readFileSync(data.tokenizerPath, 'utf8')) as object,
-      {},
-    );
-    const session = await InferenceSession.create(model, {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
+    const { tokenizer, session } = await loadPatchedSession(model, data.tokenizerPath);
     return {
       patch,
       tokenizer,
