@@ -79,6 +79,12 @@ describe('groundedness encoder: the committed patch on the pinned model', () => 
       () => groundednessDetector.detect(long.join(' '), config, { stage: 'output', context }),
       /at most 32/,
     );
+    // A sentence already judged against the same context is remembered, until the encoder closes.
+    const encoder = groundednessDetector.configSchema.parse({ model: 'encoder' }).encoder ?? fail();
+    const first = encoder.score('The Zurich office opens at 8:00.', context.join(' '));
+    assert.equal(encoder.score('The Zurich office opens at 8:00.', context.join(' ')), first);
+    encoder.close();
+    assert.throws(() => encoder.score('The Zurich office opens at 8:00.', context.join(' ')));
     // Without context there is nothing to judge against.
     assert.deepEqual(groundednessDetector.detect('Anything.', config, { stage: 'output' }), []);
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GuardstreamError } from '../../errors/index.ts';
 import { modelFilePath } from '../../models/index.ts';
 import { createSlotBuffers } from '../../threads/slot.ts';
@@ -8,6 +9,8 @@ import { PatchedModelThread, pinnedBaseModel } from './thread.ts';
 
 /** UTF-8 bytes of a sentence and its context handed to the thread. */
 const PAIR_BYTES = 512 * 1024;
+/** Sentences remembered with their context and score (a streamed answer is re-checked whole). */
+const REMEMBERED = 512;
 
 /** The committed cross-encoder patch behind `groundedness`'s `model: encoder`. */
 export function committedGroundednessPatch(): string {
@@ -20,6 +23,8 @@ export function committedGroundednessPatch(): string {
  * the caller waits (Atomics.wait) while the thread runs the transformer, ~4 ms a window.
  */
 export class PairEncoder extends PatchedModelThread {
+  private readonly remembered = new Map<string, { logit: number; windows: number }>();
+
   constructor(options: {
     patchPath: string;
     modelsDir: string;
@@ -50,10 +55,17 @@ export class PairEncoder extends PatchedModelThread {
     });
   }
 
+  /** Ends the thread; later checks throw, remembered sentences included. */
+  override close(): void {
+    this.remembered.clear();
+    super.close();
+  }
+
   /**
    * The lowest logit over the context's windows for `sentence`. Throws when the thread is
    * unavailable, and when the pair does not fit the slot (a context cut short could make a
-   * grounded sentence look ungrounded).
+   * grounded sentence look ungrounded). The last 512 scores are remembered: the gateway re-checks
+   * a streamed answer whole as it grows, and its earlier sentences are not read again.
    */
   score(sentence: string, context: string): { logit: number; windows: number } {
     const payload = `${sentence}\u0000${context}`;
@@ -62,7 +74,17 @@ export class PairEncoder extends PatchedModelThread {
         message: `groundedness: a sentence and its context are ${String(Buffer.byteLength(payload))} bytes; the encoder reads at most ${String(PAIR_BYTES)}`,
       });
     }
+    const key = createHash('sha256').update(payload).digest('base64');
+    const known = this.remembered.get(key);
+    if (known !== undefined) return known;
     const [logit = Infinity, windows = 0] = this.client.request(payload);
-    return { logit, windows };
+    const scored = { logit, windows };
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.remembered.size >= REMEMBERED) {
+      const oldest = this.remembered.keys().next();
+      if (oldest.done !== true) this.remembered.delete(oldest.value);
+    }
+    this.remembered.set(key, scored);
+    return scored;
   }
 }
