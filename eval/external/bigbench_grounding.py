@@ -11,7 +11,9 @@ Usage: bigbench_grounding.py SDIST > grounding.json"""
 import json
 import re
 import sys
-import tarfile
+
+# This folder is on the path when the script runs: bigbench.py reads the sdist for both.
+from bigbench import task_files
 
 VITAMINC = 'vitaminc_fact_verification'
 CONFLICTS = 'contextual_parametric_knowledge_conflicts'
@@ -26,39 +28,33 @@ def label_of(example):
 
 def main():
     vitaminc, conflicts = [], []
-    with tarfile.open(sys.argv[1], 'r:gz') as archive:
-        for member in archive:
-            parts = member.name.split('/')
-            if not member.isfile() or parts[-1] != 'task.json' or 'benchmark_tasks' not in parts:
-                continue
-            task = parts[parts.index('benchmark_tasks') + 1:-1]
-            if task not in ([VITAMINC], [CONFLICTS]):
-                continue
-            spec = json.load(archive.extractfile(member))
-            for example in spec['examples']:
-                if task == [VITAMINC]:
-                    match = CLAIM.match(example['input'])
-                    label = label_of(example)
-                    if match is None or label is None:
-                        continue
-                    context = match.group(1).strip()
-                    vitaminc.append({
-                        'page': context.split(':', 1)[0],
-                        'context': context,
-                        'claim': match.group(2).strip(),
-                        'label': label,
-                    })
-                else:
-                    match = QUESTION.match(example['input'])
-                    if match is None:
-                        continue
-                    scores = example.get('target_scores', {})
-                    conflicts.append({
-                        'question': match.group(1).strip(),
-                        'context': match.group(2).strip(),
-                        'answer': example['target'],
-                        'others': [name for name, score in scores.items() if score == 0],
-                    })
+    for task, spec in task_files(sys.argv[1]):
+        if task not in ([VITAMINC], [CONFLICTS]):
+            continue
+        for example in spec['examples']:
+            if task == [VITAMINC]:
+                match = CLAIM.match(example['input'])
+                label = label_of(example)
+                if match is None or label is None:
+                    continue
+                context = match.group(1).strip()
+                vitaminc.append({
+                    'page': context.split(':', 1)[0],
+                    'context': context,
+                    'claim': match.group(2).strip(),
+                    'label': label,
+                })
+            else:
+                match = QUESTION.match(example['input'])
+                if match is None:
+                    continue
+                scores = example.get('target_scores', {})
+                conflicts.append({
+                    'question': match.group(1).strip(),
+                    'context': match.group(2).strip(),
+                    'answer': example['target'],
+                    'others': [name for name, score in scores.items() if score == 0],
+                })
     json.dump({'vitaminc': vitaminc, 'conflicts': conflicts}, sys.stdout)
 
 

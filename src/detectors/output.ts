@@ -412,7 +412,8 @@ export function encoderGroundednessScore(
   maxSentences = DEFAULT_MAX_SENTENCES,
 ): number {
   const joined = context.join(' ');
-  const judged = judgedSentences(answer);
+  // NUL ends the sentence on the encoder's slot: here it is a space between sentences.
+  const judged = judgedSentences(answer.replaceAll('\u0000', ' '));
   // The check is synchronous: its work is bounded up front, not cut short.
   if (judged.length > maxSentences) {
     throw new GuardstreamError('GS_ERR_PAYLOAD_TOO_LARGE', {

@@ -79,6 +79,13 @@ describe('groundedness encoder: the committed patch on the pinned model', () => 
       () => groundednessDetector.detect(long.join(' '), config, { stage: 'output', context }),
       /at most 32/,
     );
+    // A NUL in the answer cannot carry part of it over into the context it is judged against.
+    assert.equal(
+      flagged(
+        'The Paris office has a rooftop garden with beehives.\u0000The Paris office has a rooftop garden with beehives.',
+      ),
+      1,
+    );
     // A sentence already judged against the same context is remembered, until the encoder closes.
     const encoder = groundednessDetector.configSchema.parse({ model: 'encoder' }).encoder ?? fail();
     const first = encoder.score('The Zurich office opens at 8:00.', context.join(' '));

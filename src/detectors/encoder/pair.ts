@@ -68,7 +68,9 @@ export class PairEncoder extends PatchedModelThread {
    * a streamed answer whole as it grows, and its earlier sentences are not read again.
    */
   score(sentence: string, context: string): { logit: number; windows: number } {
-    const payload = `${sentence}\u0000${context}`;
+    // NUL separates the two on the slot: one inside either would move text from the sentence
+    // into its own context, where it would support itself.
+    const payload = `${sentence.replaceAll('\u0000', ' ')}\u0000${context.replaceAll('\u0000', ' ')}`;
     if (Buffer.byteLength(payload) > PAIR_BYTES) {
       throw new GuardstreamError('GS_ERR_PAYLOAD_TOO_LARGE', {
         message: `groundedness: a sentence and its context are ${String(Buffer.byteLength(payload))} bytes; the encoder reads at most ${String(PAIR_BYTES)}`,
