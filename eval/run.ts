@@ -7,7 +7,8 @@
  * - Prompt injection / jailbreak on the dev set built by eval/injection-data.ts, through the
  *   same `guardstream eval` path users run, with eval/policies/injection.yaml.
  *   With the fine-tuned encoder as well (eval/policies/injection-encoder.yaml), when the
- *   sentence embedder has been fetched.
+ *   sentence embedder has been fetched; and on validation attacks hidden in long documents
+ *   (eval/padded-documents.ts, part `padded`).
  * - Prompt injection on the prompts of garak's injection probes (eval/garak.ts; needs Python),
  *   and on spikee's and PyRIT's attack data (eval/external.ts; needs Python and PyPI).
  * - banned_topics with each Do-Not-Answer risk area as the topic (eval/topics.ts).
@@ -17,7 +18,7 @@
  *
  * `npm run eval -- --only injection-encoder,harmful` runs only the parts named (pii, secrets,
  * injection, injection-encoder, toxicity, harmful, topics, garak, external, output, images,
- * language, bigbench, groundedness): one
+ * language, bigbench, groundedness, padded): one
  * look at one dev set need not cost the ~13 minutes of all of them (~24 with images, which draws
  * and reads 1,031 screenshots).
  */
@@ -31,6 +32,7 @@ import { bigbenchTestSet } from './bigbench-prompts.ts';
 import { groundingTestSet } from './grounding-data.ts';
 import type { GroundingExample } from './grounding-data.ts';
 import { buildInjectionSets, pastedDocuments } from './injection-data.ts';
+import { paddedDocuments } from './padded-documents.ts';
 import type { Example } from './injection-data.ts';
 import { writeDetectionCharts } from './charts.ts';
 import { movesReport, writeWatchedResult } from './results-watch.ts';
@@ -65,6 +67,7 @@ const parts = [
   'language',
   'bigbench',
   'groundedness',
+  'padded',
 ];
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : parts;
@@ -174,6 +177,24 @@ const classifiers: {
     dev: () => bigbenchTestSet(buildInjectionSets().dev.map((example) => example.text)),
     needsModels: true,
     file: 'injection-encoder-bge-small-bigbench.json',
+  },
+  // Validation attacks hidden in the middle of long documents (eval/padded-documents.ts): which
+  // windows the encoder reads past its budget, `ranked` (the default) or `first-and-last`.
+  {
+    name: 'injection-encoder-padded',
+    part: 'padded',
+    policy: 'eval/policies/injection-encoder.yaml',
+    dev: () => paddedDocuments(),
+    needsModels: true,
+    file: 'injection-encoder-padded.json',
+  },
+  {
+    name: 'injection-encoder-first-and-last-padded',
+    part: 'padded',
+    policy: 'eval/policies/injection-encoder-first-and-last.yaml',
+    dev: () => paddedDocuments(),
+    needsModels: true,
+    file: 'injection-encoder-first-and-last-padded.json',
   },
   // Answers and their context from BIG-bench's VitaminC and knowledge-conflict tasks, the test
   // split of eval/grounding-data.ts.

@@ -25,6 +25,7 @@ export class InjectionEncoder extends PatchedModelThread {
     patchPath: string;
     modelsDir: string;
     maxWindows: number;
+    windowChoice?: 'ranked' | 'first-and-last';
     waitMs: number;
     loadWaitMs?: number;
   }) {
@@ -38,6 +39,7 @@ export class InjectionEncoder extends PatchedModelThread {
       modelPath: modelFilePath(baseModel, 'model.onnx', options.modelsDir),
       tokenizerPath: modelFilePath(baseModel, 'tokenizer.json', options.modelsDir),
       maxWindows: options.maxWindows,
+      windowChoice: options.windowChoice ?? 'ranked',
     };
     super({
       entry: 'worker',
@@ -90,8 +92,14 @@ export const injectionEncoderConfigSchema = z
         "Where `guardstream models fetch` put the patch's base model; defaults to .guardstream/models.",
       ),
     maxWindows: maxWindowsSchema(
-      'Windows of 126 word pieces scored per text (~12 ms each on one core); past it, the first ones and the last are scored.',
+      'Windows of 126 word pieces scored per text (~12 ms each on one core); past it, see `windowChoice`.',
     ),
+    windowChoice: z
+      .enum(['ranked', 'first-and-last'])
+      .default('ranked')
+      .describe(
+        "Which windows a text longer than `maxWindows` is scored on: `ranked`, the first, the last and those `prompt_injection`'s linear models score highest (so filler cannot push an attack out of reach); `first-and-last`, the first `maxWindows - 1` and the last.",
+      ),
     waitMs: z
       .number()
       .int()
@@ -105,6 +113,7 @@ export const injectionEncoderConfigSchema = z
       patchPath: config.patchPath ?? committedEncoderPatch(config.model),
       modelsDir: config.modelsDir ?? defaultModelsDir(),
       maxWindows: config.maxWindows,
+      windowChoice: config.windowChoice,
       waitMs: config.waitMs,
     }),
   }));

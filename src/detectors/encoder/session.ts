@@ -7,7 +7,10 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { InferenceSession } from 'onnxruntime-node';
 
 export interface PieceTokenizer {
-  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  encode(
+    text: string,
+    options: { add_special_tokens: boolean },
+  ): { ids: number[]; tokens: string[] };
 }
 
 export async function loadPatchedSession(

@@ -11,6 +11,9 @@ import { serveSlot } from '../../threads/slot.ts';
 import type { SlotBuffers } from '../../threads/slot.ts';
 import { applyEncoderPatch, decodeFloats, headLogit, readEncoderPatch } from './model.ts';
 import { tokenWindows } from '../../models/index.ts';
+import { normalizeForMatching } from '../injection/normalize.ts';
+import { bundledModelPath, featurize, loadLinearModel, score } from '../linear-model.ts';
+import type { LinearModel } from '../linear-model.ts';
 import { loadPatchedSession } from './session.ts';
 
 export interface EncoderWorkerData {
@@ -19,6 +22,8 @@ export interface EncoderWorkerData {
   modelPath: string;
   tokenizerPath: string;
   maxWindows: number;
+  /** Past `maxWindows`: `ranked` reads the windows `prompt_injection`'s linear models score highest. */
+  windowChoice: 'ranked' | 'first-and-last';
 }
 
 const CLS = 101;
@@ -39,11 +44,26 @@ await serveSlot(
       session,
       prompt: decodeFloats(patch.heads.prompt.weights),
       document: decodeFloats(patch.heads.document.weights),
+      rankers:
+        data.windowChoice === 'ranked'
+          ? [
+              loadLinearModel(bundledModelPath('prompt-injection')),
+              loadLinearModel(bundledModelPath('prompt-injection-documents')),
+            ]
+          : [],
     };
   },
   async (model, text, result) => {
-    const ids = model.tokenizer.encode(text, { add_special_tokens: false }).ids;
-    const windows = tokenWindows(ids, model.patch.window, model.patch.stride, data.maxWindows);
+    const { ids, tokens } = model.tokenizer.encode(text, { add_special_tokens: false });
+    const windows = tokenWindows(
+      ids,
+      model.patch.window,
+      model.patch.stride,
+      data.maxWindows,
+      model.rankers.length === 0
+        ? undefined
+        : (start, end) => highestLinearScore(model.rankers, tokens.slice(start, end)),
+    );
     let prompt = -Infinity;
     let document = -Infinity;
     for (const window of windows) {
@@ -73,3 +93,11 @@ await serveSlot(
     result[2] = windows.length;
   },
 );
+
+/** The window's text as the word pieces spell it (lower case, "##" pieces joined), scored. */
+function highestLinearScore(models: readonly LinearModel[], pieces: readonly string[]): number {
+  let text = '';
+  for (const piece of pieces) text += piece.startsWith('##') ? piece.slice(2) : ` ${piece}`;
+  const features = featurize(normalizeForMatching(text));
+  return Math.max(...models.map((model) => score(model, features)));
+}
