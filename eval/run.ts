@@ -179,7 +179,8 @@ const classifiers: {
     file: 'injection-encoder-bge-small-bigbench.json',
   },
   // Validation attacks hidden in the middle of long documents (eval/padded-documents.ts): which
-  // windows the encoder reads past its budget, `ranked` (the default) or `first-and-last`.
+  // windows the encoder reads past its budget: `ranked` (the default), `ranked-prompt-like` or
+  // `first-and-last`.
   {
     name: 'injection-encoder-padded',
     part: 'padded',
@@ -187,6 +188,14 @@ const classifiers: {
     dev: () => paddedDocuments(),
     needsModels: true,
     file: 'injection-encoder-padded.json',
+  },
+  {
+    name: 'injection-encoder-prompt-like-padded',
+    part: 'padded',
+    policy: 'eval/policies/injection-encoder-prompt-like.yaml',
+    dev: () => paddedDocuments(),
+    needsModels: true,
+    file: 'injection-encoder-prompt-like-padded.json',
   },
   {
     name: 'injection-encoder-first-and-last-padded',

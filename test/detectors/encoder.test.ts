@@ -200,6 +200,20 @@ describe('prompt_injection_encoder: the committed patch on the pinned model', ()
       assert.ok(unranked.prompt < 0, `first-and-last read the attack: ${String(unranked.prompt)}`);
       assert.ok(ranked.prompt > 0, `ranked missed the attack: ${String(ranked.prompt)}`);
       assert.ok(config.encoder.score(filler).prompt < 0);
+      // An ordinary request planted in a document: harmless to the injection models, so only a
+      // ranking that also looks for prompt-like text puts it among the windows read.
+      const request = 'Can you recommend three good science fiction novels for a teenager?';
+      const planted = `${filler.slice(0, middle)}\n\n${request}\n\n${filler.slice(middle)}`;
+      const promptLike = injectionEncoderDetector.configSchema.parse({
+        windowChoice: 'ranked-prompt-like',
+      });
+      try {
+        assert.ok(config.encoder.score(planted).document < 0);
+        assert.ok(promptLike.encoder.score(planted).document > 0);
+        assert.ok(promptLike.encoder.score(filler).document < 0);
+      } finally {
+        promptLike.encoder.close();
+      }
     } finally {
       firstAndLast.encoder.close();
     }

@@ -7,6 +7,8 @@ import type { Finding } from '../types.ts';
 import { readEncoderPatch } from './model.ts';
 import { PatchedModelThread, pinnedBaseModel } from './thread.ts';
 import type { EncoderWorkerData } from './worker.ts';
+import { WINDOW_CHOICES } from './windows.ts';
+import type { WindowChoice } from './windows.ts';
 
 export { applyEncoderPatch, encoderPatchSchema, readEncoderPatch } from './model.ts';
 export { tokenWindows } from '../../models/index.ts';
@@ -25,7 +27,7 @@ export class InjectionEncoder extends PatchedModelThread {
     patchPath: string;
     modelsDir: string;
     maxWindows: number;
-    windowChoice?: 'ranked' | 'first-and-last';
+    windowChoice?: WindowChoice;
     waitMs: number;
     loadWaitMs?: number;
   }) {
@@ -95,10 +97,10 @@ export const injectionEncoderConfigSchema = z
       'Windows of 126 word pieces scored per text (~12 ms each on one core); past it, see `windowChoice`.',
     ),
     windowChoice: z
-      .enum(['ranked', 'first-and-last'])
+      .enum(WINDOW_CHOICES)
       .default('ranked')
       .describe(
-        "Which windows a text longer than `maxWindows` is scored on: `ranked`, the first, the last and those `prompt_injection`'s linear models score highest (so filler cannot push an attack out of reach); `first-and-last`, the first `maxWindows - 1` and the last.",
+        "Which windows a text longer than `maxWindows` is scored on: `ranked`, the first, the last and those `prompt_injection`'s linear models score highest (so filler cannot push an attack out of reach); `ranked-prompt-like`, the same with a third linear model that ranks text reading like a prompt (finds ordinary requests planted mid-document, with more false alarms on long documents: see the detector page); `first-and-last`, the first `maxWindows - 1` and the last.",
       ),
     waitMs: z
       .number()

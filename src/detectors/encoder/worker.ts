@@ -14,6 +14,7 @@ import { tokenWindows } from '../../models/index.ts';
 import { normalizeForMatching } from '../injection/normalize.ts';
 import { bundledModelPath, featurize, loadLinearModel, score } from '../linear-model.ts';
 import type { LinearModel } from '../linear-model.ts';
+import type { WindowChoice } from './windows.ts';
 import { loadPatchedSession } from './session.ts';
 
 export interface EncoderWorkerData {
@@ -22,8 +23,8 @@ export interface EncoderWorkerData {
   modelPath: string;
   tokenizerPath: string;
   maxWindows: number;
-  /** Past `maxWindows`: `ranked` reads the windows `prompt_injection`'s linear models score highest. */
-  windowChoice: 'ranked' | 'first-and-last';
+  /** Past `maxWindows`: which windows are read (see the detector's `windowChoice`). */
+  windowChoice: WindowChoice;
 }
 
 const CLS = 101;
@@ -44,13 +45,7 @@ await serveSlot(
       session,
       prompt: decodeFloats(patch.heads.prompt.weights),
       document: decodeFloats(patch.heads.document.weights),
-      rankers:
-        data.windowChoice === 'ranked'
-          ? [
-              loadLinearModel(bundledModelPath('prompt-injection')),
-              loadLinearModel(bundledModelPath('prompt-injection-documents')),
-            ]
-          : [],
+      rankers: windowRankers(data.windowChoice),
     };
   },
   async (model, text, result) => {
@@ -100,4 +95,18 @@ function highestLinearScore(models: readonly LinearModel[], pieces: readonly str
   for (const piece of pieces) text += piece.startsWith('##') ? piece.slice(2) : ` ${piece}`;
   const features = featurize(normalizeForMatching(text));
   return Math.max(...models.map((model) => score(model, features)));
+}
+
+/** The linear models that rank a long text's windows, by `windowChoice`. */
+function windowRankers(choice: WindowChoice): LinearModel[] {
+  if (choice === 'first-and-last') return [];
+  const injection = [
+    loadLinearModel(bundledModelPath('prompt-injection')),
+    loadLinearModel(bundledModelPath('prompt-injection-documents')),
+  ];
+  // An ordinary request planted in a document looks harmless to both, but not like the
+  // document around it.
+  return choice === 'ranked-prompt-like'
+    ? [...injection, loadLinearModel(bundledModelPath('prompt-likeness'))]
+    : injection;
 }
