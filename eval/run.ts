@@ -182,6 +182,13 @@ const classifiers: {
   // windows the encoder reads past its budget: `ranked` (the default), `ranked-prompt-like` or
   // `first-and-last`.
   {
+    name: 'injection-padded',
+    part: 'padded',
+    policy: 'eval/policies/injection.yaml',
+    dev: () => paddedDocuments(),
+    file: 'injection-padded.json',
+  },
+  {
     name: 'injection-encoder-padded',
     part: 'padded',
     policy: 'eval/policies/injection-encoder.yaml',
