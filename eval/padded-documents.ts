@@ -16,8 +16,15 @@ const DOCUMENT_CHARS = 9000;
 const PER_KIND = 75;
 
 export function paddedDocuments(seed = 20261127): Example[] {
+  return padDocuments(buildInjectionSets(), seed);
+}
+
+/** The padded set from the validation prompts and the held-out documentation passages given. */
+export function padDocuments(
+  sets: Pick<ReturnType<typeof buildInjectionSets>, 'validation' | 'documentsByFileValidation'>,
+  seed: number,
+): Example[] {
   const random = seededRandom(seed);
-  const sets = buildInjectionSets();
   const passages = shuffle(
     sets.documentsByFileValidation.map((example) => example.text),
     random,
