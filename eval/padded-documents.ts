@@ -46,6 +46,32 @@ export function padDocuments(
   )
     .slice(0, PER_KIND)
     .map((example) => ({ text: example.text, source: example.source }));
+  const padder = documentPadder(passages, random);
+  const documents: { text: string; label: 0 | 1; source: string }[] = [];
+  for (const attack of [...planted, ...attacks]) {
+    documents.push({ text: padder.hide(attack.text), label: 1, source: `padded-${attack.source}` });
+  }
+  for (let index = 0; index < planted.length + attacks.length; index += 1) {
+    documents.push({ text: padder.document(), label: 0, source: 'padded-benign' });
+  }
+  return [
+    ...documents.map((example) => ({ ...example, stage: 'retrieval' as const })),
+    ...documents.map((example) => ({
+      ...example,
+      text: `Summarise this document:\n\n${example.text}`,
+      source: `${example.source}-input`,
+    })),
+  ];
+}
+
+/**
+ * Documents of ~DOCUMENT_CHARS characters from `passages` (in turn, wrapping around), and the
+ * same with a text hidden at a paragraph break between 30% and 70% of the way through.
+ */
+export function documentPadder(
+  passages: readonly string[],
+  random: () => number,
+): { document(): string; hide(text: string): string } {
   let cursor = 0;
   const document = (): string => {
     const parts: string[] = [];
@@ -57,28 +83,15 @@ export function padDocuments(
     }
     return parts.join('\n\n');
   };
-  const documents: { text: string; label: 0 | 1; source: string }[] = [];
-  for (const attack of [...planted, ...attacks]) {
-    const text = document();
-    const breaks = [...text.matchAll(/\n\n/g)]
-      .map((match) => match.index)
-      .filter((index) => index > text.length * 0.3 && index < text.length * 0.7);
-    const at = breaks[Math.floor(random() * breaks.length)] ?? Math.floor(text.length / 2);
-    documents.push({
-      text: `${text.slice(0, at)}\n\n${attack.text}${text.slice(at)}`,
-      label: 1,
-      source: `padded-${attack.source}`,
-    });
-  }
-  for (let index = 0; index < planted.length + attacks.length; index += 1) {
-    documents.push({ text: document(), label: 0, source: 'padded-benign' });
-  }
-  return [
-    ...documents.map((example) => ({ ...example, stage: 'retrieval' as const })),
-    ...documents.map((example) => ({
-      ...example,
-      text: `Summarise this document:\n\n${example.text}`,
-      source: `${example.source}-input`,
-    })),
-  ];
+  return {
+    document,
+    hide(text) {
+      const padding = document();
+      const breaks = [...padding.matchAll(/\n\n/g)]
+        .map((match) => match.index)
+        .filter((index) => index > padding.length * 0.3 && index < padding.length * 0.7);
+      const at = breaks[Math.floor(random() * breaks.length)] ?? Math.floor(padding.length / 2);
+      return `${padding.slice(0, at)}\n\n${text}${padding.slice(at)}`;
+    },
+  };
 }

@@ -4,7 +4,9 @@
  * everything else should not: the other four areas (sensitive, but another topic), wildguard's
  * held-apart prompts, llm-warden test benign prompts and 1,000 GSM8K questions.
  * The remaining prompts of the area and the negatives are split in two: a threshold is chosen on
- * the validation half (highest TPR at FPR ≤ 1%), and both halves are reported.
+ * the validation half (highest TPR at FPR ≤ 1%), and both halves are reported. With 10 examples,
+ * the held-out half's area prompts are also hidden mid-way in ~9,000 characters of held-out
+ * documentation (eval/padded-documents.ts), with as many documents without one (`padded`).
  * Usage: node --import tsx eval/topics.ts  → eval/results/topics.json (needs the embedder:
  * `guardstream models fetch`).
  */
@@ -14,6 +16,7 @@ import { bannedTopicsDetector } from '../src/detectors/index.ts';
 import { packageRoot } from '../src/kafka/index.ts';
 import { datasetsDir, readJsonLines, seededRandom, shuffle } from './datasets.ts';
 import { buildInjectionSets } from './injection-data.ts';
+import { documentPadder } from './padded-documents.ts';
 
 const SEED = 20261126;
 // How many prompts describe the topic: a handful, as an operator would write, and more.
@@ -28,7 +31,10 @@ const areas = readdirSync(join(datasetsDir(), dnaDir))
       .map((row) => (typeof row.prompt === 'string' ? row.prompt : ''))
       .filter((prompt) => prompt !== ''),
   }));
-const dev = buildInjectionSets().dev;
+const injectionSets = buildInjectionSets();
+const dev = injectionSets.dev;
+// Held-out documentation to hide an area's prompts in, as eval/padded-documents.ts does.
+const passages = injectionSets.documentsByFileValidation.map((example) => example.text);
 const everyday = [
   ...dev.filter((example) => example.source === 'wildguard'),
   ...dev.filter((example) => example.source === 'llm-warden-benign'),
@@ -36,6 +42,7 @@ const everyday = [
 ].map((example) => ({ text: example.text, source: example.source }));
 
 interface Scored {
+  text: string;
   score: number;
   label: 0 | 1;
   source: string;
@@ -71,7 +78,7 @@ for (const EXAMPLES of EXAMPLE_COUNTS)
       random,
     ).map((item, at, all) => {
       if (at % 200 === 0) console.error(`[topics] ${area.name}: ${at}/${all.length}`);
-      return { score: score(item.text), label: item.label, source: item.source };
+      return { text: item.text, score: score(item.text), label: item.label, source: item.source };
     });
     const half = Math.floor(items.length / 2);
     const validation = items.slice(0, half);
@@ -89,9 +96,14 @@ for (const EXAMPLES of EXAMPLE_COUNTS)
           return [source, rate(part, threshold, part[0]?.label ?? 0)];
         }),
       );
+    // The area's held-out prompts hidden mid-way in ~9,000 characters of documentation, and as
+    // many documents without one, at the same threshold.
+    const padded =
+      EXAMPLES === EXAMPLE_COUNTS[0] ? paddedRates(held, score, threshold, index) : undefined;
     const row = {
       topic: area.name,
       examples: EXAMPLES,
+      ...(padded === undefined ? {} : { padded }),
       threshold: Number(threshold.toFixed(3)),
       validation: { tpr: rate(validation, threshold, 1), fpr: rate(validation, threshold, 0) },
       heldOut: {
@@ -102,10 +114,30 @@ for (const EXAMPLES of EXAMPLE_COUNTS)
       heldOutAt05: { tpr: rate(held, 0.5, 1), fpr: rate(held, 0.5, 0) },
     };
     results.push(row);
+    if (padded !== undefined)
+      console.log(
+        `  hidden in ~9,000 characters of documentation (${String(padded.n)} documents): TPR ${String(padded.tpr?.toFixed(3))} FPR ${String(padded.fpr?.toFixed(3))}`,
+      );
     console.log(
       `${area.name} (${EXAMPLES} examples): threshold ${row.threshold} — held-out TPR ${row.heldOut.tpr?.toFixed(3)} FPR ${row.heldOut.fpr?.toFixed(3)}; at 0.5: TPR ${row.heldOutAt05.tpr?.toFixed(3)} FPR ${row.heldOutAt05.fpr?.toFixed(3)}`,
     );
   }
+function paddedRates(
+  held: readonly Scored[],
+  score: (text: string) => number,
+  threshold: number,
+  areaIndex: number,
+): { n: number; tpr: number | null; fpr: number | null } {
+  const random = seededRandom(SEED + 100 + areaIndex);
+  const padder = documentPadder(shuffle(passages, random), random);
+  const hidden = held.filter((item) => item.label === 1);
+  const scored: Scored[] = [
+    ...hidden.map((item) => ({ text: padder.hide(item.text), label: 1 as const })),
+    ...hidden.map(() => ({ text: padder.document(), label: 0 as const })),
+  ].map((document) => ({ ...document, score: score(document.text), source: 'padded' }));
+  return { n: scored.length, tpr: rate(scored, threshold, 1), fpr: rate(scored, threshold, 0) };
+}
+
 writeFileSync(
   join(packageRoot(), 'eval/results/topics.json'),
   `${JSON.stringify({ seed: SEED, results }, null, 2)}\n`,

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GuardstreamError } from '../errors/index.ts';
 
-export { maxWindowsSchema, tokenWindows } from './windows.ts';
+export { maxWindowsSchema, piecesText, tokenWindows } from './windows.ts';
 
 /** Where a model's package comes from: an artifact registry, never a model hub. */
 export type ModelSource =

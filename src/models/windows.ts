@@ -53,3 +53,10 @@ function chooseStarts(
   // ones the expensive reader spends it on. The first and the last are always read.
   return [starts[0] ?? 0, ...highest(starts.slice(1, -1), maxWindows - 2), last];
 }
+
+/** A window's text as its WordPiece pieces spell it (lower case, "##" continuations joined). */
+export function piecesText(pieces: readonly string[]): string {
+  let text = '';
+  for (const piece of pieces) text += piece.startsWith('##') ? piece.slice(2) : ` ${piece}`;
+  return text;
+}

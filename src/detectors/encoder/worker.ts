@@ -10,7 +10,7 @@ import { Tensor } from 'onnxruntime-node';
 import { serveSlot } from '../../threads/slot.ts';
 import type { SlotBuffers } from '../../threads/slot.ts';
 import { applyEncoderPatch, decodeFloats, headLogit, readEncoderPatch } from './model.ts';
-import { tokenWindows } from '../../models/index.ts';
+import { piecesText, tokenWindows } from '../../models/index.ts';
 import { normalizeForMatching } from '../injection/normalize.ts';
 import { bundledModelPath, featurize, loadLinearModel, score } from '../linear-model.ts';
 import type { LinearModel } from '../linear-model.ts';
@@ -91,9 +91,7 @@ await serveSlot(
 
 /** The window's text as the word pieces spell it (lower case, "##" pieces joined), scored. */
 function highestLinearScore(models: readonly LinearModel[], pieces: readonly string[]): number {
-  let text = '';
-  for (const piece of pieces) text += piece.startsWith('##') ? piece.slice(2) : ` ${piece}`;
-  const features = featurize(normalizeForMatching(text));
+  const features = featurize(normalizeForMatching(piecesText(pieces)));
   return Math.max(...models.map((model) => score(model, features)));
 }
 
