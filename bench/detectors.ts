@@ -102,6 +102,15 @@ export function runDetectorsBench(): Record<string, unknown> {
   });
   const withLanguage = defaultInputPlus({ detector: 'language', action: 'block' });
   const encoderBgeSmall = registry.get('prompt_injection_encoder')?.bind({ model: 'bge-small' });
+  // ~10 KB texts (ten of the 1 KB ones): past the encoder's eight windows, where `windowChoice`
+  // decides which are read; the baseline is the same detector reading the first seven and last.
+  const longInputs = Array.from({ length: 20 }, (_, index) =>
+    Array.from({ length: 10 }, (_, part) => inputs[(index * 10 + part) % inputs.length]).join(' '),
+  );
+  const encoderOn = (windowChoice: string) => {
+    const bound = registry.get('prompt_injection_encoder')?.bind({ windowChoice });
+    return (text: string) => bound?.(text, { stage: 'retrieval' });
+  };
   // groundedness reads an answer against its retrieved context: each text against the next one.
   const contextOf = new Map(
     inputs.map((text, index) => [text, [inputs[(index + 1) % inputs.length] ?? '']]),
@@ -134,6 +143,12 @@ export function runDetectorsBench(): Record<string, unknown> {
               encoderBgeSmall(text, { stage: 'input' }),
             ),
           }),
+      prompt_injection_encoder_10kb_ranked: measure(longInputs, modelRounds, encoderOn('ranked')),
+      prompt_injection_encoder_10kb_first_and_last: measure(
+        longInputs,
+        modelRounds,
+        encoderOn('first-and-last'),
+      ),
       // With a 1 KB context (above, it had none and so nothing to judge).
       groundedness_with_context: measure(inputs, rounds, groundedness({})),
       // Its cross-encoder: each of the answer's ~10 sentences against ~3 context windows.
@@ -157,7 +172,7 @@ export function runDetectorsBench(): Record<string, unknown> {
         withEncoderBgeSmall.check(text, { stage: 'input' }),
       ),
     },
-    note: `banned_topics (sentence embeddings) and prompt_injection_encoder (the fine-tuned transformer, ~3 windows of 126 word pieces per 1 KB text), each on its own worker thread, are not in the default policies; defaultInputWithBannedTopics adds the first to the default input policy with two topics, defaultInputWithEncoder the second (defaultInputWithEncoderBgeSmall with its bge-small patch, 12 layers). groundedness_with_context and groundedness_encoder_with_context read each text as an answer against the next one as its context (lexical, and \`model: encoder\`: a cross-encoder over each sentence and context window). The model-backed ones are measured over ${String(modelRounds)} rounds, the rest over ${String(rounds)}.`,
+    note: `banned_topics (sentence embeddings) and prompt_injection_encoder (the fine-tuned transformer, ~3 windows of 126 word pieces per 1 KB text), each on its own worker thread, are not in the default policies; defaultInputWithBannedTopics adds the first to the default input policy with two topics, defaultInputWithEncoder the second (defaultInputWithEncoderBgeSmall with its bge-small patch, 12 layers). groundedness_with_context and groundedness_encoder_with_context read each text as an answer against the next one as its context (lexical, and \`model: encoder\`: a cross-encoder over each sentence and context window). prompt_injection_encoder_10kb_* read 20 texts of ~10 KB at retrieval: the windows ranked by prompt_injection's linear models (the default) or the first seven and the last. The model-backed ones are measured over ${String(modelRounds)} rounds, the rest over ${String(rounds)}.`,
   };
   writeFileSync(
     join(packageRoot(), 'bench/results/detectors.json'),
