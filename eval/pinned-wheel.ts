@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface PinnedWheel {
@@ -46,7 +46,10 @@ export function downloadPinnedWheel(
   const normalised = wheel.name.toLowerCase().replace(/[-.]/g, '_');
   const file = readdirSync(dir).find((name) =>
     wheel.sdist === true
-      ? name.toLowerCase() === `${normalised}-${wheel.version}.tar.gz`
+      ? // An sdist keeps the name as published ("github3.py-…") or normalised.
+        [normalised, wheel.name.toLowerCase()].some(
+          (prefix) => name.toLowerCase() === `${prefix}-${wheel.version}.tar.gz`,
+        )
       : name.toLowerCase().startsWith(`${normalised}-${wheel.version}-`) && name.endsWith('.whl'),
   );
   if (file === undefined) return { error: `no wheel of ${wheel.name} ${wheel.version} in ${dir}` };
@@ -56,4 +59,30 @@ export function downloadPinnedWheel(
     return { error: `${file} has sha256 ${digest}, expected ${wheel.sha256}` };
   }
   return { path };
+}
+
+const sha256Of = (path: string): string =>
+  createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/**
+ * A package's source archive, downloaded once into `dir` with the venv eval/external.ts makes
+ * under .guardstream/external (the system Python need not have pip), and checked by sha256.
+ */
+export function pinnedSdist(sdist: PinnedWheel, dir: string, externalDir: string): string {
+  const present = join(dir, `${sdist.name}-${sdist.version}.tar.gz`);
+  if (existsSync(present) && sha256Of(present) === sdist.sha256) return present;
+  mkdirSync(dir, { recursive: true });
+  const python = join(externalDir, 'venv', 'bin', 'python');
+  if (!existsSync(python)) {
+    console.error(`[${sdist.name}] creating a Python venv under ${externalDir}…`);
+    const venv = spawnSync('python3', ['-m', 'venv', join(externalDir, 'venv')], {
+      encoding: 'utf8',
+    });
+    if (venv.error !== undefined || venv.status !== 0)
+      throw new Error(`python3 -m venv failed: ${venv.error?.message ?? venv.stderr.trim()}`);
+  }
+  console.error(`[${sdist.name}] downloading ${sdist.name} ${sdist.version} (sdist) from PyPI…`);
+  const downloaded = downloadPinnedWheel(python, sdist, dir);
+  if ('error' in downloaded) throw new Error(downloaded.error);
+  return downloaded.path;
 }

@@ -8,7 +8,7 @@
  *
  * Usage: node --import tsx eval/train-injection-encoder.ts [--epochs N] [--top-layers N]
  *   [--rank R] [--top-epochs N] [--stage-one PATCH | --from-base] [--hard-weight W]
- *   [--documents files|passages] [--role-prompts] [--task-prompts] [--bigbench]
+ *   [--documents files|passages] [--role-prompts] [--task-prompts] [--bigbench] [--issues]
  *   [--base-model all-minilm-l6-v2-q|bge-small-en-v15-q] [--out PATCH] [--checkpoint NPZ]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { bundledModelPath } from '../src/detectors/index.ts';
 import { datasetsDir } from './datasets.ts';
 import { encoderPython, runOrExit } from './encoder-venv.ts';
 import { bigbenchPromptSets } from './bigbench-prompts.ts';
+import { githubIssueSets } from './github-issues.ts';
 import { buildInjectionSets } from './injection-data.ts';
 
 const root = packageRoot();
@@ -49,6 +50,15 @@ if (process.argv.includes('--bigbench')) {
     `[train] BIG-bench: ${String(bigbench.train.length)} train, ${String(bigbench.validation.length)} validation prompts; left out as sharing a run with dev: ${bigbench.contaminated.join(', ') || 'none'}`,
   );
 }
+// --issues: GitHub issue and comment bodies (github3.py's cassettes) as negatives, validation reported.
+if (process.argv.includes('--issues')) {
+  const issues = githubIssueSets(sets.dev.map((example) => example.text));
+  writeSet('issuesTrain', issues.train);
+  writeSet('issuesValidation', issues.validation);
+  console.error(
+    `[train] GitHub bodies: ${String(issues.train.length)} train, ${String(issues.validation.length)} validation; left out as sharing a run with dev: ${String(issues.contaminated)}`,
+  );
+}
 runOrExit(encoderPython(), [
   join(root, 'eval', 'finetune-injection-encoder.py'),
   '--model-dir',
@@ -62,6 +72,6 @@ runOrExit(encoderPython(), [
   '--checkpoint',
   join(root, '.guardstream', 'encoder-params.npz'),
   // --epochs, --top-layers, --rank, --top-epochs, --stage-one PATCH, --from-base, --hard-weight W,
-  // --documents files|passages, --role-prompts, --task-prompts, --bigbench: see the Python file.
+  // --documents files|passages, --role-prompts, --task-prompts, --bigbench, --issues: see the Python file.
   ...process.argv.slice(2),
 ]);

@@ -19,6 +19,7 @@ export { bannedTopicsDetector, TopicMatcher } from './topics/index.ts';
 export {
   applyEncoderPatch,
   committedEncoderPatch,
+  decodedStringEscapes,
   encoderBaseModel,
   injectionEncoderDetector,
   InjectionEncoder,

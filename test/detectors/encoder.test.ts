@@ -8,6 +8,7 @@ import {
   applyEncoderPatch,
   committedEncoderPatch,
   builtInDetectors,
+  decodedStringEscapes,
   injectionEncoderDetector,
   tokenWindows,
 } from '../../src/detectors/index.ts';
@@ -82,6 +83,21 @@ describe('prompt_injection_encoder: windows and the patch', () => {
         }),
       /outside the model file/,
     );
+  });
+});
+
+describe('prompt_injection_encoder: JSON-escaped text', () => {
+  it('decodes string escapes when literal line breaks outnumber real ones', () => {
+    assert.equal(
+      decodedStringEscapes('## Steps:\\n1. Open the app\\n2. Say \\"hi\\"\\tthen\\\\n'),
+      '## Steps:\n1. Open the app\n2. Say "hi"\tthen\\n',
+    );
+  });
+
+  it('leaves code that quotes an escape, and text with one, as written', () => {
+    const code = 'printf("a\\n");\nputs("b\\n");\nreturn 0;';
+    assert.equal(decodedStringEscapes(code), code);
+    assert.equal(decodedStringEscapes('one\\n line'), 'one\\n line');
   });
 });
 
@@ -216,6 +232,19 @@ describe('prompt_injection_encoder: the committed patch on the pinned model', ()
       }
     } finally {
       firstAndLast.encoder.close();
+    }
+  });
+
+  it('reads JSON-escaped text decoded when decodeEscapes is on, as held otherwise', () => {
+    const decoded =
+      '## Action Performed:\n1. Open the expense report\n2. Tap Pay\n\n## Expected Result:\nThe amount should be shown.';
+    const escaped = JSON.stringify(decoded).slice(1, -1);
+    const decoding = injectionEncoderDetector.configSchema.parse({ decodeEscapes: true });
+    try {
+      assert.deepEqual(decoding.encoder.score(escaped), config.encoder.score(decoded));
+      assert.notDeepEqual(config.encoder.score(escaped), config.encoder.score(decoded));
+    } finally {
+      decoding.encoder.close();
     }
   });
 

@@ -4,6 +4,7 @@ import { createSlotBuffers } from '../../threads/slot.ts';
 import { bundledModelPath } from '../linear-model.ts';
 import { defineDetector } from '../types.ts';
 import type { Finding } from '../types.ts';
+import { decodedStringEscapes } from './escapes.ts';
 import { readEncoderPatch } from './model.ts';
 import { PatchedModelThread, pinnedBaseModel } from './thread.ts';
 import type { EncoderWorkerData } from './worker.ts';
@@ -11,6 +12,7 @@ import { WINDOW_CHOICES } from './windows.ts';
 import type { WindowChoice } from './windows.ts';
 
 export { applyEncoderPatch, encoderPatchSchema, readEncoderPatch } from './model.ts';
+export { decodedStringEscapes } from './escapes.ts';
 export { tokenWindows } from '../../models/index.ts';
 export type { EncoderPatch } from './model.ts';
 
@@ -30,6 +32,7 @@ export class InjectionEncoder extends PatchedModelThread {
     windowChoice?: WindowChoice;
     waitMs: number;
     loadWaitMs?: number;
+    decodeEscapes?: boolean;
   }) {
     const buffers = createSlotBuffers(TEXT_BYTES, 3);
     // The patch names the pinned model it was trained on; only a pinned model is loaded.
@@ -52,11 +55,16 @@ export class InjectionEncoder extends PatchedModelThread {
       waitMs: options.waitMs,
       ...(options.loadWaitMs === undefined ? {} : { loadWaitMs: options.loadWaitMs }),
     });
+    this.decodeEscapes = options.decodeEscapes ?? false;
   }
+
+  private readonly decodeEscapes: boolean;
 
   /** Highest logit over the text's windows, per head. Throws when the thread is unavailable. */
   score(text: string): { prompt: number; document: number; windows: number } {
-    const [prompt = -Infinity, document = -Infinity, windows = 0] = this.client.request(text);
+    const [prompt = -Infinity, document = -Infinity, windows = 0] = this.client.request(
+      this.decodeEscapes ? decodedStringEscapes(text) : text,
+    );
     return { prompt, document, windows };
   }
 }
@@ -108,6 +116,12 @@ export const injectionEncoderConfigSchema = z
       .min(1)
       .default(2000)
       .describe('How long a check waits for the encoder before it fails (closed, by default).'),
+    decodeEscapes: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Decode string escapes (\\n, \\t, \\") before scoring a text that holds at least two literal "\\n" and more of them than real line breaks: JSON-escaped tool results and exports. Off by default: on SWE-Lancer\'s escaped issue texts it lowered false alarms 0.657 → 0.305 with bge-small but only 0.564 → 0.503 with MiniLM (see the detector page).',
+      ),
   })
   // The thread starts, and patches the model, when a policy binds the detector.
   .transform((config) => ({
@@ -117,6 +131,7 @@ export const injectionEncoderConfigSchema = z
       maxWindows: config.maxWindows,
       windowChoice: config.windowChoice,
       waitMs: config.waitMs,
+      decodeEscapes: config.decodeEscapes,
     }),
   }));
 
