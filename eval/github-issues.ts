@@ -1,7 +1,7 @@
 /**
  * Benign GitHub issue texts, pull-request descriptions and comments: what a coding agent reads at
  * `retrieval`. Read from the recorded GitHub API responses (betamax cassettes) that github3.py
- * 4.0.1 (BSD-3-Clause) ships in its PyPI sdist, pinned by sha256: 675 distinct bodies of 80
+ * 4.0.1 (BSD-3-Clause) ships in its PyPI sdist, pinned by sha256: 677 distinct bodies of 80
  * characters or more, written by people on github3.py, betamax, requests, hyper and other
  * repositories (bug reports with steps, tracebacks, reviews, replies). None is an attack.
  *
